@@ -1,0 +1,132 @@
+"""Settings: the only place that reads the environment (and `.env`)."""
+
+from __future__ import annotations
+
+import json
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from digest.errors import ConfigError
+
+ENV_PREFIX = "DIGEST_"
+
+
+class Settings(BaseSettings):
+    """Every setting of digest; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        validate_default=True,
+    )
+
+    sources: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    issues_dir: Path = Path("issues")
+    newsletter_name: str = Field(default="The Daily Digest", min_length=1)
+    language: str = Field(default="en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    more_count: int = Field(default=4, ge=0, le=50)
+    lead_teaser_words: int = Field(default=60, ge=5, le=500)
+    item_teaser_words: int = Field(default=35, ge=5, le=500)
+    mail_from: str = Field(
+        default="The Daily Digest <digest@example.com>",
+        validation_alias=AliasChoices("DIGEST_FROM", "mail_from"),
+    )
+    reply_to: str = ""
+    postal_address: str = "Digest Media, 1 Example Street, Springfield, USA"
+    unsubscribe_url: str = "https://example.com/unsubscribe?token={token}"
+    unsubscribe_mailto: str = ""
+    view_online_url: str = "https://example.com/issues/{date}/"
+    templates_dir: Path | None = None
+    timezone: str = "UTC"
+    fetch_timeout: float = Field(default=15.0, gt=0, le=300)
+    fetch_max_bytes: int = Field(default=10_000_000, ge=1_000, le=500_000_000)
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _split_sources(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    return json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"not a valid JSON list ({exc.msg})") from None
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _check_from(cls, value: str) -> str:
+        name, address = parseaddr(value)
+        if "@" not in address or any(c in value for c in "\r\n"):
+            raise ValueError("expected an address such as 'Name <news@example.com>'")
+        return value
+
+    @field_validator("unsubscribe_url")
+    @classmethod
+    def _check_unsubscribe(cls, value: str) -> str:
+        if "{token}" not in value or not value.startswith("https://"):
+            raise ValueError("expected an https:// URL holding {token}")
+        return value
+
+    @field_validator("view_online_url")
+    @classmethod
+    def _check_view_online(cls, value: str) -> str:
+        if value and ("{date}" not in value or not value.startswith(("https://", "http://"))):
+            raise ValueError("expected an http(s) URL holding {date}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected an IANA time zone such as 'Europe/London'") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def from_address(self) -> str:
+        return parseaddr(self.mail_from)[1]
+
+    @property
+    def from_name(self) -> str:
+        return parseaddr(self.mail_from)[0] or self.newsletter_name
+
+    @property
+    def from_domain(self) -> str:
+        return self.from_address.rpartition("@")[2]
+
+
+def _env_name(loc: tuple[Any, ...]) -> str:
+    field = str(loc[0]) if loc else "?"
+    if field.upper().startswith(ENV_PREFIX):
+        return field.upper()
+    alias = {"mail_from": "FROM"}.get(field, field.upper())
+    return ENV_PREFIX + alias
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings, turning pydantic's report into one line per wrong setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            got = error.get("input")
+            shown = f" (got {got!r})" if isinstance(got, str | int | float) else ""
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"{_env_name(error['loc'])}: {message}{shown}")
+        raise ConfigError("; ".join(lines)) from None

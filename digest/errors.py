@@ -1,0 +1,31 @@
+"""The one exception hierarchy. The library raises these; only the CLI turns them into text."""
+
+
+class DigestError(Exception):
+    """Base of every error digest reports to a user; its message is one line."""
+
+    exit_code = 1
+
+
+class ConfigError(DigestError):
+    """A setting is missing or has a value of the wrong kind."""
+
+    exit_code = 2
+
+
+class SourceError(DigestError):
+    """A source (feed, page, curated file) could not be read or parsed."""
+
+    exit_code = 3
+
+
+class BuildError(DigestError):
+    """An issue could not be composed or rendered (no stories, a template error)."""
+
+    exit_code = 4
+
+
+class DeliveryError(DigestError):
+    """Sending failed in a way that stops the run (cannot connect, bad credentials)."""
+
+    exit_code = 5

@@ -1,0 +1,85 @@
+"""The contract between pipeline stages: each stage takes and returns these models."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Image(BaseModel):
+    """A picture with what the email needs to show it well: absolute URL, alt text, dimensions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    alt: str = ""
+    caption: str = ""
+    credit: str = ""
+    width: int | None = Field(default=None, gt=0)
+    height: int | None = Field(default=None, gt=0)
+
+
+class Story(BaseModel):
+    """One news item as a source gives it; `teaser` is filled by the teaser stage
+    (or by an editor, whose teaser is kept as written)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    url: str
+    text: str = ""
+    teaser: str = ""
+    image: Image | None = None
+    kicker: str = ""
+    author: str = ""
+    published: dt.datetime | None = None
+    source: str = ""
+    lead: bool = False
+
+
+class Issue(BaseModel):
+    """One day's newsletter, as saved to `issue.json` and edited by editors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date: dt.date
+    newsletter: str
+    subject: str
+    preheader: str
+    language: str = "en"
+    lead: Story
+    more: list[Story] = Field(default_factory=list)
+
+    @property
+    def stories(self) -> list[Story]:
+        return [self.lead, *self.more]
+
+
+class RenderedEmail(BaseModel):
+    """The two bodies of an issue, rendered once and shared by every recipient."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    html: str
+    text: str
+
+
+TOKEN_PLACEHOLDER = "DIGESTUNSUBSCRIBETOKEN"
+"""Stands for a subscriber's unsubscribe token in rendered bodies; substituted per recipient."""
+
+NAME_PLACEHOLDER = "DIGESTSUBSCRIBERNAME"
+"""Stands for a subscriber's name in rendered bodies; substituted (escaped per part) per recipient."""
+
+
+class Recipient(BaseModel):
+    """Who one outgoing message is for; all a sender learns of a subscriber."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    email: str
+    name: str = ""
+    token: str
+
+
+PREVIEW_RECIPIENT = Recipient(email="reader@example.com", name="Reader", token="preview-token")
