@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from email.utils import parseaddr
 from pathlib import Path
@@ -32,6 +33,7 @@ class Settings(BaseSettings):
     issues_dir: Path = Path("issues")
     newsletter_name: str = Field(default="The Daily Digest", min_length=1)
     language: str = Field(default="en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    subject: str = "{name}: {title}"
     more_count: int = Field(default=4, ge=0, le=50)
     lead_teaser_words: int = Field(default=60, ge=5, le=500)
     item_teaser_words: int = Field(default=35, ge=5, le=500)
@@ -60,6 +62,15 @@ class Settings(BaseSettings):
                 except json.JSONDecodeError as exc:
                     raise ValueError(f"not a valid JSON list ({exc.msg})") from None
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("subject")
+    @classmethod
+    def _check_subject(cls, value: str) -> str:
+        try:
+            value.format(name="", title="", date=dt.date(2000, 1, 1))
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("expected text with only {name}, {title} and {date} in braces") from None
         return value
 
     @field_validator("mail_from")

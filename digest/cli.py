@@ -1,0 +1,70 @@
+"""The `digest` command: parses arguments, calls the pipeline, turns DigestError into one line and an exit code."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from digest.commands import build
+from digest.errors import DigestError
+
+app = typer.Typer(
+    name="digest",
+    help="Build a daily newsletter from feeds, pages and curated files, preview it, and send it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+app.command()(build.build)
+app.command()(build.preview)
+
+
+@app.callback()
+def _configure(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logs and tracebacks."),
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[
+            RichHandler(
+                console=Console(stderr=True),
+                show_time=False,
+                show_path=False,
+                rich_tracebacks=verbose,
+            )
+        ],
+        force=True,
+    )
+    for noisy in ("httpx", "httpcore", "apscheduler", "cssutils", "trafilatura", "charset_normalizer"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    if verbose:
+        logging.getLogger("digest").setLevel(logging.DEBUG)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except DigestError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        if "-v" in sys.argv or "--verbose" in sys.argv:
+            raise
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        Console(stderr=True).print("aborted")
+        sys.exit(130)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The `digest` commands, one module per group; digest/cli.py registers them."""

@@ -1,0 +1,56 @@
+"""`digest build` and `digest preview`: make the issue folder an editor looks at."""
+
+from __future__ import annotations
+
+import webbrowser
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from digest.commands.options import DateOption
+from digest.config import load_settings
+from digest.errors import BuildError
+from digest.pipeline import build_issue, rerender
+from digest.store import ISSUE_FILE, issue_dir
+
+console = Console(stderr=True)
+
+
+def build(
+    date: DateOption = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source",
+            "-s",
+            help="A feed, page or curated file (path or URL); repeat for several. "
+            "Default: DIGEST_SOURCES, else the bundled sample.",
+        ),
+    ] = None,
+) -> None:
+    """Gather the stories and build the issue folder (issue.json, email.html, email.txt, email.eml)."""
+    result = build_issue(load_settings(), date=date, sources=source)
+    console.print(result.summary, highlight=False, soft_wrap=True)
+    print(result.folder / "email.html")
+
+
+def preview(
+    date: DateOption = None,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the preview in a web browser.")
+    ] = False,
+) -> None:
+    """Re-render the issue from its issue.json (as edited), or build it if there is none; print its file:// URL."""
+    settings = load_settings()
+    try:
+        result = rerender(settings, date)
+    except BuildError:
+        if date is not None and (issue_dir(settings, date) / ISSUE_FILE).exists():
+            raise
+        result = build_issue(settings, date=date)
+    console.print(result.summary, highlight=False, soft_wrap=True)
+    url = (result.folder / "email.html").resolve().as_uri()
+    print(url)
+    if open_browser:
+        webbrowser.open(url)

@@ -1,0 +1,102 @@
+"""The whole pipeline on one screen: sources → selection → teasers → issue → render → files.
+
+The scheduler and the CLI only call these functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from importlib.resources import files as package_files
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from digest.compose import compose_issue
+from digest.config import Settings
+from digest.images import localize_images
+from digest.message import MessageTemplate, compose
+from digest.models import PREVIEW_RECIPIENT, Issue
+from digest.render import render_email
+from digest.select import select_stories, sent_keys
+from digest.sources import gather
+from digest.store import earlier_issues, issue_dir, load_issue, write_issue
+
+log = logging.getLogger("digest.pipeline")
+
+
+class BuildResult(BaseModel):
+    """What a build did, for the one-line summary."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    issue: Issue
+    folder: Path
+    gathered: int = 0
+    already_sent: int = 0
+
+    @property
+    def summary(self) -> str:
+        gathered = f"from {self.gathered} stories gathered, " if self.gathered else ""
+        skipped = f"{self.already_sent} already sent, " if self.already_sent else ""
+        return (
+            f"Built {self.issue.date.isoformat()}: 1 lead + {len(self.issue.more)} more "
+            f"({gathered}{skipped}subject {self.issue.subject!r}) in {self.folder}"
+        )
+
+
+def sample_feed() -> str:
+    """The bundled sample feed, used when no source is configured, so digest works offline out of the box."""
+    return str(package_files("digest") / "sample" / "feed.xml")
+
+
+def today(settings: Settings) -> dt.date:
+    return dt.datetime.now(settings.zone).date()
+
+
+def build_issue(
+    settings: Settings, *, date: dt.date | None = None, sources: list[str] | None = None
+) -> BuildResult:
+    """Gather, select, write teasers, render and save the issue of `date` (today by default)."""
+    date = date or today(settings)
+    locations = sources or settings.sources or [sample_feed()]
+    stories = gather(locations, settings)
+    selection = select_stories(
+        stories, settings.more_count, sent_keys(earlier_issues(settings, before=date))
+    )
+    issue = compose_issue(selection, settings, date)
+    folder = publish(issue, settings)
+    return BuildResult(
+        issue=load_issue(settings, date),
+        folder=folder,
+        gathered=len(stories),
+        already_sent=selection.already_sent,
+    )
+
+
+def rerender(settings: Settings, date: dt.date | None = None) -> BuildResult:
+    """Render again from `issue.json`, as an editor changed it by hand."""
+    issue = load_issue(settings, date)
+    return BuildResult(issue=issue, folder=publish(issue, settings))
+
+
+def view_online_url(issue: Issue, settings: Settings) -> str:
+    return settings.view_online_url.format(date=issue.date.isoformat())
+
+
+def prepare_message(issue: Issue, settings: Settings) -> MessageTemplate:
+    """The issue rendered once for mail (images as absolute URLs), ready to personalise per recipient."""
+    rendered = render_email(issue, settings, asset_base_url=view_online_url(issue, settings) or None)
+    return compose(issue, rendered, settings)
+
+
+def publish(issue: Issue, settings: Settings) -> Path:
+    """Render the issue and write its folder: issue.json, email.html, email.txt, email.eml, images."""
+    issue, images = localize_images(issue, issue_dir(settings, issue.date))
+    preview = render_email(issue, settings)
+    message = prepare_message(issue, settings).personalise(PREVIEW_RECIPIENT)
+    files = {
+        "email.html": preview.html.encode("utf-8"),
+        "email.txt": preview.text.encode("utf-8"),
+        "email.eml": message,
+    }
+    return write_issue(settings, issue, files, images)

@@ -1,0 +1,135 @@
+"""The issues folder: one folder per issue, written atomically, read back for re-renders and de-duplication."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from digest.config import Settings
+from digest.errors import BuildError
+from digest.models import Issue
+
+ISSUE_FILE = "issue.json"
+IMAGES_DIR = "images"
+
+
+def issue_dir(settings: Settings, date: dt.date) -> Path:
+    return settings.issues_dir / date.isoformat()
+
+
+def _recover(target: Path) -> None:
+    """Put back an issue folder that a crash left renamed aside between the two renames of a replace."""
+    if target.exists():
+        return
+    for old in sorted(target.parent.glob(f".{target.name}.old-*")):
+        old.rename(target)
+        return
+
+
+def issue_dates(settings: Settings) -> list[dt.date]:
+    """Dates of every published issue, oldest first."""
+    if not settings.issues_dir.is_dir():
+        return []
+    dates = []
+    for entry in settings.issues_dir.iterdir():
+        if entry.name.startswith("."):
+            continue
+        try:
+            date = dt.date.fromisoformat(entry.name)
+        except ValueError:
+            continue
+        if (entry / ISSUE_FILE).is_file():
+            dates.append(date)
+    return sorted(dates)
+
+
+def load_issue(settings: Settings, date: dt.date | None = None) -> Issue:
+    """The saved issue of `date` (the newest when None), as an editor may have changed it."""
+    if date is None:
+        dates = issue_dates(settings)
+        if not dates:
+            raise BuildError(f"{settings.issues_dir}: no issue has been built yet (run `digest build`)")
+        date = dates[-1]
+    folder = issue_dir(settings, date)
+    _recover(folder)
+    path = folder / ISSUE_FILE
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BuildError(f"{path}: no issue for {date.isoformat()} (run `digest build`)") from None
+    try:
+        return Issue.model_validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise BuildError(f"{path}: {where}: {first['msg']}") from None
+
+
+def earlier_issues(settings: Settings, before: dt.date) -> list[Issue]:
+    """Every readable issue dated before `before`; an unreadable one is not a reason to stop a build."""
+    issues = []
+    for date in issue_dates(settings):
+        if date >= before:
+            continue
+        try:
+            issues.append(load_issue(settings, date))
+        except BuildError:
+            continue
+    return issues
+
+
+def issue_to_json(issue: Issue) -> str:
+    """`issue.json` as editors see it: the stories' full source text is left out (teasers are in)."""
+    return issue.model_dump_json(
+        indent=2,
+        exclude={"lead": {"text"}, "more": {"__all__": {"text"}}},
+    )
+
+
+def write_issue(
+    settings: Settings,
+    issue: Issue,
+    files: Mapping[str, bytes],
+    images: Mapping[str, Path],
+) -> Path:
+    """Write the issue folder atomically: everything goes to a temporary folder renamed into place,
+    so a failure at any point leaves the previous folder (or none) and never half an issue."""
+    target = issue_dir(settings, issue.date)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _recover(target)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        (staging / ISSUE_FILE).write_text(issue_to_json(issue) + "\n", encoding="utf-8")
+        for name, content in files.items():
+            (staging / name).write_bytes(content)
+        if images:
+            (staging / IMAGES_DIR).mkdir()
+            for name, source in images.items():
+                shutil.copyfile(source, staging / IMAGES_DIR / name)
+        for path in staging.rglob("*"):
+            if path.is_file():
+                _fsync(path)
+        os.chmod(staging, 0o755)
+        if target.exists():
+            aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            aside.rmdir()
+            target.rename(aside)
+            staging.rename(target)
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
