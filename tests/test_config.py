@@ -1,0 +1,64 @@
+from pathlib import Path
+
+import pytest
+
+from digest.config import load_settings
+from digest.errors import ConfigError
+
+
+def test_defaults_need_no_configuration() -> None:
+    settings = load_settings()
+    assert settings.sources == []
+    assert settings.issues_dir == Path("issues")
+    assert settings.more_count == 4
+    assert settings.lead_teaser_words == 60
+    assert settings.item_teaser_words == 35
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("feed.xml", ["feed.xml"]),
+        ("a.xml, https://example.com/feed ,", ["a.xml", "https://example.com/feed"]),
+        ('["a.xml", "https://example.com/f?x=1,2"]', ["a.xml", "https://example.com/f?x=1,2"]),
+    ],
+)
+def test_sources_as_json_list_or_comma_separated(
+    raw: str, expected: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIGEST_SOURCES", raw)
+    assert load_settings().sources == expected
+
+
+def test_reads_dotenv_in_the_working_folder(isolated_environment: Path) -> None:
+    (isolated_environment / ".env").write_text(
+        "DIGEST_FROM=Morning Wire <news@wire.example>\nDIGEST_MORE_COUNT=7\n"
+    )
+    settings = load_settings()
+    assert settings.from_address == "news@wire.example"
+    assert settings.from_name == "Morning Wire"
+    assert settings.more_count == 7
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("DIGEST_MORE_COUNT", "many", "DIGEST_MORE_COUNT: "),
+        ("DIGEST_MORE_COUNT", "-1", "DIGEST_MORE_COUNT: "),
+        ("DIGEST_TIMEZONE", "Mars/Olympus", "DIGEST_TIMEZONE: expected an IANA time zone"),
+        ("DIGEST_FROM", "not an address", "DIGEST_FROM: expected an address"),
+        ("DIGEST_UNSUBSCRIBE_URL", "https://x.example/u", "DIGEST_UNSUBSCRIBE_URL: expected"),
+        ("DIGEST_VIEW_ONLINE_URL", "https://x.example/", "DIGEST_VIEW_ONLINE_URL: expected"),
+        ("DIGEST_SOURCES", '["a.xml"', "DIGEST_SOURCES: not a valid JSON list"),
+        ("DIGEST_SUBJECT", "{name}: {headline}", "DIGEST_SUBJECT: expected text"),
+    ],
+)
+def test_wrong_value_is_one_line_naming_the_setting(
+    name: str, value: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(expected)
+    assert "\n" not in message
