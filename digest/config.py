@@ -6,10 +6,10 @@ import datetime as dt
 import json
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from digest.errors import ConfigError
@@ -50,6 +50,32 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     fetch_timeout: float = Field(default=15.0, gt=0, le=300)
     fetch_max_bytes: int = Field(default=10_000_000, ge=1_000, le=500_000_000)
+    # Sending (digest send): subscribers, signing, the state database, SMTP and DKIM.
+    subscribers: Path | None = None
+    suppressions: Path | None = None
+    secret_key: SecretStr = SecretStr("")
+    message_id_domain: str = ""
+    state_url: str = ""
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=0, ge=0, le=65535)
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_allow_insecure: bool = False
+    smtp_ca_file: Path | None = None
+    smtp_connections: int = Field(default=4, ge=1, le=64)
+    smtp_rate: float = Field(default=0.0, ge=0)
+    smtp_timeout: float = Field(default=30.0, gt=0, le=600)
+    smtp_max_attempts: int = Field(default=5, ge=1, le=100)
+    smtp_retry_delay: float = Field(default=2.0, ge=0, le=600)
+    dkim_key_file: Path | None = None
+    dkim_selector: str = ""
+    dkim_domain: str = ""
+
+    @field_validator("subscribers", "suppressions", "smtp_ca_file", "dkim_key_file", mode="before")
+    @classmethod
+    def _empty_path_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("sources", mode="before")
     @classmethod
