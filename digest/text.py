@@ -1,25 +1,218 @@
-"""Turning source HTML into clean plain text."""
+"""Turning source HTML (or text) into clean plain text.
+
+Feeds and pages hand us anything from tidy paragraphs to double-escaped markup with navigation, ads
+and photo credits mixed in. `html_to_text` gives the plain words; `clean_article_text` also drops
+that boilerplate so a teaser starts with the story, not with "Skip to content".
+"""
 
 from __future__ import annotations
 
 import html
 import re
 
+from lxml import etree
 from lxml import html as lxml_html
 
 _SPACE = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Invisible characters that would glue or split words; ZWJ/ZWNJ stay (emoji sequences, Persian).
+_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_TAG = re.compile(
+    r"<(?:[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?|/[A-Za-z][A-Za-z0-9-]*\s*|!--.*?--)>", re.S
+)
+_ESCAPED_TAG = re.compile(r"&lt;/?[A-Za-z][A-Za-z0-9]*(?:\s|/?&gt;)")
+
+_BLOCK_TAGS = frozenset(
+    (
+        *("address", "article", "aside", "blockquote", "body", "br", "caption", "dd", "details"),
+        *("dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form"),
+        *("h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "html", "li", "main", "nav", "ol"),
+        *(
+            "p",
+            "pre",
+            "section",
+            "summary",
+            "table",
+            "tbody",
+            "td",
+            "tfoot",
+            "th",
+            "thead",
+            "tr",
+            "ul",
+        ),
+    )
+)
+_NEVER_TEXT = ("head", "script", "style", "noscript", "template", "svg", "math", "iframe", "object")
+# Page furniture that is never part of an article's prose (captions carry credits, not the story).
+_NOT_ARTICLE = ("nav", "aside", "form", "button", "figcaption", "select", "label")
 
 
 def html_to_text(markup: str) -> str:
-    """Plain text of an HTML fragment: tags dropped, entities decoded, white space folded."""
+    """Plain text of HTML or text: entities decoded, tags dropped, blocks apart, spaces folded."""
+    return " ".join(_blocks(markup, _NEVER_TEXT))
+
+
+def clean_article_text(markup: str) -> str:
+    """`html_to_text` without boilerplate (navigation, ads, credits, "Read more", bylines).
+
+    A cut-off excerpt ("…their [...]") keeps a single trailing "…", so the teaser can tell that the
+    last sentence is unfinished.
+    """
+    kept: list[str] = []
+    for block in _blocks(markup, _NEVER_TEXT + _NOT_ARTICLE):
+        block = _strip_boilerplate_segments(block)
+        if block and not _is_boilerplate_block(block) and (not kept or kept[-1] != block):
+            kept.append(block)
+    return " ".join(kept)
+
+
+def strip_lead_in(text: str) -> str:
+    """`text` without a leading byline ("By Jane Doe | ") and dateline ("WASHINGTON (AP) — ")."""
+    return _LEAD_IN.sub("", text, count=1)
+
+
+def fold_space(text: str) -> str:
+    """One space between words, none at the ends."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def _decode_entities(text: str) -> str:
+    """Decode entities until none are left, so double-escaped `&amp;nbsp;` ends as a space.
+
+    Only complete entities (with `;`) are touched: "AT&T" or "R&D" stay as written.
+    """
+    for _ in range(4):
+        decoded = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _blocks(markup: str, dropped: tuple[str, ...]) -> list[str]:
+    """The text of each block (paragraph, heading, list item, line) with white space folded."""
     if not markup or not markup.strip():
-        return ""
-    if "<" not in markup:
-        return _SPACE.sub(" ", html.unescape(markup)).strip()
+        return []
+    markup = _INVISIBLE.sub("", _CONTROL.sub("", markup))
+    if not _TAG.search(markup) and _ESCAPED_TAG.search(markup):
+        markup = html.unescape(markup)  # a feed that escaped its HTML once too often
+    pieces = _html_pieces(markup, dropped) if _TAG.search(markup) else markup.splitlines()
+    return [block for block in (fold_space(_decode_entities(p)) for p in pieces) if block]
+
+
+def _html_pieces(markup: str, dropped: tuple[str, ...]) -> list[str]:
+    """Text split at block boundaries, so "<p>a</p><p>b</p>" never glues into "ab"."""
     try:
-        root = lxml_html.fragment_fromstring(markup, create_parent="div")
-    except Exception:
-        return _SPACE.sub(" ", html.unescape(re.sub(r"<[^>]*>", " ", markup))).strip()
-    for bad in root.xpath("//script|//style|//noscript|//template"):
-        bad.drop_tree()
-    return _SPACE.sub(" ", root.text_content()).strip()
+        root = lxml_html.document_fromstring(markup)
+    except (etree.ParserError, ValueError):
+        return _TAG.sub("\n", markup).split("\n")
+    etree.strip_elements(
+        root, *dropped, etree.Comment, etree.ProcessingInstruction, with_tail=False
+    )
+    parts: list[str] = []
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        block = isinstance(element.tag, str) and element.tag.lower() in _BLOCK_TAGS
+        if event == "start":
+            if block:
+                parts.append("\n")
+            parts.append(element.text or "")
+        else:
+            if block:
+                parts.append("\n")
+            parts.append(element.tail or "")
+    return "".join(parts).split("\n")
+
+
+# --- boilerplate ------------------------------------------------------------------------------
+
+_AGENCY = (
+    r"(?:reuters(?:\s+connect)?|getty\s+images|ap|afp|epa|efe|ansa|dpa|bloomberg|shutterstock"
+    r"|alamy|pool)"
+)
+_NAMES = r"[A-ZÀ-Þ][\w.'’\-]*(?:\s+[A-ZÀ-Þ][\w.'’\-]*){0,3}"
+_BYLINE = (
+    rf"By\s+{_NAMES}(?:\s*(?:,|and|&)\s*{_NAMES})*(?:\s*,\s*(?:the\s+)?(?:Associated Press"
+    r"|Reuters|AFP|AP|CNN|BBC|Bloomberg|[\w ]{0,30}(?:Writer|Reporter|Correspondent|Editor|Staff"
+    r"|Contributor)s?))?"
+)
+_SEPARATOR = r"[|•·—–-]"
+# Wire-copy openings: "WASHINGTON (AP) — ", "KYIV, Ukraine (Reuters) - ", "(AP) — ".
+_DATELINE = (
+    r"(?:[A-ZÀ-Þ][A-ZÀ-Þ'’.\-]+(?:\s+[A-ZÀ-Þ][A-ZÀ-Þ'’.\-]+){0,3}"
+    r"(?:,\s+[A-ZÀ-Þ][\w.]*(?:\s+[\w.]+){0,2})?\s*(?:\([^()]{1,30}\)\s*)?"
+    r"|\((?:AP|Reuters|AFP|CNN|dpa|Bloomberg|UPI)\)\s*)[—–-]{1,2}"
+)
+_LEAD_IN = re.compile(rf"^(?:{_BYLINE}\s*{_SEPARATOR}+\s+)?(?:{_DATELINE}\s+(?=\S))?")
+
+
+def _block_rule(pattern: str, max_words: int, flags: int = re.I) -> tuple[re.Pattern[str], int]:
+    return re.compile(pattern, flags), max_words
+
+
+# A block is dropped when it matches one of these in full and is no longer than the word limit, so a
+# real paragraph that merely starts with "Subscribe" or mentions Reuters survives.
+_BOILERPLATE_BLOCKS: tuple[tuple[re.Pattern[str], int], ...] = (
+    _block_rule(r"skip to (?:the )?(?:main )?content\.?", 4),
+    _block_rule(
+        r"(?:story continues below )?advertisements?(?:\s*[-–—:]\s*\w+(?:\s+\w+){0,3})?\.?", 8
+    ),
+    _block_rule(
+        r"(?:read more|continue reading|keep reading|related)\b(?:\s*[:»→›>…]+.*|\s*\.*)", 25
+    ),
+    _block_rule(r"click here\b.*", 25),
+    _block_rule(r"sign up\b.*\bnewsletters?\b.*", 25),
+    _block_rule(r"share (?:this|the) (?:article|story|page|post)\b.*", 8),
+    _block_rule(
+        r"(?:(?:photo|photograph|picture|image|illustration|video|graphic)s?(?:\s+credits?)?|credits?)"
+        r"\s*:.*",
+        30,
+    ),
+    _block_rule(
+        r"\(?\s*(?:photo|photograph|picture|image)s?\s+(?:by|courtesy(?: of)?|credit)\b.*", 20
+    ),
+    _block_rule(rf".*\bvia\s+{_AGENCY}\)?", 12),
+    _block_rule(rf"(?=.*/)(?:[^/\s][^/]*/)*{_AGENCY}(?:\s+photo)?(?:/[^/]+)*\.?", 10),
+    _block_rule(r"\(?(?:getty images|shutterstock|istock(?:photo)?)\)?\.?", 4),
+    _block_rule(r"subscribe\b.*", 15),
+    _block_rule(r"follow (?:us|me)\b.*", 15),
+    _block_rule(r"listen to (?:this|the) (?:article|story)\b.*", 8),
+    _block_rule(r"\d+(?:[-–]\d+)?[\s-]?(?:min(?:ute)?s?|m)\.?\s+read\.?", 4),
+    _block_rule(rf"{_BYLINE}(?:\s*{_SEPARATOR}\s*[^.!?]{{0,60}})?", 14, 0),
+)
+
+
+def _is_boilerplate_block(block: str) -> bool:
+    words = len(block.split())
+    return any(words <= limit and rule.fullmatch(block) for rule, limit in _BOILERPLATE_BLOCKS)
+
+
+_AFTER_SENTENCE = r"(?:^|(?<=[.!?…\"”’»)\]]))\s*"
+_STANDALONE = (
+    r"(?i:skip to (?:the )?(?:main )?content|(?:story continues below )?advertisement"
+    r"|listen to (?:this|the) (?:article|story)(?:\s*[·•|-]?\s*\d+\s*min(?:utes?)?)?"
+    r"|\d+[\s-]?min(?:ute)?s? read|share this (?:article|story))"
+)
+# Boilerplate glued into running text: at the start, or standing alone between two sentences.
+_INLINE_BOILERPLATE = re.compile(
+    rf"{_AFTER_SENTENCE}{_STANDALONE}\.?(?=\s+[\"“‘'«(\[A-Z0-9À-Þ]|\s*$)"
+)
+_WORDPRESS = re.compile(rf"{_AFTER_SENTENCE}The post\s.{{1,300}}?\sappeared first on\s.{{1,200}}$")
+_READ_MORE_TAIL = re.compile(
+    rf"{_AFTER_SENTENCE}(?i:read more|continue reading|keep reading"
+    r"|read the (?:full|whole|rest of the) (?:story|article))\b"
+    r"(?:\s*[.:»→›…]+|\s+[^.!?]{0,150}?\s*(?:[»→›…]|\.\.\.))?\s*$"
+)
+_CUT_MARKER = re.compile(r"\s*\[\s*(?:\.\s*\.\s*\.|…)\s*\]\s*$")
+
+
+def _strip_boilerplate_segments(block: str) -> str:
+    """Remove boilerplate that shares a block with real text; mark a cut excerpt with one "…"."""
+    block = fold_space(_INLINE_BOILERPLATE.sub(" ", block))
+    for pattern in (_WORDPRESS, _READ_MORE_TAIL):
+        block = pattern.sub("", block).rstrip()
+    if _CUT_MARKER.search(block):
+        block = _CUT_MARKER.sub("", block).rstrip(" ,;:-–—") + "…"
+        block = "" if block == "…" else block
+    return block

@@ -1,0 +1,284 @@
+"""Teasers: the first whole sentences of a story that fit a word budget.
+
+pysbd splits sentences well but is slow and can turn quadratic on long inputs, so it only ever
+sees a window of a couple of thousand characters, and teasers stop asking for sentences once the
+budget is spent. A small post-pass fixes the mistakes pysbd was measured to make (URLs with "?",
+"Pres.", "Sr.", colons, closing single quotes and guillemets, CJK full stops).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from itertools import pairwise
+
+import pysbd
+from pysbd.languages import LANGUAGE_CODES
+
+from digest.errors import BuildError
+from digest.models import Story
+from digest.text import clean_article_text, fold_space, strip_lead_in
+
+_WINDOW = 2_000
+_MAX_WINDOW = 16_000
+_ELLIPSIS = "…"
+
+# Scripts written without spaces between words: kana and CJK ideographs (Hangul uses spaces).
+_IDEOGRAPHS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+_CJK = re.compile(f"[{_IDEOGRAPHS}]")
+# Ideographs plus CJK punctuation and full-width forms: no space goes between two of these.
+_CJK_WIDE = re.compile(f"[{_IDEOGRAPHS}\u3000-\u303f\uff00-\uffef]")
+_CJK_TOKEN_PARTS = re.compile(f"(?P<cjk>[{_IDEOGRAPHS}])|(?P<word>[^\\W{_IDEOGRAPHS}]+)")
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.I)
+_URL_TRAILER = ".,;:!?)]}\"'”’»"
+# Titles that precede a name: a segment ending in one of these never ends a sentence.
+_TITLES = re.compile(
+    r"(?:^|[\s(\[“\"‘'])(?:Mr|Mrs|Ms|Mx|Messrs|Dr|Drs|Dra|Prof|Pres|Sen|Sens|Rep|Reps|Gov|Gen|Lt|Col|"
+    r"Capt|Cmdr|Adm|Maj|Sgt|Cpl|Pvt|Rev|Hon|Amb|Atty|Supt|Insp|Mme|Mmes|Mlle|Mgr|Pr|Sr|Sra|Srta|Sres|"
+    r"Ud|Uds|Hr|Fr|Fam)\.$"
+)
+# Abbreviations that are followed by a number: "No. 5", "approx. 3", "Fig. 2".
+_BEFORE_NUMBER = re.compile(r"(?:^|[\s(\[])(?:No|Nos|Nr|Vol|Fig|Art|Abs|approx|ca|vs|pp?)\.$")
+# Boundaries pysbd misses: after a closing single quote or guillemet, and after CJK full stops.
+_MISSED_BOUNDARY = re.compile(
+    r"(?<=[.!?…])[’']\s+(?=[“\"‘«A-ZÀ-Þ])"
+    r"|(?<=[.!?…])\s*»\s+(?=[«“\"A-ZÀ-Þ])"
+    r"|(?<=[。！？])[」』”’）)]*(?=\S)"
+)
+_REGEX_BOUNDARY = re.compile(
+    r"(?<=[.!?…])[\"”’»)\]]*\s+(?=[\"“‘«(\[¿¡]?[A-ZÀ-Þ0-9])|(?<=[。！？])[」』”’）)]*"
+)
+_SENTENCE_END = re.compile(r"[.!?。！？][\"”’»)\]」』）]*$")
+_CUT_END = re.compile(r"\s*(?:…|\.\.\.|\. \. \.)$")
+_TRAILING_PUNCT = re.compile(r"[\s,;:\-–—/(\[{“‘\"'«„&+、，：；]+$")
+
+
+def split_sentences(text: str, language: str = "en") -> list[str]:
+    """The sentences of plain text, in order, stripped."""
+    return list(_iter_sentences(fold_space(text), language))
+
+
+def make_teaser(text: str, max_words: int, title: str = "", language: str = "en") -> str:
+    """Whole sentences from the start within `max_words`; a cut first sentence ends with "…".
+
+    `text` may be HTML. A CJK character counts as half a word, since those scripts put no spaces
+    between words.
+    """
+    if max_words < 1:
+        raise BuildError(f"teaser word budget must be at least 1 (got {max_words})")
+    cleaned = clean_article_text(text)
+    if not cleaned:
+        return ""
+    body = strip_lead_in(_drop_title(cleaned, clean_article_text(title)) or cleaned) or cleaned
+    cut_marker = _CUT_END.search(body)
+    was_cut = cut_marker is not None
+    if cut_marker:
+        body = body[: cut_marker.start()].rstrip() or body
+    budget = 2 * max_words
+    chosen: list[str] = []
+    used = 0
+    sentences = _iter_sentences(body, language)
+    upcoming = next(sentences, None)
+    first = upcoming or body
+    while upcoming is not None:
+        sentence, upcoming = upcoming, next(sentences, None)
+        if upcoming is None and was_cut and not _SENTENCE_END.search(sentence):
+            break  # the excerpt stopped mid-sentence
+        weight = _weight(sentence)
+        if used + weight > budget:
+            break
+        chosen.append(sentence)
+        used += weight
+    return _join(chosen) if chosen else _cut(first, budget)
+
+
+def teaser_for(story: Story, max_words: int, language: str = "en") -> str:
+    """The editor's teaser (Story.teaser, whitespace-folded, otherwise untouched) when set;
+    else make_teaser(story.text, ...)."""
+    if story.teaser.strip():
+        return fold_space(story.teaser)
+    return make_teaser(story.text, max_words, title=story.title, language=language)
+
+
+def _join(sentences: list[str]) -> str:
+    """Sentences joined as written: with a space, except between CJK sentences."""
+    text = sentences[0]
+    for sentence in sentences[1:]:
+        spaceless = _CJK_WIDE.match(text[-1]) and _CJK_WIDE.match(sentence[0])
+        text += ("" if spaceless else " ") + sentence
+    return text
+
+
+# --- words ------------------------------------------------------------------------------------
+
+
+def _token_weight(token: str) -> int:
+    """A token's size in half-words: 2 for a spaced word, 1 per CJK character."""
+    if not _CJK.search(token):
+        return 2
+    return max(
+        1, sum(1 if part.lastgroup == "cjk" else 2 for part in _CJK_TOKEN_PARTS.finditer(token))
+    )
+
+
+def _weight(text: str) -> int:
+    return sum(_token_weight(token) for token in text.split())
+
+
+def _cut(sentence: str, budget: int) -> str:
+    """The longest start of `sentence` within `budget` half-words, cut between words, plus "…"."""
+    kept: list[str] = []
+    used = 0
+    for token in sentence.split():
+        weight = _token_weight(token)
+        if used + weight <= budget:
+            kept.append(token)
+            used += weight
+            continue
+        if _CJK.search(token):
+            kept.append(_cut_cjk_token(token, budget - used))
+        break
+    text = " ".join(kept)
+    trimmed = _TRAILING_PUNCT.sub("", text)
+    return (trimmed or text or sentence.split()[0]) + _ELLIPSIS
+
+
+def _cut_cjk_token(token: str, budget: int) -> str:
+    """The start of a spaceless CJK run within `budget` half-words, cut between characters."""
+    end = 0
+    for part in _CJK_TOKEN_PARTS.finditer(token):
+        budget -= 1 if part.lastgroup == "cjk" else 2
+        if budget < 0:
+            break
+        end = part.end()
+    return token[:end]
+
+
+# --- title and lead-in ------------------------------------------------------------------------
+
+
+def _drop_title(text: str, title: str) -> str:
+    """`text` without `title` at its start, compared on letters and digits only (so case, quotes and
+    spacing do not matter), also when a page glued them: "…borderThailand and…"."""
+    wanted = [c.casefold() for c in title if c.isalnum()]
+    if not wanted:
+        return text
+    matched = 0
+    end = 0
+    for index, char in enumerate(text):
+        if not char.isalnum():
+            continue
+        if char.casefold() != wanted[matched]:
+            return text
+        matched += 1
+        if matched == len(wanted):
+            end = index + 1
+            break
+    else:
+        return text
+    if end < len(text) and not _title_ends_here(text[end - 1], text[end]):
+        return text
+    rest = text[end:]
+    if text[:end].count('"') % 2 or text[:end].count("“") > text[:end].count("”"):
+        rest = rest.lstrip(' "”')
+    return rest.lstrip(" .,:;|—–-·•”’»!?")
+
+
+def _title_ends_here(last: str, following: str) -> bool:
+    """Whether a title match ending at `last` is a whole one: not "India" inside "Indiana"."""
+    if not following.isalnum():
+        return True
+    if _CJK.match(last) or _CJK.match(following):
+        return True
+    return following.isupper()
+
+
+# --- sentences --------------------------------------------------------------------------------
+
+
+def _iter_sentences(text: str, language: str) -> Iterator[str]:
+    """Sentences of folded text, segmenting one window at a time so the cost stays linear."""
+    start = 0
+    size = _WINDOW
+    while start < len(text):
+        end = _word_end(text, start + size)
+        window = text[start:end]
+        bounds = _boundaries(window, language)
+        at_end = end >= len(text)
+        if not at_end and not bounds and size < _MAX_WINDOW:
+            size *= 2  # one sentence longer than the window: look further before deciding
+            continue
+        # Unless the text ends here, the last piece may run on past the window: segment it again.
+        cuts = [0, *bounds, len(window)] if at_end or not bounds else [0, *bounds]
+        for first, last in pairwise(cuts):
+            sentence = window[first:last].strip()
+            if sentence:
+                yield sentence
+        start += cuts[-1]
+        size = _WINDOW
+
+
+def _word_end(text: str, position: int) -> int:
+    """`position` moved on to the next space, so a window does not end mid-word (spaceless
+    scripts such as Chinese are cut where they are)."""
+    if position >= len(text):
+        return len(text)
+    space = text.find(" ", position, position + 200)
+    return position if space == -1 else space
+
+
+def _boundaries(text: str, language: str) -> list[int]:
+    """Offsets in `text` where a new sentence starts (0 and len(text) excluded)."""
+    bounds = _pysbd_boundaries(text, language)
+    if bounds is None:
+        bounds = [m.end() for m in _REGEX_BOUNDARY.finditer(text)]
+    bounds = sorted({*bounds, *(m.end() for m in _MISSED_BOUNDARY.finditer(text))})
+    protected = [
+        (m.start(), m.start() + len(m.group(0).rstrip(_URL_TRAILER))) for m in _URL.finditer(text)
+    ]
+    kept: list[int] = []
+    previous = 0
+    for index, bound in enumerate(bounds):
+        if not 0 < bound < len(text):
+            continue
+        following = bounds[index + 1] if index + 1 < len(bounds) else len(text)
+        if _wrong_boundary(
+            text[previous:bound].rstrip(), text[bound:following].strip(), bound, protected
+        ):
+            continue
+        kept.append(bound)
+        previous = bound
+    return kept
+
+
+def _wrong_boundary(before: str, after: str, bound: int, protected: list[tuple[int, int]]) -> bool:
+    if any(start < bound < end for start, end in protected):
+        return True
+    if before.endswith(":") or _TITLES.search(before) or not any(c.isalnum() for c in after):
+        return True
+    return bool(_BEFORE_NUMBER.search(before)) and after[:1].isdigit()
+
+
+def _pysbd_boundaries(text: str, language: str) -> list[int] | None:
+    """pysbd's sentence starts in `text` (None if it fails); unknown languages get English rules."""
+    code = language.split("-")[0].split("_")[0].lower()
+    try:
+        segments = pysbd.Segmenter(
+            language=code if code in LANGUAGE_CODES else "en", clean=False
+        ).segment(text)
+    except Exception:
+        return None
+    bounds: list[int] = []
+    cursor = 0
+    for segment in segments:
+        piece = segment.strip()
+        if not piece:
+            continue
+        found = text.find(piece, cursor)
+        if found == -1:
+            return None
+        if found:
+            bounds.append(found)
+        cursor = found + len(piece)
+    return bounds
