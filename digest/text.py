@@ -46,7 +46,7 @@ _BLOCK_TAGS = frozenset(
 )
 _NEVER_TEXT = ("head", "script", "style", "noscript", "template", "svg", "math", "iframe", "object")
 # Page furniture that is never part of an article's prose (captions carry credits, not the story).
-_NOT_ARTICLE = ("nav", "aside", "form", "button", "figcaption", "select", "label")
+_NOT_ARTICLE = ("nav", "aside", "footer", "form", "button", "figcaption", "select", "label")
 
 
 def html_to_text(markup: str) -> str:
@@ -161,7 +161,7 @@ _BOILERPLATE_BLOCKS: tuple[tuple[re.Pattern[str], int], ...] = (
     _block_rule(
         r"(?:read more|continue reading|keep reading|related)\b(?:\s*[:»→›>…]+.*|\s*\.*)", 25
     ),
-    _block_rule(r"click here\b.*", 25),
+    _block_rule(r"click here (?:to|for)\b.*", 25),
     _block_rule(r"sign up\b.*\bnewsletters?\b.*", 25),
     _block_rule(r"share (?:this|the) (?:article|story|page|post)\b.*", 8),
     _block_rule(
@@ -176,6 +176,7 @@ _BOILERPLATE_BLOCKS: tuple[tuple[re.Pattern[str], int], ...] = (
     _block_rule(rf"(?=.*/)(?:[^/\s][^/]*/)*{_AGENCY}(?:\s+photo)?(?:/[^/]+)*\.?", 10),
     _block_rule(r"\(?(?:getty images|shutterstock|istock(?:photo)?)\)?\.?", 4),
     _block_rule(r"subscribe\b.*", 15),
+    _block_rule(r"(?:©|\(c\)|copyright\b).*|all rights reserved\.?", 15),
     _block_rule(r"follow (?:us|me)\b.*", 15),
     _block_rule(r"listen to (?:this|the) (?:article|story)\b.*", 8),
     _block_rule(r"\d+(?:[-–]\d+)?[\s-]?(?:min(?:ute)?s?|m)\.?\s+read\.?", 4),

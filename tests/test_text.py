@@ -1,0 +1,223 @@
+"""HTML to plain text, and the boilerplate that must not reach a teaser."""
+
+from __future__ import annotations
+
+import pytest
+
+from digest.text import clean_article_text, fold_space, html_to_text, strip_lead_in
+from tests.conftest import FIXTURES
+
+ARTICLE = (FIXTURES / "teaser" / "article.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        ("<p>a</p><p>b</p>", "a b"),
+        ("one<br>two<br/>three", "one two three"),
+        ("<ul><li>first</li><li>second</li></ul>", "first second"),
+        ("<table><tr><td>cell</td><td>next</td></tr></table>", "cell next"),
+        ("<h2>Head</h2>body", "Head body"),
+        ("<b>Hel</b>lo <i>wor</i>ld", "Hello world"),
+        ("Hi&nbsp;there", "Hi there"),
+        ("<p>Hi&nbsp;there</p>", "Hi there"),
+        ("x&amp;nbsp;y", "x y"),
+        ("<p>x&amp;nbsp;y</p>", "x y"),
+        ("it&#8217;s &amp;#8217;quoted&amp;#8217;", "it’s ’quoted’"),
+        ("AT&T and R&D &amp; more", "AT&T and R&D & more"),
+        ("Tom&notes stay", "Tom&notes stay"),
+        ("<p>a</p><script>var x = '<p>no</p>';</script><style>p {}</style><p>b</p>", "a b"),
+        ("<p>kept</p><!-- a comment --><noscript>no js</noscript>", "kept"),
+        ("<html><head><title>Tab</title></head><body><p>Body</p></body></html>", "Body"),
+        ("&lt;p&gt;Escaped&lt;/p&gt;&lt;p&gt;markup&lt;/p&gt;", "Escaped markup"),
+        ("3 < 5 and 6 > 2", "3 < 5 and 6 > 2"),
+        ("  line one\n\n   line two\t\t", "line one line two"),
+        ("<p>unclosed <b>bold <i>italic", "unclosed bold italic"),
+        ("soft\u00adhyphen zero\u200bwidth \ufeffbom", "softhyphen zerowidth bom"),
+        ("family 👨\u200d👩\u200d👧 emoji", "family 👨\u200d👩\u200d👧 emoji"),
+        ("bell\x07 and null\x00 bytes", "bell and null bytes"),
+        ("", ""),
+        ("   \n\t ", ""),
+        ("<div><p></p></div>", ""),
+        ("<!-- only a comment -->", ""),
+    ],
+)
+def test_html_to_text(markup: str, expected: str) -> None:
+    assert html_to_text(markup) == expected
+
+
+def test_html_to_text_keeps_navigation_that_clean_article_text_drops() -> None:
+    plain = html_to_text(ARTICLE)
+    assert plain.startswith("Skip to content Home World Politics Senate passes the water bill")
+    assert "window.dataLayer" not in plain and "display: block" not in plain
+
+
+def test_clean_article_text_of_a_real_looking_page() -> None:
+    assert clean_article_text(ARTICLE) == (
+        "Senate passes the water bill WASHINGTON (AP) — The U.S. Senate on Tuesday passed a $1.2 "
+        "billion bill to repair dams and canals across the West, after Sen. Maria Lopez won over "
+        "three Republicans with a last-minute amendment. “It is done.” Lopez said after the 61-38 "
+        "vote, which came at 10 p.m. on a cold evening. Water use in the region has risen 3.5 "
+        "percent a year since Jan. 2020, according to Dr. Alan Price of the U.S. Geological "
+        "Survey. "
+        "The bill now goes to the House, where Speaker Tom Ames said it would get a vote “within "
+        "weeks.” Gov. Ann Burke of Arizona called it “a lifeline” for farmers. Subscribers to the "
+        "regional water utility will see rates rise by about 2 percent, the utility said. Photo "
+        "credits for the dam series went to a local school."
+    )
+
+
+@pytest.mark.parametrize(
+    "boilerplate",
+    [
+        "Skip to content",
+        "Skip to main content",
+        "Advertisement",
+        "ADVERTISEMENT",
+        "Story continues below advertisement",
+        "Advertisement - Scroll to continue",
+        "Read more",
+        "Read more »",
+        "Read more: Drought forces new limits on the river",
+        "Continue reading",
+        "Continue reading…",
+        "Click here to get the app",
+        "Sign up for our free Morning Briefing newsletter.",
+        "Sign up here for the Daily Climate newsletter",
+        "Share this article",
+        "Photo: Jane Smith/Getty Images",
+        "Photograph: Alamy",
+        "PHOTO CREDIT: City of Springfield",
+        "Image credit: NASA/JPL",
+        "(Photo by Chip Somodevilla/Getty Images)",
+        "Photo by Jane Smith via Reuters Connect",
+        "EYEPRESS via Reuters Connect",
+        "Royal Thai Army/Handout via REUTERS",
+        "Sputnik/Grigory Sysoyev/Pool via REUTERS",
+        "REUTERS/Ajeng Dinar Ulfiana",
+        "REUTERS/Ronen Zvulun",
+        "AP Photo/Evan Vucci",
+        "Kevin Lamarque/Reuters",
+        "Getty Images",
+        "Subscribe",
+        "Subscribe now for $1 a week",
+        "Follow us on Twitter",
+        "Listen to this article",
+        "Listen to this article · 5 min",
+        "5 min read",
+        "12-minute read",
+        "By Jane Doe",
+        "By JANE DOE and JOHN ROE",
+        "By Jane Doe, Associated Press",
+        "By Jane Doe | Updated 3:45 PM",
+        "© 2026 Example News. All rights reserved.",
+        "The post Senate passes the bill appeared first on Example News.",
+    ],
+)
+def test_boilerplate_paragraphs_are_dropped(boilerplate: str) -> None:
+    markup = f"<p>Real first sentence.</p><p>{boilerplate}</p><p>Real second sentence.</p>"
+    assert clean_article_text(markup) == "Real first sentence. Real second sentence."
+    lines = f"Real first sentence.\n{boilerplate}\nReal second sentence."
+    assert clean_article_text(lines) == "Real first sentence. Real second sentence."
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Advertisement executives gathered in Cannes on Monday.",
+        "The advertisement ran for three weeks.",
+        "People should continue reading books, the minister said.",
+        "Readers who read more than ten books a year are happier.",
+        "Click here, he told voters, was the worst slogan of the campaign.",
+        "Subscribers to the water utility will pay more.",
+        "Photo credits for the series went to a local school.",
+        "Photographs of the dam were released on Monday.",
+        "The statement was sent via Reuters.",
+        "Officials told Reuters that the talks had stalled.",
+        "Getty Images said it would appeal the ruling in London.",
+        "By Monday, the talks had collapsed.",
+        "By Tuesday the river had risen by two metres.",
+        "Follow the money, investigators said.",
+        "He said he would share this story with his grandchildren.",
+        "The 5 min read limit was dropped by the editors last year.",
+    ],
+)
+def test_real_sentences_with_boilerplate_words_survive(sentence: str) -> None:
+    assert clean_article_text(f"<p>{sentence}</p>") == sentence
+    assert clean_article_text(f"Earlier text. {sentence} Later text.") == (
+        f"Earlier text. {sentence} Later text."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Skip to content The story begins here.", "The story begins here."),
+        ("First part. Advertisement Second part.", "First part. Second part."),
+        ("First part. ADVERTISEMENT “Quoted part.”", "First part. “Quoted part.”"),
+        ("Listen to this article The story begins.", "The story begins."),
+        ("4 min read The story begins.", "The story begins."),
+        ("The story ends. Read more", "The story ends."),
+        ("The story ends. Read more »", "The story ends."),
+        ("The story ends. Continue reading The headline →", "The story ends."),
+        ("The story ends. Continue reading…", "The story ends."),
+        ("The story ends. The post Headline appeared first on Blog.", "The story ends."),
+        ("A cut excerpt along their [...]", "A cut excerpt along their…"),
+        ("A cut excerpt along their […]", "A cut excerpt along their…"),
+        ("A cut excerpt along their [&hellip;]", "A cut excerpt along their…"),
+        ("A cut excerpt along their [ . . . ]", "A cut excerpt along their…"),
+        ("A cut excerpt, [...] Read more", "A cut excerpt…"),
+        ("A cut excerpt [&#8230;] Continue reading →", "A cut excerpt…"),
+        ("He said “we […] will win” today.", "He said “we […] will win” today."),
+        ("[...]", ""),
+    ],
+)
+def test_boilerplate_inside_running_text(text: str, expected: str) -> None:
+    assert clean_article_text(text) == expected
+
+
+def test_wordpress_feed_item() -> None:
+    markup = (
+        "<p>The council approved the budget on Monday.</p>"
+        '<p>It includes a new library. <a href="https://blog.example.com/x">Continue reading '
+        "<span>Council approves budget</span> →</a></p>"
+        '<p>The post <a href="https://blog.example.com/x">Council approves budget</a> appeared '
+        'first on <a href="https://blog.example.com">Town Blog</a>.</p>'
+    )
+    assert clean_article_text(markup) == (
+        "The council approved the budget on Monday. It includes a new library."
+    )
+
+
+def test_repeated_caption_is_kept_once() -> None:
+    caption = "Footage circulated online shows troops training."
+    markup = f"<p>{caption}</p><p>{caption}</p><p>The story.</p>"
+    assert clean_article_text(markup) == f"{caption} The story."
+
+
+def test_clean_article_text_of_nothing() -> None:
+    assert clean_article_text("") == ""
+    assert clean_article_text("<p>Advertisement</p><p>Skip to content</p>") == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("WASHINGTON (AP) — The Senate voted.", "The Senate voted."),
+        ("KYIV, Ukraine (AP) — Drones struck.", "Drones struck."),
+        ("LONDON, Dec 5 (Reuters) - Shares fell.", "Shares fell."),
+        ("NEW YORK — Prices rose.", "Prices rose."),
+        ("(Reuters) - Oil slipped.", "Oil slipped."),
+        ("By Jane Doe | LONDON — Prices rose.", "Prices rose."),
+        ("By Jane Doe — The Senate voted.", "The Senate voted."),
+        ("The Senate voted — again.", "The Senate voted — again."),
+        ("By Monday, the talks had collapsed.", "By Monday, the talks had collapsed."),
+        ("US and EU leaders met.", "US and EU leaders met."),
+    ],
+)
+def test_strip_lead_in(text: str, expected: str) -> None:
+    assert strip_lead_in(text) == expected
+
+
+def test_fold_space() -> None:
+    assert fold_space("  a \n\t b\u00a0 c  ") == "a b c"
