@@ -1,0 +1,161 @@
+"""Sources: feeds and curated files in, one de-duplicated `list[Story]` out.
+
+A location is a local path or an http(s) URL. Its kind is recognised from its content, not
+its name (a URL such as `/feed` has no extension): JSON whose `version` starts with
+`https://jsonfeed.org/version/` is a JSON Feed; YAML or JSON with top-level `lead`, `more` or
+`stories` is a curated file; anything else goes to feedparser as RSS or Atom.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from pathlib import PurePosixPath
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import yaml
+
+from digest.config import Settings
+from digest.errors import SourceError
+from digest.models import Story
+from digest.sources.curated import is_curated, parse_curated
+from digest.sources.feed import parse_feed
+from digest.sources.fetch import Fetched, load
+from digest.sources.jsonfeed import is_json_feed, parse_json_feed
+
+__all__ = ["canonical_url", "gather", "read_source", "title_key"]
+
+log = logging.getLogger("digest.sources")
+
+TRACKING_PARAMS = frozenset({"fbclid", "gclid"})
+YAML_SUFFIXES = frozenset({".yaml", ".yml"})
+_SPACE = re.compile(r"\s+")
+
+
+def gather(locations: list[str], settings: Settings) -> list[Story]:
+    """Read every source, combine, de-duplicate; a broken source is one warning line and
+    the rest go on."""
+    stories: list[Story] = []
+    failures: list[SourceError] = []
+    for location in locations:
+        try:
+            stories.extend(read_source(location, settings))
+        except SourceError as error:
+            log.warning("Could not read %s", error)
+            failures.append(error)
+    if locations and len(failures) == len(locations):
+        others = len(failures) - 1
+        more = f" (and {others} more source{'s' if others > 1 else ''} failed)" if others else ""
+        raise SourceError(f"{failures[0]}{more}")
+    return deduplicate(stories)
+
+
+def read_source(location: str, settings: Settings) -> list[Story]:
+    """One source (local path or http(s) URL); raises SourceError('<location>: <problem>')."""
+    return parse_source(load(location, settings), location)
+
+
+def parse_source(fetched: Fetched, location: str) -> list[Story]:
+    """Stories of a source's bytes, whatever kind of source they turn out to be."""
+    start = fetched.content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    suffix = PurePosixPath(urlsplit(fetched.url).path).suffix.lower()
+    if start in (b"{", b"["):
+        data = _json(fetched.content, location)
+        if is_json_feed(data):
+            return parse_json_feed(data, fetched, location)
+        if is_curated(data) or suffix == ".json":
+            return parse_curated(data, fetched, location)
+        raise SourceError(
+            f"{location}: JSON, but neither a JSON Feed (version https://jsonfeed.org/version/…) "
+            "nor a curated file (lead/more/stories)"
+        )
+    if start != b"<":
+        data = _yaml(fetched.content, location, strict=suffix in YAML_SUFFIXES)
+        if is_curated(data) or suffix in YAML_SUFFIXES:
+            return parse_curated(data, fetched, location)
+    return parse_feed(fetched, location)
+
+
+def deduplicate(stories: list[Story]) -> list[Story]:
+    """Drop repeats (same canonical URL or same title); the first wins, but a later copy's
+    lead mark or editor's teaser is kept."""
+    kept: list[Story] = []
+    seen: dict[str, int] = {}
+    for story in stories:
+        keys = [f"url:{canonical_url(story.url)}", f"title:{title_key(story.title)}"]
+        keys = [key for key in keys if not key.endswith(":")]
+        index = next((seen[key] for key in keys if key in seen), None)
+        if index is None:
+            index = len(kept)
+            kept.append(story)
+        else:
+            kept[index] = _merge(kept[index], story)
+        for key in keys:
+            seen.setdefault(key, index)
+    return kept
+
+
+def _merge(first: Story, later: Story) -> Story:
+    changes: dict[str, object] = {}
+    if later.lead and not first.lead:
+        changes["lead"] = True
+    if later.teaser and not first.teaser:
+        changes["teaser"] = later.teaser
+    return first.model_copy(update=changes) if changes else first
+
+
+def canonical_url(url: str) -> str:
+    """The form of a URL used to recognise the same story: scheme and host lower-case, http
+    and https equal, default port, fragment, tracking parameters and trailing slash dropped."""
+    text = url.strip()
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return text
+    host = (parts.hostname or "").lower()
+    if parts.port and parts.port not in (80, 443):
+        host = f"{host}:{parts.port}"
+    query = urlencode(
+        sorted(
+            (name, value)
+            for name, value in parse_qsl(parts.query, keep_blank_values=True)
+            if not name.lower().startswith("utm_") and name.lower() not in TRACKING_PARAMS
+        )
+    )
+    return urlunsplit(("https", host, parts.path.rstrip("/"), query, ""))
+
+
+def title_key(title: str) -> str:
+    """A title folded for comparison: case, punctuation and white space do not count."""
+    folded = unicodedata.normalize("NFKC", title).casefold()
+    kept = "".join(
+        " " if char.isspace() else char
+        for char in folded
+        if not unicodedata.category(char).startswith("P")
+    )
+    return _SPACE.sub(" ", kept).strip()
+
+
+def _json(content: bytes, location: str) -> object:
+    try:
+        return json.loads(content)
+    except UnicodeDecodeError:
+        raise SourceError(f"{location}: not valid JSON: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise SourceError(
+            f"{location}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+
+
+def _yaml(content: bytes, location: str, *, strict: bool) -> object:
+    """Decoded YAML; unless the name says YAML, text that is not YAML is left to feedparser."""
+    try:
+        return yaml.safe_load(content)
+    except yaml.YAMLError as exc:
+        if not strict:
+            return None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SourceError(f"{location}: not valid YAML: {problem}{where}") from None

@@ -1,0 +1,330 @@
+"""RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 feeds, read with feedparser.
+
+feedparser copes with broken XML and odd encodings, but it files `media:description` and
+`media:title` as if they were the item's own description and title. So Media RSS details
+(captions, credits, which credit goes with which picture) are read from the XML with lxml,
+and the item's text never comes from a media caption.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import feedparser
+from lxml import etree
+
+from digest.errors import SourceError
+from digest.models import Image, Story
+from digest.sources.fetch import Fetched
+from digest.sources.items import (
+    ContentImage,
+    absolute,
+    first_content_image,
+    has_image_extension,
+    image_url,
+    is_web_url,
+    make_image,
+    plain,
+    title_from_text,
+    to_int,
+)
+
+log = logging.getLogger("digest.sources")
+
+MEDIA_NAMESPACES = frozenset({"http://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss"})
+ITEM_NAMESPACES = frozenset(
+    {
+        None,
+        "http://purl.org/rss/1.0/",
+        "http://my.netscape.com/rdf/simple/0.9/",
+        "http://www.w3.org/2005/Atom",
+        "http://purl.org/atom/ns#",
+    }
+)
+PLACEHOLDER_CATEGORIES = frozenset({"uncategorized", "uncategorised"})
+
+
+@dataclass(frozen=True)
+class Media:
+    """One Media RSS picture candidate with the caption and credit that belong to it."""
+
+    url: str
+    width: int | None = None
+    height: int | None = None
+    type: str = ""
+    medium: str = ""
+    caption: str = ""
+    credit: str = ""
+
+    @property
+    def is_image(self) -> bool:
+        if self.type or self.medium:
+            return self.type.startswith("image/") or self.medium == "image"
+        return has_image_extension(self.url)
+
+
+@dataclass(frozen=True)
+class ItemMedia:
+    """What an item's Media RSS elements hold; `captions` also keep them out of the text."""
+
+    contents: list[Media] = field(default_factory=list)
+    thumbnails: list[Media] = field(default_factory=list)
+    captions: frozenset[str] = frozenset()
+
+
+def parse_feed(fetched: Fetched, location: str) -> list[Story]:
+    """Stories of an RSS or Atom feed; broken XML is used when feedparser still finds items."""
+    headers = {} if fetched.is_local else {"content-location": fetched.url}
+    if fetched.content_type:
+        charset = f"; charset={fetched.charset}" if fetched.charset else ""
+        headers["content-type"] = fetched.content_type + charset
+    parsed = feedparser.parse(io.BytesIO(fetched.content), response_headers=headers)
+    if not parsed.entries:
+        if parsed.get("bozo"):
+            raise SourceError(f"{location}: not a feed: {_reason(parsed.get('bozo_exception'))}")
+        if not parsed.get("version"):
+            raise SourceError(f"{location}: not a feed: no RSS or Atom items found")
+        return []
+    # A local feed has no URL of its own: its relative links are relative to the site it copies.
+    site = parsed.feed.get("link", "")
+    link_base = site if fetched.is_local and is_web_url(site) else fetched.url
+    media = _media_by_item(fetched.content, len(parsed.entries))
+    stories = []
+    for index, entry in enumerate(parsed.entries):
+        item_media = media[index] if media else _feedparser_media(entry)
+        story = _story(entry, item_media, location, link_base, fetched.url)
+        if story:
+            stories.append(story)
+    return stories
+
+
+def _story(
+    entry: Any, media: ItemMedia, location: str, link_base: str, image_base: str
+) -> Story | None:
+    text = _text(entry, media.captions)
+    title = plain(entry.get("title")) or title_from_text(text)
+    if not title:
+        log.debug("%s: skipped an item with neither title nor text", location)
+        return None
+    link = absolute(_link(entry), link_base)
+    if not is_web_url(link):
+        log.warning("%s: skipped %r: it has no http(s) link", location, title)
+        return None
+    return Story(
+        title=title,
+        url=link,
+        text=text,
+        image=_image(entry, media, text, title, image_base),
+        kicker=_kicker(entry),
+        author=_author(entry),
+        published=_published(entry),
+        source=location,
+    )
+
+
+def _link(entry: Any) -> str:
+    """The item's web page: an `alternate` link (HTML first), else `link`, which feedparser
+    fills from a permalink guid."""
+    alternates = [
+        link
+        for link in entry.get("links", [])
+        if link.get("rel", "alternate") == "alternate" and link.get("href")
+    ]
+    alternates.sort(key=lambda link: link.get("type", "text/html") != "text/html")
+    return alternates[0]["href"] if alternates else entry.get("link", "")
+
+
+def _text(entry: Any, captions: frozenset[str]) -> str:
+    """The fullest body: content (content:encoded, Atom content) before summary/description,
+    skipping what is really a media caption."""
+    contents = [
+        part
+        for part in entry.get("content", [])
+        if part.get("value", "").strip() and plain(part["value"]) not in captions
+    ]
+    contents.sort(key=lambda part: "html" not in part.get("type", ""))
+    if contents:
+        return str(contents[0]["value"])
+    summary = str(entry.get("summary", ""))
+    return "" if plain(summary) in captions else summary
+
+
+def _image(entry: Any, media: ItemMedia, text: str, title: str, base: str) -> Image | None:
+    """The item's picture: the widest Media RSS image, a thumbnail, an image enclosure, else
+    the first picture in the text."""
+    inline = first_content_image(text, base)
+    chosen = _widest(media.contents) or _widest(media.thumbnails) or _enclosure(entry, base)
+    if chosen is None:
+        if inline is None:
+            return None
+        chosen = Media(url=inline.url, width=inline.width, height=inline.height)
+    url = image_url(chosen.url, base)
+    if not url:
+        return None
+    same = inline if inline and _same_picture(inline, url) else None
+    return make_image(
+        url,
+        title,
+        alt=same.alt if same else "",
+        caption=chosen.caption or (same.caption if same else ""),
+        credit=chosen.credit,
+        width=chosen.width,
+        height=chosen.height,
+    )
+
+
+def _same_picture(inline: ContentImage, url: str) -> bool:
+    return inline.url.split("?")[0] == url.split("?")[0]
+
+
+def _widest(candidates: Iterable[Media]) -> Media | None:
+    images = [media for media in candidates if media.url and media.is_image]
+    return max(images, key=lambda media: media.width or 0) if images else None
+
+
+def _enclosure(entry: Any, base: str) -> Media | None:
+    for enclosure in entry.get("enclosures", []):
+        url = enclosure.get("href") or enclosure.get("url") or ""
+        kind = enclosure.get("type", "")
+        if kind.startswith("image/") or (not kind and has_image_extension(url)):
+            return Media(url=image_url(url, base), type=kind)
+    return None
+
+
+def _kicker(entry: Any) -> str:
+    for tag in entry.get("tags", []):
+        term = plain(tag.get("term") or tag.get("label"))
+        if term and term.casefold() not in PLACEHOLDER_CATEGORIES:
+            return term
+    return ""
+
+
+def _author(entry: Any) -> str:
+    """The author's name; an RSS `<author>` holding only an e-mail address is not shown."""
+    name = plain(entry.get("author_detail", {}).get("name") or entry.get("author"))
+    return "" if "@" in name and " " not in name else name
+
+
+def _published(entry: Any) -> dt.datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        moment: time.struct_time | None = entry.get(key)
+        if moment:
+            try:
+                return dt.datetime(*moment[:6], tzinfo=dt.UTC)
+            except (TypeError, ValueError):
+                continue
+    return None
+
+
+def _reason(error: object) -> str:
+    text = str(error or "unreadable XML").strip().splitlines()[0]
+    return text.removeprefix("<unknown>:")
+
+
+def _feedparser_media(entry: Any) -> ItemMedia:
+    """Media RSS as feedparser keeps it, for when lxml cannot line the XML up with the entries."""
+    credits = entry.get("media_credit", [])
+    credit = plain(credits[0].get("content")) if credits else ""
+
+    def medias(key: str) -> list[Media]:
+        return [
+            Media(
+                url=item.get("url", ""),
+                width=to_int(item.get("width")),
+                height=to_int(item.get("height")),
+                type=item.get("type", ""),
+                medium=item.get("medium", ""),
+                credit=credit,
+            )
+            for item in entry.get(key, [])
+        ]
+
+    return ItemMedia(contents=medias("media_content"), thumbnails=medias("media_thumbnail"))
+
+
+def _media_by_item(content: bytes, count: int) -> list[ItemMedia] | None:
+    """Media RSS per item in document order; None when it does not line up with feedparser."""
+    if b"search.yahoo.com/mrss" not in content:
+        return None
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+    try:
+        root = etree.fromstring(content, parser)
+    except etree.XMLSyntaxError:
+        return None
+    if root is None:
+        return None
+    items = [
+        element
+        for element in root.iter()
+        if isinstance(element.tag, str)
+        and etree.QName(element).localname in ("item", "entry")
+        and etree.QName(element).namespace in ITEM_NAMESPACES
+    ]
+    return [_item_media(item) for item in items] if len(items) == count else None
+
+
+def _item_media(item: etree._Element) -> ItemMedia:
+    contents: list[Media] = []
+    thumbnails: list[Media] = []
+
+    def collect(holder: etree._Element, caption: str, credit: str) -> None:
+        caption = _caption_of(holder) or caption
+        credit = _media_text(holder, "credit") or credit
+        for child in _media_children(holder, "content"):
+            contents.append(_media(child, _caption_of(child) or caption, credit))
+            for nested in _media_children(child, "thumbnail"):
+                thumbnails.append(_media(nested, caption, credit))
+        for child in _media_children(holder, "thumbnail"):
+            thumbnails.append(_media(child, caption, credit))
+        for group in _media_children(holder, "group"):
+            collect(group, caption, credit)
+
+    collect(item, "", "")
+    captions = frozenset(
+        plain(_text_content(element))
+        for element in item.iter()
+        if _is_media(element) and etree.QName(element).localname in ("description", "title")
+    )
+    return ItemMedia(contents=contents, thumbnails=thumbnails, captions=captions - {""})
+
+
+def _media(element: etree._Element, caption: str, credit: str) -> Media:
+    return Media(
+        url=(element.get("url") or "").strip(),
+        width=to_int(element.get("width")),
+        height=to_int(element.get("height")),
+        type=(element.get("type") or "").lower(),
+        medium=(element.get("medium") or "").lower(),
+        caption=caption,
+        credit=_media_text(element, "credit") or credit,
+    )
+
+
+def _caption_of(element: etree._Element) -> str:
+    return _media_text(element, "description") or _media_text(element, "title")
+
+
+def _media_text(element: etree._Element, name: str) -> str:
+    for child in _media_children(element, name):
+        text = plain(_text_content(child))
+        if text:
+            return text
+    return ""
+
+
+def _media_children(element: etree._Element, name: str) -> Iterator[etree._Element]:
+    return (child for child in element if _is_media(child) and etree.QName(child).localname == name)
+
+
+def _is_media(element: etree._Element) -> bool:
+    return isinstance(element.tag, str) and etree.QName(element).namespace in MEDIA_NAMESPACES
+
+
+def _text_content(element: etree._Element) -> str:
+    return "".join(element.itertext())

@@ -1,0 +1,207 @@
+"""Helpers every kind of source shares to turn what a publisher wrote into clean `Story` fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from urllib.parse import urljoin, urlsplit
+
+from lxml import html as lxml_html
+from pydantic import ValidationError
+
+from digest.models import Image
+from digest.text import html_to_text
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"})
+MIN_IMAGE_SIDE = 50
+"""Images declared smaller than this are icons, share buttons or tracking pixels."""
+TITLE_WORDS = 12
+TRACKERS = ("feeds.feedburner.com/~", "pixel.wp.com/", "stats.wordpress.com/", "doubleclick.net/")
+LAZY_SOURCES = ("data-src", "data-lazy-src", "data-original")
+
+_ENTITY = re.compile(r"&(#\d+|#x[0-9a-f]+|[a-z]+\d*);", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
+
+
+def plain(value: object) -> str:
+    """Text of a title-like field: tags dropped, entities decoded (twice when a publisher
+    escaped them twice, as in `&amp;#8217;`), white space folded."""
+    if not isinstance(value, str):
+        return ""
+    text = html_to_text(value)
+    if _ENTITY.search(text):
+        text = html_to_text(html.unescape(text))
+    return text
+
+
+def is_web_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def absolute(url: object, base: str) -> str:
+    """`url` resolved against `base`; empty when there is no URL."""
+    if not isinstance(url, str) or not url.strip():
+        return ""
+    return urljoin(base, url.strip()) if base else url.strip()
+
+
+def image_url(src: object, base: str) -> str:
+    """An image's absolute URL, or "" when it cannot be shown: only http(s) images, plus
+    `file://` images when the source itself is a local file (never `data:` or a remote
+    source pointing into the reader's disk)."""
+    url = absolute(src, base)
+    if is_web_url(url):
+        return url
+    if url.startswith("file:") and base.startswith("file:"):
+        return url
+    return ""
+
+
+def has_image_extension(url: str) -> bool:
+    return PurePosixPath(urlsplit(url).path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def to_int(value: object) -> int | None:
+    """A positive pixel size from an attribute such as "1800", "460px" or 460.0."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = int(value)
+    elif isinstance(value, str) and (digits := re.match(r"\s*(\d+)", value)):
+        number = int(digits.group(1))
+    else:
+        return None
+    return number if number > 0 else None
+
+
+def make_image(
+    url: str,
+    title: str,
+    *,
+    alt: str = "",
+    caption: str = "",
+    credit: str = "",
+    width: object = None,
+    height: object = None,
+) -> Image:
+    """An `Image` whose alt falls back to the caption, then the title: the email needs one."""
+    caption = plain(caption)
+    return Image(
+        url=url,
+        alt=plain(alt) or caption or title,
+        caption=caption,
+        credit=plain(credit),
+        width=to_int(width),
+        height=to_int(height),
+    )
+
+
+@dataclass(frozen=True)
+class ContentImage:
+    """The first real picture inside an item's HTML, with the caption of the figure holding it."""
+
+    url: str
+    alt: str
+    caption: str
+    width: int | None
+    height: int | None
+
+    def to_image(self, title: str) -> Image:
+        return make_image(
+            self.url,
+            title,
+            alt=self.alt,
+            caption=self.caption,
+            width=self.width,
+            height=self.height,
+        )
+
+
+def first_content_image(markup: str, base: str) -> ContentImage | None:
+    """The first `<img>` in `markup` that is a picture, not a tracking pixel or an icon."""
+    if not markup or "<img" not in markup.lower():
+        return None
+    try:
+        root = lxml_html.fragment_fromstring(markup, create_parent="div")
+    except Exception:  # lxml raises several types on broken markup; no image then
+        return None
+    for img in root.iter("img"):
+        width, height = to_int(img.get("width")), to_int(img.get("height"))
+        if any(side is not None and side < MIN_IMAGE_SIDE for side in (width, height)):
+            continue
+        url = image_url(_image_source(img), base)
+        if not url or any(marker in url for marker in TRACKERS):
+            continue
+        return ContentImage(
+            url=url, alt=plain(img.get("alt")), caption=_caption(img), width=width, height=height
+        )
+    return None
+
+
+def _image_source(img: lxml_html.HtmlElement) -> str:
+    """The real source of an image, also when lazy loading hides it in `data-src` or `srcset`."""
+    for attribute in ("src", *LAZY_SOURCES):
+        value = (img.get(attribute) or "").strip()
+        if value and not value.startswith("data:"):
+            return value
+    srcset = (img.get("srcset") or "").strip()
+    return srcset.split(",")[0].split()[0] if srcset else ""
+
+
+def _caption(img: lxml_html.HtmlElement) -> str:
+    """Caption from `<figure><figcaption>` or WordPress's classic `wp-caption` box."""
+    for ancestor in img.iterancestors():
+        if ancestor.tag == "figure":
+            captions = ancestor.findall(".//figcaption")
+            return plain(lxml_html.tostring(captions[0], encoding="unicode")) if captions else ""
+        if "wp-caption" in (ancestor.get("class") or "").split():
+            texts = ancestor.xpath(".//*[contains(@class, 'wp-caption-text')]")
+            return plain(lxml_html.tostring(texts[0], encoding="unicode")) if texts else ""
+    return ""
+
+
+def title_from_text(text: str) -> str:
+    """A headline for an untitled item (microblogs, JSON Feed): its first sentence, at most
+    twelve words, ending with "…" when cut."""
+    words = plain(text)
+    first = _SENTENCE_END.split(words, maxsplit=1)[0]
+    parts = first.split()
+    if len(parts) <= TITLE_WORDS:
+        return first
+    return " ".join(parts[:TITLE_WORDS]).rstrip(",;:—-") + "…"
+
+
+def aware(moment: dt.datetime) -> dt.datetime:
+    """A date without a zone is taken as UTC, so every `published` can be compared."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def parse_datetime(value: object) -> dt.datetime | None:
+    """An ISO 8601 / RFC 3339 date, or None when missing or unreadable."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return aware(dt.datetime.fromisoformat(value.strip()))
+    except ValueError:
+        return None
+
+
+def describe(error: ValidationError, limit: int = 3) -> str:
+    """Pydantic's report as one line of `path: problem`, e.g. `more[2].titel: unknown field`."""
+    problems = []
+    for item in error.errors()[:limit]:
+        path = "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}" for part in item["loc"]
+        ).lstrip(".")
+        message = {"extra_forbidden": "unknown field", "missing": "required field missing"}.get(
+            item["type"], item["msg"].removeprefix("Value error, ")
+        )
+        problems.append(f"{path}: {message}" if path else message)
+    extra = error.error_count() - limit
+    if extra > 0:
+        problems.append(f"and {extra} more")
+    return "; ".join(problems)

@@ -1,0 +1,134 @@
+"""JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1).
+
+The feed's shape is checked as a whole; one malformed item is skipped with a warning rather
+than losing the whole source, since JSON Feeds are often written by hand-rolled generators.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from digest.errors import SourceError
+from digest.models import Image, Story
+from digest.sources.fetch import Fetched
+from digest.sources.items import (
+    absolute,
+    describe,
+    first_content_image,
+    image_url,
+    is_web_url,
+    make_image,
+    parse_datetime,
+    plain,
+    title_from_text,
+)
+
+log = logging.getLogger("digest.sources")
+
+VERSION_PREFIX = "https://jsonfeed.org/version/"
+
+
+class _Author(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str | None = None
+
+
+class _Item(BaseModel):
+    """The item fields digest uses; the spec allows extensions (`_name`) and unknown fields."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+    id: str | None = None
+    url: str | None = None
+    external_url: str | None = None
+    title: str | None = None
+    content_html: str | None = None
+    content_text: str | None = None
+    summary: str | None = None
+    image: str | None = None
+    banner_image: str | None = None
+    date_published: str | None = None
+    date_modified: str | None = None
+    authors: list[_Author] | None = None
+    author: _Author | None = None
+    tags: list[str] | None = None
+
+
+class _Feed(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    version: str = Field(pattern=r"^https://jsonfeed\.org/version/")
+    title: str | None = None
+    home_page_url: str | None = None
+    authors: list[_Author] | None = None
+    author: _Author | None = None
+    items: list[dict[str, Any]]
+
+
+def is_json_feed(data: object) -> bool:
+    return isinstance(data, dict) and str(data.get("version", "")).startswith(VERSION_PREFIX)
+
+
+def parse_json_feed(data: object, fetched: Fetched, location: str) -> list[Story]:
+    """Stories of a decoded JSON Feed document."""
+    try:
+        feed = _Feed.model_validate(data)
+    except ValidationError as exc:
+        raise SourceError(f"{location}: not a valid JSON Feed: {describe(exc)}") from None
+    home = feed.home_page_url or ""
+    link_base = home if fetched.is_local and is_web_url(home) else fetched.url
+    feed_author = _names(feed.authors, feed.author)
+    stories = []
+    for index, raw in enumerate(feed.items):
+        try:
+            item = _Item.model_validate(raw)
+        except ValidationError as exc:
+            log.warning("%s: skipped items[%d]: %s", location, index, describe(exc))
+            continue
+        story = _story(item, location, link_base, fetched.url, feed_author)
+        if story:
+            stories.append(story)
+    return stories
+
+
+def _story(
+    item: _Item, location: str, link_base: str, image_base: str, feed_author: str
+) -> Story | None:
+    text = item.content_html or item.content_text or item.summary or ""
+    title = plain(item.title) or title_from_text(text)
+    if not title:
+        log.debug("%s: skipped an item with neither title nor text", location)
+        return None
+    url = absolute(item.url or item.external_url, link_base)
+    if not is_web_url(url):
+        log.warning("%s: skipped %r: it has no http(s) url", location, title)
+        return None
+    return Story(
+        title=title,
+        url=url,
+        text=text,
+        image=_image(item, title, image_base),
+        kicker=plain(item.tags[0]) if item.tags else "",
+        author=_names(item.authors, item.author) or feed_author,
+        published=parse_datetime(item.date_published) or parse_datetime(item.date_modified),
+        source=location,
+    )
+
+
+def _image(item: _Item, title: str, base: str) -> Image | None:
+    for candidate in (item.image, item.banner_image):
+        url = image_url(candidate, base)
+        if url:
+            return make_image(url, title)
+    inline = first_content_image(item.content_html or "", base)
+    return inline.to_image(title) if inline else None
+
+
+def _names(authors: list[_Author] | None, author: _Author | None) -> str:
+    """JSON Feed 1.1 lists `authors`; 1.0 had a single `author`."""
+    people = authors if authors else [author] if author else []
+    return ", ".join(name for person in people if (name := plain(person.name)))
