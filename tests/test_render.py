@@ -23,6 +23,7 @@ from digest.render import (
     render_email,
     web_url,
 )
+from tests.support.contrast import contrast
 
 GMAIL_CLIP_BYTES = 102 * 1024
 HOSTILE_TITLE = "<script>alert(1)</script> & <b>x</b>"
@@ -330,22 +331,10 @@ def test_default_templates_dir_holds_both_templates() -> None:
     assert (folder / "newsletter.txt.j2").is_file()
 
 
-def relative_luminance(colour: str) -> float:
-    channels = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(foreground: str, background: str) -> float:
-    high, low = sorted(
-        (relative_luminance(foreground), relative_luminance(background)), reverse=True
-    )
-    return (high + 0.05) / (low + 0.05)
-
-
 def test_contrast_formula_matches_known_values() -> None:
     assert contrast("#000000", "#ffffff") == pytest.approx(21.0)
     assert contrast("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+    assert contrast("rgb(119, 119, 119)", "rgba(255, 255, 255, 1)") == pytest.approx(4.48, abs=0.01)
 
 
 @pytest.mark.parametrize("palette", [LIGHT, DARK], ids=["light", "dark"])

@@ -5,8 +5,9 @@ Uses Debian's chromium (`apt-get install chromium`), never one downloaded by `pl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
@@ -80,3 +81,9 @@ def offline_page(
         yield context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture
+def open_page(browser: Browser) -> Callable[..., AbstractContextManager[Page]]:
+    """`offline_page` bound to the session's browser: `with open_page(width=375) as page: ...`."""
+    return partial(offline_page, browser)
