@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from digest.commands import build
+from digest.commands import check as check_command
 from digest.errors import DigestError
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app = typer.Typer(
 
 app.command()(build.build)
 app.command()(build.preview)
+app.command()(check_command.check)
 
 
 @app.callback()
