@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     dkim_key_file: Path | None = None
     dkim_selector: str = ""
     dkim_domain: str = ""
+    # The editor's desk (digest serve): where it listens; a password is required off loopback.
+    serve_host: str = Field(default="127.0.0.1", min_length=1)
+    serve_port: int = Field(default=8025, ge=1, le=65535)
+    serve_password: SecretStr = SecretStr("")
 
     @field_validator("subscribers", "suppressions", "smtp_ca_file", "dkim_key_file", mode="before")
     @classmethod
