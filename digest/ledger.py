@@ -163,23 +163,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def state_engine(settings: Settings) -> Engine:
-    """The SQLAlchemy engine of the state database (also the scheduler's job store), migrated."""
-    url = state_url(settings)
+def open_engine(url: str) -> Engine:
+    """An engine on the database at `url`, with SQLite tuned for a writer and readers, migrated."""
     try:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError:
         raise ConfigError(f"DIGEST_STATE_URL: {url!r} is not a database URL") from None
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(parsed)
-    if parsed.get_backend_name() == "sqlite":
+    if sqlite:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     try:
         migrate(engine)
     except sa.exc.SQLAlchemyError as exc:
+        engine.dispose()
         raise ConfigError(f"DIGEST_STATE_URL: cannot open {parsed!r} ({exc.orig or exc})") from None
     return engine
+
+
+def state_engine(settings: Settings) -> Engine:
+    """The engine of the state database (the scheduler keeps its job store there too), migrated."""
+    return open_engine(state_url(settings))
 
 
 @dataclass(frozen=True, slots=True)
