@@ -1,0 +1,197 @@
+"""`digest send` and `digest status`: deliver an issue to the list, and say where a send stands."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from digest.commands.options import DateOption
+from digest.config import load_settings
+from digest.deliver import dry_run, send_issue, send_test
+from digest.deliver.smtp import Result
+from digest.ledger import FAILED, PENDING, SENT, Ledger, state_engine
+from digest.message import compose
+from digest.pipeline import prepare_message, view_online_url
+from digest.render import render_email
+from digest.store import load_issue
+from digest.subscribers import normalise_address
+
+console = Console(stderr=True)
+
+
+class _Rate(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed or 0:,.0f}/s", style="progress.data.speed")
+
+
+class _Bar:
+    """The rich progress bar: sent, failed, rate and time left."""
+
+    def __init__(self, progress: Progress, label: str) -> None:
+        self._progress = progress
+        self._label = label
+        self._task = progress.add_task(label, total=None, sent=0, failed=0)
+        self._counts = {SENT: 0, FAILED: 0}
+        self._lock = threading.Lock()
+
+    def start(self, total: int) -> None:
+        self._progress.update(self._task, total=total)
+
+    def advance(self, result: Result) -> None:
+        with self._lock:
+            self._counts[SENT if result.accepted else FAILED] += 1
+            self._progress.update(
+                self._task, advance=1, sent=self._counts[SENT], failed=self._counts[FAILED]
+            )
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[_Bar]:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("[green]{task.fields[sent]} sent[/] [red]{task.fields[failed]} failed[/]"),
+        _Rate(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        yield _Bar(progress, label)
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """SIGINT and SIGTERM ask the send to stop; messages in flight still get recorded."""
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: object) -> None:
+        if not stop.is_set():
+            console.print(
+                f"{signal.Signals(signum).name}: stopping after the messages in flight…",
+                highlight=False,
+            )
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def send(
+    date: DateOption = None,
+    to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--to",
+            metavar="ADDRESS",
+            help='Send a test copy ("[TEST]" subject) to this address only; repeatable. '
+            "Records nothing against the issue.",
+        ),
+    ] = None,
+    dry: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Build and check every subscriber's message without connecting."
+        ),
+    ] = False,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Also retry subscribers whose send failed.")
+    ] = False,
+) -> None:
+    """Send the issue (the newest by default) to every subscriber who has not received it yet."""
+    settings = load_settings()
+    issue = load_issue(settings, date)
+    with _stop_on_signals() as stop:
+        if to:
+            addresses = []
+            for address in to:
+                try:
+                    addresses.append(normalise_address(address))
+                except ValueError as exc:
+                    raise typer.BadParameter(f"{address!r}: {exc}", param_hint="--to") from None
+            rendered = render_email(
+                issue, settings, asset_base_url=view_online_url(issue, settings) or None
+            )
+            template = compose(issue, rendered, settings, test_copy=True)
+            with _progress("test copy") as bar:
+                summary = send_test(settings, template, addresses, stop=stop, progress=bar)
+            console.print(
+                f"Test copy of {issue.date.isoformat()}: {summary.sent} sent, "
+                f"{summary.failed} failed.",
+                highlight=False,
+            )
+            ok = summary.ok
+        elif dry:
+            template = prepare_message(issue, settings)
+            with _progress("dry run") as bar:
+                checked = dry_run(settings, issue, template, stop=stop, progress=bar)
+            for problem in checked.problems[:20]:
+                console.print(f"  {problem}", highlight=False, markup=False)
+            console.print(checked.line, highlight=False)
+            ok = not checked.problems and not stop.is_set()
+        else:
+            template = prepare_message(issue, settings)
+            engine = state_engine(settings)
+            try:
+                with _progress("sending") as bar:
+                    summary = send_issue(
+                        settings,
+                        issue,
+                        template,
+                        Ledger(engine),
+                        retry_failed=retry_failed,
+                        stop=stop,
+                        progress=bar,
+                    )
+            finally:
+                engine.dispose()
+            console.print(summary.line, highlight=False)
+            ok = summary.ok
+    if not ok:
+        raise typer.Exit(130 if stop.is_set() else 1)
+
+
+def status(date: DateOption = None) -> None:
+    """Show how far the send of an issue (the newest by default) got, and each failure's reply."""
+    settings = load_settings()
+    issue = load_issue(settings, date)
+    key = issue.date.isoformat()
+    engine = state_engine(settings)
+    try:
+        ledger = Ledger(engine)
+        state = ledger.send_state(key)
+        counts = ledger.counts(key)
+        failures = ledger.failures(key)
+    finally:
+        engine.dispose()
+    if state is None:
+        print(f"{key}: not sent yet.")
+        return
+    finished = f"finished {state.finished_at:%Y-%m-%d %H:%M} UTC" if state.finished_at else "open"
+    print(
+        f"{key} ({finished}): {counts[SENT]} sent, {counts[FAILED]} failed, "
+        f"{counts[PENDING]} pending."
+    )
+    for failure in failures:
+        print(f"  {failure.email}: {failure.reply} ({failure.attempts} attempts)")
+    if counts[FAILED] > len(failures):
+        print(f"  … and {counts[FAILED] - len(failures)} more failures")
