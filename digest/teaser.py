@@ -20,7 +20,10 @@ from digest.models import Story
 from digest.text import clean_article_text, fold_space, strip_lead_in
 
 _WINDOW = 2_000
-_MAX_WINDOW = 16_000
+_MAX_WINDOW = 8_000
+_SLACK_WORDS = 20
+_CHARS_PER_HALF_WORD = 12
+_TOKEN = re.compile(r"\S+")
 _ELLIPSIS = "…"
 
 # Scripts written without spaces between words: kana and CJK ideographs (Hangul uses spaces).
@@ -30,7 +33,6 @@ _CJK = re.compile(f"[{_IDEOGRAPHS}]")
 _CJK_WIDE = re.compile(f"[{_IDEOGRAPHS}\u3000-\u303f\uff00-\uffef]")
 _CJK_TOKEN_PARTS = re.compile(f"(?P<cjk>[{_IDEOGRAPHS}])|(?P<word>[^\\W{_IDEOGRAPHS}]+)")
 
-_URL = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.I)
 _URL_TRAILER = ".,;:!?)]}\"'”’»"
 # Titles that precede a name: a segment ending in one of these never ends a sentence.
 _TITLES = re.compile(
@@ -49,7 +51,10 @@ _MISSED_BOUNDARY = re.compile(
 _REGEX_BOUNDARY = re.compile(
     r"(?<=[.!?…])[\"”’»)\]]*\s+(?=[\"“‘«(\[¿¡]?[A-ZÀ-Þ0-9])|(?<=[。！？])[」』”’）)]*"
 )
-_SENTENCE_END = re.compile(r"[.!?。！？][\"”’»)\]」』）]*$")
+# A sentence's last characters: a stop, then closing quotes or brackets (German closes with “ ‘,
+# French puts a space before »).
+_SENTENCE_END = re.compile(r"[.!?…。！？](?:\s?[\"'”’“‘»)\]」』）])*$")
+_LIST_NUMBER = re.compile(r"\d{1,3}[.)]\s+(?=\S)")
 _CUT_END = re.compile(r"\s*(?:…|\.\.\.|\. \. \.)$")
 _TRAILING_PUNCT = re.compile(r"[\s,;:\-–—/(\[{“‘\"'«„&+、，：；]+$")
 
@@ -76,6 +81,7 @@ def make_teaser(text: str, max_words: int, title: str = "", language: str = "en"
     if cut_marker:
         body = body[: cut_marker.start()].rstrip() or body
     budget = 2 * max_words
+    body, truncated = _opening(body, budget)
     chosen: list[str] = []
     used = 0
     sentences = _iter_sentences(body, language)
@@ -83,8 +89,8 @@ def make_teaser(text: str, max_words: int, title: str = "", language: str = "en"
     first = upcoming or body
     while upcoming is not None:
         sentence, upcoming = upcoming, next(sentences, None)
-        if upcoming is None and was_cut and not _SENTENCE_END.search(sentence):
-            break  # the excerpt stopped mid-sentence
+        if upcoming is None and (truncated or (was_cut and not _SENTENCE_END.search(sentence))):
+            break  # the text stops mid-sentence here
         weight = _weight(sentence)
         if used + weight > budget:
             break
@@ -124,6 +130,23 @@ def _token_weight(token: str) -> int:
 
 def _weight(text: str) -> int:
     return sum(_token_weight(token) for token in text.split())
+
+
+def _opening(text: str, budget: int) -> tuple[str, bool]:
+    """The start of `text` that can hold the teaser, and whether that is less than all of it.
+
+    Only this part is segmented, so a teaser costs the same for a 500-word and a 50,000-word
+    story: a whole sentence within the budget always ends before it.
+    """
+    limit = budget + 2 * _SLACK_WORDS
+    max_chars = _CHARS_PER_HALF_WORD * limit
+    used = 0
+    for token in _TOKEN.finditer(text):
+        used += _token_weight(token.group(0))
+        if used > limit or token.end() > max_chars:
+            end = min(token.end(), max_chars)
+            return text[:end], end < len(text)
+    return text, False
 
 
 def _cut(sentence: str, budget: int) -> str:
@@ -233,9 +256,16 @@ def _boundaries(text: str, language: str) -> list[int]:
     bounds = _pysbd_boundaries(text, language)
     if bounds is None:
         bounds = [m.end() for m in _REGEX_BOUNDARY.finditer(text)]
-    bounds = sorted({*bounds, *(m.end() for m in _MISSED_BOUNDARY.finditer(text))})
+    bounds = sorted(
+        {
+            *(_past_list_number(text, b) for b in bounds),
+            *(m.end() for m in _MISSED_BOUNDARY.finditer(text)),
+        }
+    )
     protected = [
-        (m.start(), m.start() + len(m.group(0).rstrip(_URL_TRAILER))) for m in _URL.finditer(text)
+        (m.start(), m.start() + len(m.group(0).rstrip(_URL_TRAILER)))
+        for m in _TOKEN.finditer(text)
+        if _is_address(m.group(0))
     ]
     kept: list[int] = []
     previous = 0
@@ -252,10 +282,26 @@ def _boundaries(text: str, language: str) -> list[int]:
     return kept
 
 
+def _is_address(token: str) -> bool:
+    """Whether a token is a URL or an email address, whose dots and "?" end no sentence."""
+    return "://" in token or token.lower().startswith("www.") or "@" in token.strip("@")
+
+
+def _past_list_number(text: str, bound: int) -> int:
+    """pysbd takes "case 0. Dr. Smith…" for a numbered list and splits before "0."; move such a
+    boundary to after the number, where the sentence really ends."""
+    number = _LIST_NUMBER.match(text, bound)
+    if number and text[:bound].rstrip()[-1:].isalnum():
+        return number.end()
+    return bound
+
+
 def _wrong_boundary(before: str, after: str, bound: int, protected: list[tuple[int, int]]) -> bool:
     if any(start < bound < end for start, end in protected):
         return True
-    if before.endswith(":") or _TITLES.search(before) or not any(c.isalnum() for c in after):
+    if not _SENTENCE_END.search(before) or _TITLES.search(before):
+        return True
+    if not any(c.isalnum() for c in after):
         return True
     return bool(_BEFORE_NUMBER.search(before)) and after[:1].isdigit()
 

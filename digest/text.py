@@ -18,8 +18,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Invisible characters that would glue or split words; ZWJ/ZWNJ stay (emoji sequences, Persian).
 _INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-_TAG = re.compile(
-    r"<(?:[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?|/[A-Za-z][A-Za-z0-9-]*\s*|!--.*?--)>", re.S
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]{0,2000})?/?>|<!--")
+# What a regex can safely drop when the parser cannot help: comments and script-like elements,
+# each up to its end or, when never closed, the end of the text.
+_HIDDEN = re.compile(
+    r"<!--.*?(?:-->|$)|<(script|style|noscript|template)\b.*?(?:</\1\s*>|$)", re.S | re.I
 )
 _ESCAPED_TAG = re.compile(r"&lt;/?[A-Za-z][A-Za-z0-9]*(?:\s|/?&gt;)")
 
@@ -104,10 +107,14 @@ def _blocks(markup: str, dropped: tuple[str, ...]) -> list[str]:
 
 def _html_pieces(markup: str, dropped: tuple[str, ...]) -> list[str]:
     """Text split at block boundaries, so "<p>a</p><p>b</p>" never glues into "ab"."""
+    parser = lxml_html.HTMLParser(huge_tree=True)
     try:
-        root = lxml_html.document_fromstring(markup)
+        root = lxml_html.document_fromstring(markup, parser=parser)
     except (etree.ParserError, ValueError):
-        return _TAG.sub("\n", markup).split("\n")
+        return _strip_tags(markup)
+    if any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log):
+        # libxml2 drops what is nested deeper than 2,048 levels (unclosed tags pile up).
+        return _strip_tags(markup)
     etree.strip_elements(
         root, *dropped, etree.Comment, etree.ProcessingInstruction, with_tail=False
     )
@@ -123,6 +130,11 @@ def _html_pieces(markup: str, dropped: tuple[str, ...]) -> list[str]:
                 parts.append("\n")
             parts.append(element.tail or "")
     return "".join(parts).split("\n")
+
+
+def _strip_tags(markup: str) -> list[str]:
+    """Text pieces of markup that lxml cannot parse (or parses only in part)."""
+    return _TAG.sub("\n", _HIDDEN.sub("\n", markup)).split("\n")
 
 
 # --- boilerplate ------------------------------------------------------------------------------

@@ -1,0 +1,380 @@
+"""Sentence splitting and teasers within a word budget."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from digest.errors import BuildError
+from digest.models import Story
+from digest.teaser import make_teaser, split_sentences, teaser_for
+from tests.conftest import FIXTURES
+
+SEED_ITEMS = json.loads((FIXTURES / "teaser" / "more-for-you.json").read_text(encoding="utf-8"))
+ARTICLE = (FIXTURES / "teaser" / "article.html").read_text(encoding="utf-8")
+CJK = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def words(text: str) -> float:
+    """Words as the budget counts them: spaced tokens, or half a word per CJK character."""
+    return sum(len(CJK.findall(t)) / 2 or 1 for t in text.removesuffix("…").split())
+
+
+def story(text: str, title: str = "A title", teaser: str = "") -> Story:
+    return Story(title=title, url="https://example.com/story", text=text, teaser=teaser)
+
+
+# --- the seed page's "More For You" items: title glued to a cut excerpt ------------------------
+
+
+@pytest.mark.parametrize("item", SEED_ITEMS, ids=lambda item: item["title"][:30])
+@pytest.mark.parametrize("budget", [35, 60])
+def test_seed_items(item: dict[str, str], budget: int) -> None:
+    teaser = make_teaser(item["text"], budget, title=item["title"])
+    assert teaser == item[f"teaser_{budget}"]
+    assert not teaser.lower().startswith(item["title"][:10].lower())
+    assert "[" not in teaser and "]" not in teaser
+    assert words(teaser) <= budget
+
+
+def test_seed_item_through_teaser_for() -> None:
+    item = SEED_ITEMS[0]
+    teaser = teaser_for(story(item["text"], title=item["title"]), 35)
+    assert teaser.startswith("Thailand and Cambodia’s ceasefire is on the verge of collapse.")
+
+
+# --- sentence splitting ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "The U.S. and the U.K. agreed. Dr. Smith said so.",
+            ["The U.S. and the U.K. agreed.", "Dr. Smith said so."],
+        ),
+        (
+            "Sen. Warren objected on Jan. 5 and Feb. 6. Gov. Newsom agreed.",
+            ["Sen. Warren objected on Jan. 5 and Feb. 6.", "Gov. Newsom agreed."],
+        ),
+        (
+            "He lives at No. 5 St. James St. in London. Mr. and Ms. Jones came. Then they left.",
+            [
+                "He lives at No. 5 St. James St. in London.",
+                "Mr. and Ms. Jones came.",
+                "Then they left.",
+            ],
+        ),
+        (
+            "Apples, pears, etc. are fruit. Next one.",
+            ["Apples, pears, etc. are fruit.", "Next one."],
+        ),
+        (
+            "J.R.R. Tolkien wrote books. George W. Bush was president.",
+            ["J.R.R. Tolkien wrote books.", "George W. Bush was president."],
+        ),
+        (
+            "Growth was 3.5 percent. It cost $1.2 billion. Fine.",
+            ["Growth was 3.5 percent.", "It cost $1.2 billion.", "Fine."],
+        ),
+        ("“It is over.” He left.", ["“It is over.”", "He left."]),
+        ("“Is it over?” He left.", ["“Is it over?”", "He left."]),
+        ('"Is it over?" He left.', ['"Is it over?"', "He left."]),
+        ("“Is it over?” he asked. She nodded.", ["“Is it over?” he asked.", "She nodded."]),
+        ("He asked, “Why now?” Nobody answered.", ["He asked, “Why now?”", "Nobody answered."]),
+        ("Wait... then it happened. Okay.", ["Wait... then it happened.", "Okay."]),
+        ("He paused… and then spoke. Done.", ["He paused… and then spoke.", "Done."]),
+        (
+            "Visit https://example.com/a.b?c=d. Email john.doe@example.com? Done.",
+            ["Visit https://example.com/a.b?c=d.", "Email john.doe@example.com?", "Done."],
+        ),
+        ("Go to www.example.com. Or not.", ["Go to www.example.com.", "Or not."]),
+        ("1. First item. 2. Second item.", ["1. First item.", "2. Second item."]),
+        ("Steps: 1. Open it. 2. Close it.", ["Steps: 1. Open it.", "2. Close it."]),
+        ("He met Pres. Biden. Then Prof. Li.", ["He met Pres. Biden.", "Then Prof. Li."]),
+        ("It cost approx. 5 dollars. Cheap.", ["It cost approx. 5 dollars.", "Cheap."]),
+        ("She said: ‘It’s done.’ Then left.", ["She said: ‘It’s done.’", "Then left."]),
+        (
+            "The meeting ended at 5 p.m. Officials left.",
+            ["The meeting ended at 5 p.m.", "Officials left."],
+        ),
+        ("Hello 😀. World 🌍! Fine.", ["Hello 😀.", "World 🌍!", "Fine."]),
+        ("no punctuation at all here", ["no punctuation at all here"]),
+        ("", []),
+        ("   ", []),
+    ],
+)
+def test_split_sentences_english(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        (
+            "fr",
+            "M. Macron a parlé. Le Dr. Martin est arrivé. « C'est fini. » Il est parti.",
+            ["M. Macron a parlé.", "Le Dr. Martin est arrivé.", "« C'est fini. »", "Il est parti."],
+        ),
+        (
+            "de",
+            "Herr Dr. Müller kam am 3. Oktober. Das ist z. B. gut. Es stieg um 3,5 Prozent.",
+            [
+                "Herr Dr. Müller kam am 3. Oktober.",
+                "Das ist z. B. gut.",
+                "Es stieg um 3,5 Prozent.",
+            ],
+        ),
+        (
+            "es",
+            "El Sr. García llegó. ¿Qué pasó? ¡Nada! La Dra. Ruiz habló.",
+            ["El Sr. García llegó.", "¿Qué pasó?", "¡Nada!", "La Dra. Ruiz habló."],
+        ),
+        ("zh", "我们今天很好。你呢？我很好！", ["我们今天很好。", "你呢？", "我很好！"]),
+        ("en", "我们今天很好。你呢？我很好！", ["我们今天很好。", "你呢？", "我很好！"]),
+        ("ja", "今日は晴れです。明日は雨です。", ["今日は晴れです。", "明日は雨です。"]),
+        ("pt", "O Sr. Silva chegou. Ele saiu.", ["O Sr. Silva chegou.", "Ele saiu."]),
+        ("en-GB", "Dr. Who arrived. He left.", ["Dr. Who arrived.", "He left."]),
+        ("xx", "Unknown language. Still split.", ["Unknown language.", "Still split."]),
+    ],
+)
+def test_split_sentences_other_languages(language: str, text: str, expected: list[str]) -> None:
+    assert split_sentences(text, language) == expected
+
+
+def test_split_sentences_of_a_long_text_loses_and_glues_nothing() -> None:
+    sentences = [
+        f"Dr. Smith met Sen. Jones on Jan. {n % 28 + 1} at 3.5 p.m. in the U.S. capital, case {n}."
+        for n in range(600)
+    ]
+    assert split_sentences(" ".join(sentences)) == sentences
+
+
+def test_split_sentences_of_one_huge_sentence_keeps_every_word() -> None:
+    text = " ".join(f"word{n}" for n in range(6_000)) + "."
+    assert " ".join(split_sentences(text)).split() == text.split()
+
+
+# --- budget --------------------------------------------------------------------------------------
+
+TEXT = (
+    "The council approved the budget on Monday. It includes a new library and two parks. "
+    "Critics said the plan, which costs $1.2 billion, was rushed. The mayor disagreed."
+)
+
+
+@pytest.mark.parametrize(
+    ("budget", "expected"),
+    [
+        (100, TEXT),
+        (24, "The council approved the budget on Monday. It includes a new library and two parks."),
+        (15, "The council approved the budget on Monday. It includes a new library and two parks."),
+        (14, "The council approved the budget on Monday."),
+        (7, "The council approved the budget on Monday."),
+        (6, "The council approved the budget on…"),
+        (3, "The council approved…"),
+        (1, "The…"),
+    ],
+)
+def test_whole_sentences_within_the_budget(budget: int, expected: str) -> None:
+    assert make_teaser(TEXT, budget) == expected
+
+
+def test_cut_first_sentence_drops_trailing_punctuation() -> None:
+    text = "Critics of the plan, which costs $1.2 billion: a lot — said it was rushed through."
+    assert make_teaser(text, 4) == "Critics of the plan…"
+    assert make_teaser(text, 9) == "Critics of the plan, which costs $1.2 billion: a…"
+    assert make_teaser(text, 10) == "Critics of the plan, which costs $1.2 billion: a lot…"
+    assert make_teaser("“Quoted words here go on and on.”", 2) == "“Quoted words…"
+
+
+def test_teaser_never_ends_mid_word_and_stays_within_budget() -> None:
+    source_words = set(TEXT.split())
+    for budget in range(1, 40):
+        teaser = make_teaser(TEXT, budget)
+        assert teaser
+        assert words(teaser) <= budget
+        last = teaser.removesuffix("…").split()[-1]
+        assert any(word.startswith(last.rstrip(",:;—")) for word in source_words)
+        assert all(word in source_words for word in teaser.removesuffix("…").split()[:-1])
+
+
+def test_budget_must_be_positive() -> None:
+    with pytest.raises(BuildError, match="teaser word budget"):
+        make_teaser(TEXT, 0)
+
+
+# --- cut excerpts --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("First whole sentence. Second one is cut along their [...]", "First whole sentence."),
+        ("First whole sentence. Second one is cut along their […]", "First whole sentence."),
+        ("First whole sentence. Second one is cut along their…", "First whole sentence."),
+        ("First whole sentence. Second one is cut along their...", "First whole sentence."),
+        (
+            "First whole sentence. Second whole one. [...]",
+            "First whole sentence. Second whole one.",
+        ),
+        ("Only a cut fragment along their [...]", "Only a cut fragment along their…"),
+        ("Only a cut fragment, [...] Read more", "Only a cut fragment…"),
+        ("First whole sentence. Cut [...] Continue reading →", "First whole sentence."),
+    ],
+)
+def test_cut_excerpts_never_end_with_a_partial_sentence(text: str, expected: str) -> None:
+    assert make_teaser(text, 60) == expected
+
+
+# --- title and lead-in ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        ("Dams get money", "Dams get moneyThe Senate voted.", "The Senate voted."),
+        ("Dams get money", "Dams get money The Senate voted.", "The Senate voted."),
+        ("Dams get money", "DAMS GET MONEY: The Senate voted.", "The Senate voted."),
+        ("Dams get money", "Dams  get\u00a0money — The Senate voted.", "The Senate voted."),
+        ("“Special” ties", '"Special" ties: India and Russia met.', "India and Russia met."),
+        ("It's over", "It’s overThe war ended.", "The war ended."),
+        ("Q&amp;A: the plan", "Q&A: the plan. Here is what we know.", "Here is what we know."),
+        ("Putin leaves India", "Putin leaves Indiana for good.", "Putin leaves Indiana for good."),
+        ("Dams get money", "Dams get money", "Dams get money"),
+        ("Dams get money", "Dams get money.", "Dams get money."),
+        ("Dams", "The Senate voted on dams.", "The Senate voted on dams."),
+        ("", "The Senate voted.", "The Senate voted."),
+        ("天气预报", "天气预报今天很好。明天下雨。", "今天很好。明天下雨。"),
+    ],
+)
+def test_title_at_the_start_is_removed(title: str, text: str, expected: str) -> None:
+    assert make_teaser(text, 60, title=title) == expected
+
+
+def test_dateline_and_byline_are_dropped() -> None:
+    assert make_teaser("WASHINGTON (AP) — The Senate voted. It passed.", 60) == (
+        "The Senate voted. It passed."
+    )
+    assert make_teaser("By Jane Doe\nThe Senate voted.", 60) == "The Senate voted."
+    assert make_teaser("By Jane Doe | LONDON (Reuters) - Shares fell.", 60) == "Shares fell."
+
+
+def test_teaser_of_a_whole_page() -> None:
+    title = "Senate passes the water bill"
+    assert make_teaser(ARTICLE, 60, title=title) == (
+        "The U.S. Senate on Tuesday passed a $1.2 billion bill to repair dams and canals across "
+        "the West, after Sen. Maria Lopez won over three Republicans with a last-minute amendment. "
+        "“It is done.” Lopez said after the 61-38 vote, which came at 10 p.m. on a cold evening."
+    )
+    assert make_teaser(ARTICLE, 12, title=title) == (
+        "The U.S. Senate on Tuesday passed a $1.2 billion bill to repair…"
+    )
+
+
+# --- odd input -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t", "<p> </p>", "<script>x()</script>", "[...]"])
+def test_no_text_gives_no_teaser(text: str) -> None:
+    assert make_teaser(text, 35) == ""
+
+
+def test_entities_are_decoded() -> None:
+    text = "Prices&nbsp;rose &amp;nbsp;again. It&#8217;s &amp;#8220;bad&amp;#8221;."
+    assert make_teaser(text, 35) == "Prices rose again. It’s “bad”."
+
+
+def test_text_without_sentence_punctuation_is_cut() -> None:
+    text = " ".join(["word"] * 300)
+    assert make_teaser(text, 35) == " ".join(["word"] * 35) + "…"
+
+
+def test_one_very_long_sentence_is_cut() -> None:
+    text = "The river " + " ".join(f"rose{n}," for n in range(3_000)) + " and fell."
+    teaser = make_teaser(text, 60)
+    assert teaser == "The river " + " ".join(f"rose{n}," for n in range(58)).rstrip(",") + "…"
+
+
+def test_emoji_are_kept_and_counted() -> None:
+    text = "Big win tonight 🎉🎉. Fans celebrated 🥳 in the streets. More tomorrow."
+    assert make_teaser(text, 10) == "Big win tonight 🎉🎉. Fans celebrated 🥳 in the streets."
+    assert make_teaser("🎉 🎉 🎉 🎉", 2) == "🎉 🎉…"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "budget", "expected"),
+    [
+        (
+            "fr",
+            "Le Dr. Martin est arrivé à Paris mardi. Il a dit : « C'est fini. » Puis il est parti.",
+            16,
+            "Le Dr. Martin est arrivé à Paris mardi. Il a dit : « C'est fini. »",
+        ),
+        (
+            "de",
+            "Herr Dr. Müller kam am 3. Oktober nach Berlin. Er sagte: „Das ist gut.“ Dann ging er.",
+            14,
+            "Herr Dr. Müller kam am 3. Oktober nach Berlin. Er sagte: „Das ist gut.“",
+        ),
+        (
+            "es",
+            "La Dra. Ruiz habló el lunes. ¿Qué pasó después? Nadie lo sabe todavía.",
+            9,
+            "La Dra. Ruiz habló el lunes. ¿Qué pasó después?",
+        ),
+        (
+            "de",
+            "Die Regierung hat am Dienstag in Berlin einen neuen Haushalt beschlossen.",
+            5,
+            "Die Regierung hat am Dienstag…",
+        ),
+    ],
+)
+def test_non_english_teasers(language: str, text: str, budget: int, expected: str) -> None:
+    assert make_teaser(text, budget, language=language) == expected
+
+
+def test_cjk_paragraph_without_spaces_is_cut_by_characters() -> None:
+    text = "天" * 5_000
+    teaser = make_teaser(text, 35, language="zh")
+    assert teaser == "天" * 70 + "…"
+
+
+def test_cjk_sentences_are_whole_and_not_spaced() -> None:
+    sentence = "今天的天气很好。"  # 7 characters and a stop: 3.5 words
+    text = sentence * 50
+    assert make_teaser(text, 35, language="zh") == sentence * 10
+    assert make_teaser(text, 35, language="en") == sentence * 10
+    assert make_teaser("東京で会議が開かれた。参加者は百人だった。", 6, language="ja") == (
+        "東京で会議が開かれた。"
+    )
+
+
+def test_mixed_cjk_and_latin_cut_between_words() -> None:
+    text = "苹果公司iPhone发布会今天举行"
+    assert make_teaser(text, 3, language="zh") == "苹果公司iPhone…"
+    assert make_teaser(text, 2, language="zh") == "苹果公司…"
+    assert make_teaser("苹果公iPhone发布会", 2, language="zh") == "苹果公…"
+
+
+# --- teaser_for ----------------------------------------------------------------------------------
+
+
+def test_editor_teaser_is_kept_as_written() -> None:
+    written = "  An editor’s   teaser,\nlonger than the budget allows [...] and <b>odd</b>  "
+    assert teaser_for(story(TEXT, teaser=written), 3) == (
+        "An editor’s teaser, longer than the budget allows [...] and <b>odd</b>"
+    )
+
+
+def test_teaser_for_without_editor_teaser_makes_one() -> None:
+    assert (
+        teaser_for(story(TEXT, teaser="  \n "), 7) == "The council approved the budget on Monday."
+    )
+    assert teaser_for(story("Dams get moneyThe Senate voted.", title="Dams get money"), 7) == (
+        "The Senate voted."
+    )
+    assert teaser_for(story(""), 35) == ""
