@@ -13,6 +13,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from digest.errors import ConfigError
+from digest.timing import cron_trigger, parse_duration
 
 ENV_PREFIX = "DIGEST_"
 
@@ -71,6 +72,15 @@ class Settings(BaseSettings):
     dkim_key_file: Path | None = None
     dkim_selector: str = ""
     dkim_domain: str = ""
+    # Scheduled runs (digest schedule); see digest/schedule.py.
+    schedule: str = "0 6 * * *"
+    schedule_mode: Literal["send", "preview"] = "send"
+    misfire_grace: float = Field(default=3600.0, ge=1)
+    send_late: bool = False
+    skip_if_no_new: bool = True
+    run_retries: int = Field(default=2, ge=0, le=20)
+    run_retry_delay: float = Field(default=60.0, ge=0, le=3600)
+    alert_to: str = ""
     # The editor's desk (digest serve): where it listens; a password is required off loopback.
     serve_host: str = Field(default="127.0.0.1", min_length=1)
     serve_port: int = Field(default=8025, ge=1, le=65535)
@@ -123,6 +133,25 @@ class Settings(BaseSettings):
     def _check_view_online(cls, value: str) -> str:
         if value and ("{date}" not in value or not value.startswith(("https://", "http://"))):
             raise ValueError("expected an http(s) URL holding {date}")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _check_schedule(cls, value: str) -> str:
+        cron_trigger(value, ZoneInfo("UTC"))
+        return " ".join(value.split())
+
+    @field_validator("misfire_grace", mode="before")
+    @classmethod
+    def _parse_grace(cls, value: Any) -> Any:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("alert_to")
+    @classmethod
+    def _check_alert_to(cls, value: str) -> str:
+        for address in filter(None, (part.strip() for part in value.split(","))):
+            if "@" not in parseaddr(address)[1] or any(c in address for c in "\r\n"):
+                raise ValueError("expected addresses separated by commas, e.g. ops@example.com")
         return value
 
     @field_validator("timezone")
