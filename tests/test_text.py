@@ -46,6 +46,17 @@ def test_html_to_text(markup: str, expected: str) -> None:
     assert html_to_text(markup) == expected
 
 
+def test_deeply_nested_markup_keeps_its_words() -> None:
+    markup = "<div>" * 5_000 + "<script>hidden()</script><!-- note -->deep text" + "</div>" * 5_000
+    assert html_to_text(markup) == "deep text"
+    unclosed = "<p>lead</p>" + "<font><b>" * 3_000 + "word"
+    assert html_to_text(unclosed) == "lead word"
+
+
+def test_an_unclosed_comment_hides_the_rest_as_a_browser_would() -> None:
+    assert html_to_text("<p>shown</p><!-- never closed <p>hidden</p>") == "shown"
+
+
 def test_html_to_text_keeps_navigation_that_clean_article_text_drops() -> None:
     plain = html_to_text(ARTICLE)
     assert plain.startswith("Skip to content Home World Politics Senate passes the water bill")
