@@ -25,6 +25,7 @@ from digest.commands.options import DateOption
 from digest.config import load_settings
 from digest.deliver import dry_run, send_issue, send_test
 from digest.deliver.smtp import Result
+from digest.errors import DeliveryError
 from digest.ledger import FAILED, PENDING, SENT, Ledger, state_engine
 from digest.message import compose
 from digest.pipeline import prepare_message, view_online_url
@@ -166,8 +167,13 @@ def send(
                 engine.dispose()
             console.print(summary.line, highlight=False)
             ok = summary.ok
+    if stop.is_set():
+        raise typer.Abort()
     if not ok:
-        raise typer.Exit(130 if stop.is_set() else 1)
+        raise DeliveryError(
+            "some messages could not be sent or built (`digest status` lists them; "
+            "`digest send --retry-failed` tries again)"
+        )
 
 
 def status(date: DateOption = None) -> None:

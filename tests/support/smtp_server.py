@@ -1,0 +1,219 @@
+"""A real SMTP server for tests (aiosmtpd on 127.0.0.1) that records every message it accepts and
+injects the faults a real relay has: 421 at connect, 451 then success, 550 for an address, a
+connection dropped in the middle of DATA, and a hook that SIGKILLs the sender just before it would
+accept a given message. STARTTLS (with a trustme certificate) and AUTH are optional."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+
+@dataclass
+class Faults:
+    """What the server does wrong, and how often; counters go down as faults fire."""
+
+    refuse_connections: int = 0
+    """The next N connections get `421` as greeting and are closed."""
+    temporary: dict[str, int] = field(default_factory=dict)
+    """address -> how many times RCPT gets `451` before it is accepted."""
+    reject: set[str] = field(default_factory=set)
+    """Addresses refused for good with `550` at RCPT."""
+    drop_in_data: dict[str, int] = field(default_factory=dict)
+    """address -> how many times the connection is dropped after the first line of DATA."""
+    kill: tuple[int, int] | None = None
+    """(pid, n): SIGKILL process `pid` when the n-th message (counting from 1) has been received,
+    before it is accepted; that message is not recorded."""
+
+
+@dataclass(frozen=True)
+class Received:
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    data: bytes
+    login: str | None
+
+    @property
+    def message(self) -> EmailMessage:
+        parsed = message_from_bytes(self.data, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class _Handler:
+    def __init__(self, server: SmtpServer) -> None:
+        self.server = server
+
+    async def handle_RCPT(
+        self,
+        _server: SMTP,
+        _session: Session,
+        envelope: Envelope,
+        address: str,
+        _options: list[str],
+    ) -> str:
+        return self.server.on_rcpt(envelope, address)
+
+    async def handle_DATA(self, _server: SMTP, session: Session, envelope: Envelope) -> str:
+        return self.server.on_data(session, envelope)
+
+
+class _FaultySMTP(SMTP):
+    """aiosmtpd's server with the two faults its handler hooks cannot express."""
+
+    def __init__(self, test_server: SmtpServer, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.test_server = test_server
+
+    async def _handle_client(self) -> None:
+        if self.test_server.take_refusal():
+            await self.push("421 4.3.2 Service not available, closing channel")
+            assert self.transport is not None
+            self.transport.close()
+            return
+        await super()._handle_client()
+
+    async def smtp_DATA(self, arg: str) -> None:
+        envelope = self.envelope
+        rcpt_tos = envelope.rcpt_tos if envelope is not None else []
+        if rcpt_tos and not arg and self.test_server.take_drop(rcpt_tos[0]):
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            await self._reader.readuntil(b"\r\n")
+            assert self.transport is not None
+            self.transport.close()
+            self._handler_coroutine.cancel()
+            return
+        await super().smtp_DATA(arg)
+
+
+class _Controller(Controller):
+    def __init__(self, test_server: SmtpServer, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.test_server = test_server
+
+    def factory(self) -> SMTP:
+        return _FaultySMTP(self.test_server, self.handler, **self.SMTP_kwargs)
+
+
+class SmtpServer:
+    """Start with `with SmtpServer(...) as server:`; `server.received` holds accepted messages."""
+
+    def __init__(
+        self,
+        *,
+        tls: ssl.SSLContext | None = None,
+        implicit_tls: bool = False,
+        users: dict[str, str] | None = None,
+        auth_require_tls: bool = True,
+        faults: Faults | None = None,
+    ) -> None:
+        self.host = "127.0.0.1"
+        self.port = free_port()
+        self.faults = faults or Faults()
+        self.users = users
+        self.received: list[Received] = []
+        self._lock = threading.Lock()
+        self._started = False
+        kwargs: dict[str, Any] = {"server_hostname": "mx.test"}
+        if tls is not None and not implicit_tls:
+            kwargs |= {"tls_context": tls, "require_starttls": True}
+        if users is not None:
+            kwargs |= {
+                "authenticator": self._authenticate,
+                "auth_required": True,
+                "auth_require_tls": auth_require_tls,
+            }
+        self._controller = _Controller(
+            self,
+            _Handler(self),
+            hostname=self.host,
+            port=self.port,
+            ssl_context=tls if implicit_tls else None,
+            **kwargs,
+        )
+
+    def __enter__(self) -> SmtpServer:
+        self._controller.start()
+        self._started = True
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._controller.stop()
+
+    # --- what the tests look at ---
+
+    def recipients(self) -> Counter[str]:
+        with self._lock:
+            return Counter(address for message in self.received for address in message.rcpt_tos)
+
+    # --- hooks, called on the server's thread ---
+
+    def take_refusal(self) -> bool:
+        with self._lock:
+            if not self._started or self.faults.refuse_connections <= 0:
+                return False
+            self.faults.refuse_connections -= 1
+            return True
+
+    def take_drop(self, address: str) -> bool:
+        with self._lock:
+            left = self.faults.drop_in_data.get(address, 0)
+            if left <= 0:
+                return False
+            self.faults.drop_in_data[address] = left - 1
+            return True
+
+    def on_rcpt(self, envelope: Envelope, address: str) -> str:
+        with self._lock:
+            if address in self.faults.reject:
+                return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+            left = self.faults.temporary.get(address, 0)
+            if left > 0:
+                self.faults.temporary[address] = left - 1
+                return "451 4.7.1 Greylisted, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    def on_data(self, session: Session, envelope: Envelope) -> str:
+        with self._lock:
+            kill = self.faults.kill
+            if kill is not None and len(self.received) + 1 >= kill[1]:
+                self.faults.kill = None
+                os.kill(kill[0], signal.SIGKILL)
+                return "451 4.3.0 Sender went away"
+            login = session.auth_data if isinstance(session.auth_data, str) else None
+            self.received.append(
+                Received(
+                    mail_from=envelope.mail_from or "",
+                    rcpt_tos=tuple(envelope.rcpt_tos),
+                    data=bytes(envelope.original_content or b""),
+                    login=login,
+                )
+            )
+        return "250 2.0.0 Message accepted"
+
+    def _authenticate(
+        self, _server: SMTP, _session: Session, _envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        if isinstance(data, LoginPassword) and self.users is not None:
+            login, password = data.login.decode(), data.password.decode()
+            if self.users.get(login) == password:
+                return AuthResult(success=True, auth_data=login)
+        return AuthResult(success=False, handled=False)
