@@ -93,3 +93,18 @@ def test_thumbnails_sit_beside_the_text_on_desktop_and_above_it_on_phones(
         else:
             assert thumb["x"] + thumb["width"] <= title["x"]
             assert thumb["width"] == 168
+
+
+def test_unbreakable_words_do_not_widen_a_phone_screen(open_page: OpenPage, tmp_path: Path) -> None:
+    """Feeds send 60-letter compounds and bare URLs as titles; they must wrap, not scroll."""
+    sample = Issue.model_validate_json((SAMPLE / "issue.json").read_text())
+    word = "Donaudampfschifffahrtsgesellschaftskapitänswitwenrentenversicherung"
+    bare_url = "https://news.example.org/" + "a-very-long-slug-" * 8
+    lead = sample.lead.model_copy(update={"title": word, "teaser": f"{word} {bare_url}"})
+    more = [item.model_copy(update={"title": bare_url, "kicker": word}) for item in sample.more]
+    issue = sample.model_copy(update={"lead": lead, "more": more, "newsletter": word})
+    page_file = tmp_path / "email.html"
+    page_file.write_text(render_email(issue, Settings()).html, encoding="utf-8")
+    with open_page(width=375) as page:
+        page.goto(page_file.as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
