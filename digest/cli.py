@@ -12,6 +12,7 @@ from rich.logging import RichHandler
 
 from digest.commands import build
 from digest.commands import check as check_command
+from digest.commands import serve
 from digest.commands import send as send_command
 from digest.errors import DigestError
 
@@ -26,6 +27,8 @@ app = typer.Typer(
 app.command()(build.build)
 app.command()(build.preview)
 app.command()(check_command.check)
+app.command()(serve.serve)
+app.command()(serve.archive)
 app.command()(send_command.send)
 app.command()(send_command.status)
 

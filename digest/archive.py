@@ -1,0 +1,96 @@
+"""`digest archive`: the issues as a static public web archive, the pages DIGEST_VIEW_ONLINE_URL
+points at: `index.html` listing every issue, and `YYYY-MM-DD/index.html` holding the email's HTML
+with its images beside it, so the relative image paths of the preview resolve.
+
+Nothing personal goes public: unsubscribe tokens and reader names are taken out of every page,
+and a page that still holds one is refused rather than written.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+from starlette.templating import Jinja2Templates
+
+from digest.config import Settings
+from digest.errors import BuildError
+from digest.models import NAME_PLACEHOLDER, PREVIEW_RECIPIENT, TOKEN_PLACEHOLDER
+from digest.store import IMAGES_DIR, issue_dir
+from digest.web.desk import list_issues, personalised_preview
+
+WEB = Path(__file__).parent / "web"
+STYLESHEET = "desk.css"
+
+
+class ArchiveResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    folder: Path
+    pages: int
+    skipped: list[str]
+
+    @property
+    def summary(self) -> str:
+        skipped = f"; skipped {', '.join(self.skipped)}" if self.skipped else ""
+        return f"Wrote {self.pages} issue page(s) and an index to {self.folder}{skipped}"
+
+
+def _public_html(path: Path) -> str:
+    html = personalised_preview(path.read_text(encoding="utf-8"), public=True)
+    for secret in (TOKEN_PLACEHOLDER, NAME_PLACEHOLDER, PREVIEW_RECIPIENT.token):
+        if secret in html:
+            raise BuildError(f"{path}: still holds {secret!r} after cleaning; not published")
+    return html
+
+
+def write_archive(settings: Settings, out: Path) -> ArchiveResult:
+    """Write the archive into `out`, replacing it whole (built aside, then renamed into place)."""
+    environment = Jinja2Templates(directory=WEB / "templates").env
+    issues = [
+        item for item in list_issues(settings, with_status=False) if item.status != "unreadable"
+    ]
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    skipped: list[str] = []
+    try:
+        shutil.copyfile(WEB / "static" / STYLESHEET, staging / STYLESHEET)
+        published = []
+        for item in issues:
+            folder = issue_dir(settings, item.date)
+            if not (folder / "email.html").is_file():
+                skipped.append(f"{item.date.isoformat()} (not rendered)")
+                continue
+            page = staging / item.date.isoformat()
+            page.mkdir()
+            (page / "index.html").write_text(_public_html(folder / "email.html"), encoding="utf-8")
+            if (folder / IMAGES_DIR).is_dir():
+                shutil.copytree(folder / IMAGES_DIR, page / IMAGES_DIR)
+            published.append(item)
+        index = environment.get_template("index.html").render(
+            issues=published,
+            public=True,
+            static=".",
+            prefix="",
+            title=settings.newsletter_name,
+            heading=f"{settings.newsletter_name}: the archive",
+            date=None,
+        )
+        (staging / "index.html").write_text(index, encoding="utf-8")
+        os.chmod(staging, 0o755)
+        if out.exists():
+            aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            aside.rmdir()
+            out.rename(aside)
+            staging.rename(out)
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return ArchiveResult(folder=out, pages=len(published), skipped=skipped)
