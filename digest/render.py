@@ -27,7 +27,7 @@ TEXT_TEMPLATE = "newsletter.txt.j2"
 TEXT_WIDTH = 72
 
 _WEB_SCHEMES = ("http", "https")
-_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # MJML's reset block (`#outlook a`, `table, td`, `img`, `p`) is meant to stay in <head>; inlining
@@ -114,9 +114,15 @@ def default_templates_dir() -> Path:
     return package_dir.parent / "templates"
 
 
+def _clean_url(url: str) -> str:
+    """Drop control characters (browsers ignore tabs and newlines, so `java\nscript:` would run)
+    and encode inner spaces, which some clients cut links at."""
+    return _CONTROL.sub("", url).strip().replace(" ", "%20")
+
+
 def web_url(url: str) -> str | None:
     """The URL if absolute http(s); anything else (javascript:, data:, relative) never links."""
-    cleaned = _CONTROL.sub("", url)
+    cleaned = _clean_url(url)
     parts = urlsplit(cleaned)
     if parts.scheme.lower() in _WEB_SCHEMES and parts.netloc:
         return cleaned
@@ -127,7 +133,7 @@ def image_src(url: str, asset_base_url: str | None) -> str | None:
     """Where the email loads an image from: absolute URLs as they are; relative ones stay relative
     for the preview beside them or are joined onto `asset_base_url` for sent mail; other schemes
     are dropped."""
-    cleaned = _CONTROL.sub("", url)
+    cleaned = _clean_url(url)
     if cleaned.startswith("//"):
         cleaned = "https:" + cleaned
     parts = urlsplit(cleaned)
@@ -160,7 +166,7 @@ def _story_view(story: Story, asset_base_url: str | None) -> StoryView:
     paragraphs = [" ".join(p.split()) for p in _PARAGRAPH_BREAK.split(story.teaser)]
     return StoryView(
         title=" ".join(story.title.split()),
-        url=web_url(story.url.strip()),
+        url=web_url(story.url),
         teaser=[p for p in paragraphs if p],
         kicker=" ".join(story.kicker.split()),
         author=" ".join(story.author.split()),
@@ -168,15 +174,10 @@ def _story_view(story: Story, asset_base_url: str | None) -> StoryView:
     )
 
 
-def wrap(text: str, width: int = TEXT_WIDTH, indent: str = "") -> str:
+def wrap(text: str, width: int = TEXT_WIDTH) -> str:
     """Wrap plain text for the text part; long words (URLs) stay whole rather than break."""
     return textwrap.fill(
-        " ".join(text.split()),
-        width=width,
-        initial_indent=indent,
-        subsequent_indent=indent,
-        break_long_words=False,
-        break_on_hyphens=False,
+        " ".join(text.split()), width=width, break_long_words=False, break_on_hyphens=False
     )
 
 

@@ -203,6 +203,7 @@ def test_unsafe_urls_never_become_links_or_images(settings: Settings) -> None:
 def test_url_helpers() -> None:
     assert web_url("https://a.example/x?y=1") == "https://a.example/x?y=1"
     assert web_url("java\nscript:alert(1)") is None
+    assert web_url(" \thttps://a.example/a b\n") == "https://a.example/a%20b"
     assert web_url("/relative/path") is None
     assert web_url("mailto:a@example.com") is None
     assert image_src("//cdn.example/a.jpg", None) == "https://cdn.example/a.jpg"
