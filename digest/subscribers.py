@@ -122,18 +122,18 @@ def read_subscribers(
         name_at = header.index("name") if "name" in header else None
         extra = [(i, column) for i, column in enumerate(header) if i not in (email_at, name_at)]
         while True:
+            line = reader.line_num + 1
             try:
                 row = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
                 report.rows += 1
-                report.reject(reader.line_num, "", f"unreadable CSV ({exc})")
+                report.reject(line, "", f"unreadable CSV ({exc})")
                 continue
             if not row or not any(cell.strip() for cell in row):
                 continue
             report.rows += 1
-            line = reader.line_num
             raw = row[email_at].strip() if email_at < len(row) else ""
             if not raw:
                 report.reject(line, "", "no address in the email column")
