@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from digest.errors import SourceError
 from digest.models import Image, Story
 from digest.sources.fetch import Fetched
-from digest.sources.items import absolute, aware, describe, image_url, is_web_url, make_image, plain
+from digest.sources.items import Base, aware, describe, is_web_url, make_image, plain
 
 CURATED_KEYS = frozenset({"lead", "more", "stories"})
 
@@ -131,14 +131,14 @@ def parse_curated(data: object, fetched: Fetched, location: str) -> list[Story]:
         curated = CuratedFile.model_validate(data)
     except ValidationError as exc:
         raise SourceError(f"{location}: {describe(exc)}") from None
+    base = Base(url=fetched.url)
     return [
-        _story(entry, path, is_lead, fetched.url, location)
-        for path, entry, is_lead in curated.entries()
+        _story(entry, path, is_lead, base, location) for path, entry, is_lead in curated.entries()
     ]
 
 
-def _story(entry: CuratedStory, path: str, is_lead: bool, base: str, location: str) -> Story:
-    url = absolute(entry.url, base)
+def _story(entry: CuratedStory, path: str, is_lead: bool, base: Base, location: str) -> Story:
+    url = base.link(entry.url)
     if not is_web_url(url):
         raise SourceError(f"{location}: {path}.url: expected an http(s) URL, got {entry.url!r}")
     title = plain(entry.title)
@@ -156,10 +156,10 @@ def _story(entry: CuratedStory, path: str, is_lead: bool, base: str, location: s
     )
 
 
-def _image(entry: CuratedStory, title: str, base: str, where: str) -> Image | None:
+def _image(entry: CuratedStory, title: str, base: Base, where: str) -> Image | None:
     if entry.image is None:
         return None
-    url = image_url(_local_path_as_uri(entry.image.url, base), base)
+    url = base.image(_local_path_as_uri(entry.image.url, base))
     if not url:
         raise SourceError(f"{where}: expected an http(s) URL or a path, got {entry.image.url!r}")
     return make_image(
@@ -173,9 +173,9 @@ def _image(entry: CuratedStory, title: str, base: str, where: str) -> Image | No
     )
 
 
-def _local_path_as_uri(value: str, base: str) -> str:
+def _local_path_as_uri(value: str, base: Base) -> str:
     """An editor's `photos/my pic.jpg` next to a local curated file, as a quoted file URI."""
-    if not base.startswith("file:") or len(urlsplit(value).scheme) > 1:
+    if not base.is_local or len(urlsplit(value).scheme) > 1:
         return value
-    folder = Path(url2pathname(urlsplit(base).path)).parent
+    folder = Path(url2pathname(urlsplit(base.url).path)).parent
     return (folder / Path(value).expanduser()).resolve().as_uri()

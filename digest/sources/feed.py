@@ -23,11 +23,10 @@ from digest.errors import SourceError
 from digest.models import Image, Story
 from digest.sources.fetch import Fetched
 from digest.sources.items import (
+    Base,
     ContentImage,
-    absolute,
     first_content_image,
     has_image_extension,
-    image_url,
     is_web_url,
     make_image,
     plain,
@@ -84,35 +83,36 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
     if fetched.content_type:
         charset = f"; charset={fetched.charset}" if fetched.charset else ""
         headers["content-type"] = fetched.content_type + charset
-    parsed = feedparser.parse(io.BytesIO(fetched.content), response_headers=headers)
+    # Not sanitized here: feedparser's sanitizer drops `srcset` and lazy-loading `data-src`,
+    # which hide the real pictures. `Story.text` is raw source HTML; only text made from it
+    # by `digest.text` ever reaches an email.
+    parsed = feedparser.parse(
+        io.BytesIO(fetched.content), response_headers=headers, sanitize_html=False
+    )
     if not parsed.entries:
         if parsed.get("bozo"):
             raise SourceError(f"{location}: not a feed: {_reason(parsed.get('bozo_exception'))}")
         if not parsed.get("version"):
             raise SourceError(f"{location}: not a feed: no RSS or Atom items found")
         return []
-    # A local feed has no URL of its own: its relative links are relative to the site it copies.
-    site = parsed.feed.get("link", "")
-    link_base = site if fetched.is_local and is_web_url(site) else fetched.url
+    base = Base(url=fetched.url, site=parsed.feed.get("link", ""))
     media = _media_by_item(fetched.content, len(parsed.entries))
     stories = []
     for index, entry in enumerate(parsed.entries):
         item_media = media[index] if media else _feedparser_media(entry)
-        story = _story(entry, item_media, location, link_base, fetched.url)
+        story = _story(entry, item_media, location, base)
         if story:
             stories.append(story)
     return stories
 
 
-def _story(
-    entry: Any, media: ItemMedia, location: str, link_base: str, image_base: str
-) -> Story | None:
+def _story(entry: Any, media: ItemMedia, location: str, base: Base) -> Story | None:
     text = _text(entry, media.captions)
     title = plain(entry.get("title")) or title_from_text(text)
     if not title:
         log.debug("%s: skipped an item with neither title nor text", location)
         return None
-    link = absolute(_link(entry), link_base)
+    link = base.link(_link(entry))
     if not is_web_url(link):
         log.warning("%s: skipped %r: it has no http(s) link", location, title)
         return None
@@ -120,7 +120,7 @@ def _story(
         title=title,
         url=link,
         text=text,
-        image=_image(entry, media, text, title, image_base),
+        image=_image(entry, media, text, title, base),
         kicker=_kicker(entry),
         author=_author(entry),
         published=_published(entry),
@@ -155,7 +155,7 @@ def _text(entry: Any, captions: frozenset[str]) -> str:
     return "" if plain(summary) in captions else summary
 
 
-def _image(entry: Any, media: ItemMedia, text: str, title: str, base: str) -> Image | None:
+def _image(entry: Any, media: ItemMedia, text: str, title: str, base: Base) -> Image | None:
     """The item's picture: the widest Media RSS image, a thumbnail, an image enclosure, else
     the first picture in the text."""
     inline = first_content_image(text, base)
@@ -164,15 +164,23 @@ def _image(entry: Any, media: ItemMedia, text: str, title: str, base: str) -> Im
         if inline is None:
             return None
         chosen = Media(url=inline.url, width=inline.width, height=inline.height)
-    url = image_url(chosen.url, base)
+    url = base.image(chosen.url)
     if not url:
         return None
-    same = inline if inline and _same_picture(inline, url) else None
+    if inline and _same_picture(inline, url):
+        return make_image(
+            url,
+            title,
+            alt=inline.alt,
+            caption=chosen.caption or inline.caption,
+            credit=chosen.credit,
+            width=chosen.width or inline.width,
+            height=chosen.height or inline.height,
+        )
     return make_image(
         url,
         title,
-        alt=same.alt if same else "",
-        caption=chosen.caption or (same.caption if same else ""),
+        caption=chosen.caption,
         credit=chosen.credit,
         width=chosen.width,
         height=chosen.height,
@@ -188,12 +196,12 @@ def _widest(candidates: Iterable[Media]) -> Media | None:
     return max(images, key=lambda media: media.width or 0) if images else None
 
 
-def _enclosure(entry: Any, base: str) -> Media | None:
+def _enclosure(entry: Any, base: Base) -> Media | None:
     for enclosure in entry.get("enclosures", []):
         url = enclosure.get("href") or enclosure.get("url") or ""
         kind = enclosure.get("type", "")
         if kind.startswith("image/") or (not kind and has_image_extension(url)):
-            return Media(url=image_url(url, base), type=kind)
+            return Media(url=base.image(url), type=kind)
     return None
 
 

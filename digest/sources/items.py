@@ -49,16 +49,37 @@ def absolute(url: object, base: str) -> str:
     return urljoin(base, url.strip()) if base else url.strip()
 
 
-def image_url(src: object, base: str) -> str:
-    """An image's absolute URL, or "" when it cannot be shown: only http(s) images, plus
-    `file://` images when the source itself is a local file (never `data:` or a remote
-    source pointing into the reader's disk)."""
-    url = absolute(src, base)
-    if is_web_url(url):
-        return url
-    if url.startswith("file:") and base.startswith("file:"):
-        return url
-    return ""
+@dataclass(frozen=True)
+class Base:
+    """Where a source's relative addresses point. `url` is the source itself (after redirects,
+    or a `file://` URI); `site` is the web site it speaks for (a feed's channel link)."""
+
+    url: str
+    site: str = ""
+
+    @property
+    def is_local(self) -> bool:
+        return self.url.startswith("file:")
+
+    @property
+    def _web_site(self) -> str:
+        return self.site if self.is_local and is_web_url(self.site) else ""
+
+    def link(self, value: object) -> str:
+        """A story link: a local copy of a feed has no URL of its own, so its relative links
+        are relative to the site it copies."""
+        return absolute(value, self._web_site or self.url)
+
+    def image(self, value: object) -> str:
+        """An image's absolute URL, or "" when it cannot be shown: http(s) images, plus images
+        next to a local source as `file://` URIs (never `data:`, nor a remote source pointing
+        into the reader's disk). A root-relative `/x.jpg` in a local copy is on the web site."""
+        text = value.strip() if isinstance(value, str) else ""
+        root_relative = text.startswith("/") and not text.startswith("//")
+        url = absolute(text, self._web_site if root_relative and self._web_site else self.url)
+        if is_web_url(url) or (self.is_local and url.startswith("file:")):
+            return url
+        return ""
 
 
 def has_image_extension(url: str) -> bool:
@@ -121,7 +142,7 @@ class ContentImage:
         )
 
 
-def first_content_image(markup: str, base: str) -> ContentImage | None:
+def first_content_image(markup: str, base: Base) -> ContentImage | None:
     """The first `<img>` in `markup` that is a picture, not a tracking pixel or an icon."""
     if not markup or "<img" not in markup.lower():
         return None
@@ -133,7 +154,7 @@ def first_content_image(markup: str, base: str) -> ContentImage | None:
         width, height = to_int(img.get("width")), to_int(img.get("height"))
         if any(side is not None and side < MIN_IMAGE_SIDE for side in (width, height)):
             continue
-        url = image_url(_image_source(img), base)
+        url = base.image(_image_source(img))
         if not url or any(marker in url for marker in TRACKERS):
             continue
         return ContentImage(

@@ -15,10 +15,9 @@ from digest.errors import SourceError
 from digest.models import Image, Story
 from digest.sources.fetch import Fetched
 from digest.sources.items import (
-    absolute,
+    Base,
     describe,
     first_content_image,
-    image_url,
     is_web_url,
     make_image,
     parse_datetime,
@@ -79,8 +78,7 @@ def parse_json_feed(data: object, fetched: Fetched, location: str) -> list[Story
         feed = _Feed.model_validate(data)
     except ValidationError as exc:
         raise SourceError(f"{location}: not a valid JSON Feed: {describe(exc)}") from None
-    home = feed.home_page_url or ""
-    link_base = home if fetched.is_local and is_web_url(home) else fetched.url
+    base = Base(url=fetched.url, site=feed.home_page_url or "")
     feed_author = _names(feed.authors, feed.author)
     stories = []
     for index, raw in enumerate(feed.items):
@@ -89,21 +87,19 @@ def parse_json_feed(data: object, fetched: Fetched, location: str) -> list[Story
         except ValidationError as exc:
             log.warning("%s: skipped items[%d]: %s", location, index, describe(exc))
             continue
-        story = _story(item, location, link_base, fetched.url, feed_author)
+        story = _story(item, location, base, feed_author)
         if story:
             stories.append(story)
     return stories
 
 
-def _story(
-    item: _Item, location: str, link_base: str, image_base: str, feed_author: str
-) -> Story | None:
+def _story(item: _Item, location: str, base: Base, feed_author: str) -> Story | None:
     text = item.content_html or item.content_text or item.summary or ""
     title = plain(item.title) or title_from_text(text)
     if not title:
         log.debug("%s: skipped an item with neither title nor text", location)
         return None
-    url = absolute(item.url or item.external_url, link_base)
+    url = base.link(item.url or item.external_url)
     if not is_web_url(url):
         log.warning("%s: skipped %r: it has no http(s) url", location, title)
         return None
@@ -111,7 +107,7 @@ def _story(
         title=title,
         url=url,
         text=text,
-        image=_image(item, title, image_base),
+        image=_image(item, title, base),
         kicker=plain(item.tags[0]) if item.tags else "",
         author=_names(item.authors, item.author) or feed_author,
         published=parse_datetime(item.date_published) or parse_datetime(item.date_modified),
@@ -119,9 +115,9 @@ def _story(
     )
 
 
-def _image(item: _Item, title: str, base: str) -> Image | None:
+def _image(item: _Item, title: str, base: Base) -> Image | None:
     for candidate in (item.image, item.banner_image):
-        url = image_url(candidate, base)
+        url = base.image(candidate)
         if url:
             return make_image(url, title)
     inline = first_content_image(item.content_html or "", base)
