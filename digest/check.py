@@ -708,3 +708,18 @@ def check_issue(
 
 def has_errors(findings: Iterable[Finding]) -> bool:
     return any(finding.severity == "error" for finding in findings)
+
+
+def send_gate(settings: Settings, issue: Issue, message: bytes, *, force: bool) -> list[Finding]:
+    """What `digest send` runs first: the check of the message it is about to send. Errors stop
+    the send (BuildError naming them) unless `force`; the findings are returned for printing."""
+    findings = check_email(parse_email(issue, message, settings), spam=True)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors and not force:
+        listed = "; ".join(f"{f.rule}: {f.message}" for f in errors[:EXAMPLES])
+        more = f" (and {len(errors) - EXAMPLES} more)" if len(errors) > EXAMPLES else ""
+        raise BuildError(
+            f"issue {issue.date.isoformat()} fails `digest check` with {len(errors)} error(s): "
+            f"{listed}{more}; fix them or send with --force"
+        )
+    return findings

@@ -20,6 +20,7 @@ from digest.check import (
     has_errors,
     parse_color,
     parse_email,
+    send_gate,
 )
 from digest.config import Settings
 from digest.errors import BuildError
@@ -308,3 +309,15 @@ def test_the_command_prints_one_line_per_finding_and_fails_on_errors(
     write_issue(settings, issue, {"email.eml": message(issue, GOOD_HTML, GOOD_TEXT)}, {})
     passed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_the_send_gate_refuses_errors_unless_forced() -> None:
+    issue = the_issue(preheader="")
+    raw = message(issue, GOOD_HTML, GOOD_TEXT)
+    with pytest.raises(BuildError, match=r"fails `digest check` with 1 error\(s\): preheader: "):
+        send_gate(Settings(), issue, raw, force=False)
+    forced = send_gate(Settings(), issue, raw, force=True)
+    assert has_errors(forced)
+    assert not has_errors(
+        send_gate(Settings(), the_issue(), message(the_issue(), GOOD_HTML, GOOD_TEXT), force=False)
+    )

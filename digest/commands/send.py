@@ -21,6 +21,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from digest.check import send_gate
 from digest.commands.options import DateOption
 from digest.config import load_settings
 from digest.deliver import dry_run, send_issue, send_test
@@ -28,6 +29,7 @@ from digest.deliver.smtp import Result
 from digest.errors import DeliveryError
 from digest.ledger import FAILED, PENDING, SENT, Ledger, state_engine
 from digest.message import compose
+from digest.models import PREVIEW_RECIPIENT
 from digest.pipeline import prepare_message, view_online_url
 from digest.render import render_email
 from digest.store import load_issue
@@ -117,6 +119,9 @@ def send(
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Also retry subscribers whose send failed.")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Send even when `digest check` finds errors.")
+    ] = False,
 ) -> None:
     """Send the issue (the newest by default) to every subscriber who has not received it yet."""
     settings = load_settings()
@@ -151,6 +156,10 @@ def send(
             ok = not checked.problems and not stop.is_set()
         else:
             template = prepare_message(issue, settings)
+            preview = template.personalise(PREVIEW_RECIPIENT)
+            for finding in send_gate(settings, issue, preview, force=force):
+                if finding.severity == "error":
+                    console.print(f"  {finding.line} (sending anyway: --force)", markup=False)
             engine = state_engine(settings)
             try:
                 with _progress("sending") as bar:
