@@ -35,6 +35,8 @@ class Faults:
     kill: tuple[int, int] | None = None
     """(pid, n): SIGKILL process `pid` when the n-th message (counting from 1) has been received,
     before it is accepted; that message is not recorded."""
+    terminate: tuple[int, int] | None = None
+    """(pid, n): SIGTERM process `pid` as the n-th message is accepted (it is recorded)."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,10 @@ class SmtpServer:
                     login=login,
                 )
             )
+            terminate = self.faults.terminate
+            if terminate is not None and len(self.received) >= terminate[1]:
+                self.faults.terminate = None
+                os.kill(terminate[0], signal.SIGTERM)
         return "250 2.0.0 Message accepted"
 
     def _authenticate(

@@ -1,0 +1,202 @@
+"""The SMTP sender against a real aiosmtpd server on 127.0.0.1, with TLS, AUTH and faults."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+
+from digest.config import Settings, load_settings
+from digest.deliver.smtp import Outgoing, Result, SmtpSender
+from digest.errors import ConfigError, DeliveryError
+from tests.support.smtp_server import Faults, SmtpServer, free_port
+
+SENDER = "news@example.org"
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="module")
+def server_tls(ca: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    return context
+
+
+@pytest.fixture
+def ca_file(ca: trustme.CA, tmp_path: Path) -> Path:
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return path
+
+
+def _settings(server: SmtpServer, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "smtp_host": server.host,
+        "smtp_port": server.port,
+        "smtp_security": "none",
+        "smtp_retry_delay": 0.001,
+        "smtp_max_attempts": 3,
+        "smtp_timeout": 10,
+    }
+    return load_settings(**(values | overrides))
+
+
+def _messages(addresses: list[str]) -> Iterator[Outgoing]:
+    for n, address in enumerate(addresses):
+        body = f"Subject: hello {n}\r\nMessage-ID: <{n}@example.org>\r\n\r\n.dot line\r\nBody\r\n"
+        yield Outgoing(n, address, body.encode("ascii"), f"<{n}@example.org>")
+
+
+def _send(settings: Settings, addresses: list[str]) -> dict[str, Result]:
+    results: dict[str, Result] = {}
+    lock = threading.Lock()
+
+    def report(result: Result) -> None:
+        with lock:
+            assert result.outgoing.recipient not in results
+            results[result.outgoing.recipient] = result
+
+    SmtpSender(settings, SENDER).run(_messages(addresses), report, threading.Event())
+    return results
+
+
+ADDRESSES = [f"user{n}@example.com" for n in range(12)]
+
+
+def test_starttls_and_auth_deliver_every_message_once(
+    server_tls: ssl.SSLContext, ca_file: Path
+) -> None:
+    with SmtpServer(tls=server_tls, users={"digest": "s3cret"}) as server:
+        settings = _settings(
+            server,
+            smtp_security="starttls",
+            smtp_ca_file=ca_file,
+            smtp_username="digest",
+            smtp_password="s3cret",
+        )
+        results = _send(settings, ADDRESSES)
+    assert all(result.accepted and result.attempts == 1 for result in results.values())
+    assert server.recipients() == dict.fromkeys(ADDRESSES, 1)
+    assert {message.login for message in server.received} == {"digest"}
+    assert all(message.mail_from == SENDER for message in server.received)
+    assert b"\r\n.dot line\r\n" in server.received[0].data
+
+
+def test_implicit_tls(server_tls: ssl.SSLContext, ca_file: Path) -> None:
+    with SmtpServer(tls=server_tls, implicit_tls=True) as server:
+        results = _send(_settings(server, smtp_security="tls", smtp_ca_file=ca_file), ADDRESSES[:3])
+    assert all(result.accepted for result in results.values())
+
+
+def test_an_untrusted_certificate_stops_the_run(server_tls: ssl.SSLContext) -> None:
+    with SmtpServer(tls=server_tls) as server:
+        with pytest.raises(DeliveryError, match="certificate not trusted"):
+            _send(_settings(server, smtp_security="starttls"), ADDRESSES[:2])
+        assert server.received == []
+
+
+def test_wrong_credentials_stop_the_run_without_showing_the_password(
+    server_tls: ssl.SSLContext, ca_file: Path
+) -> None:
+    with SmtpServer(tls=server_tls, users={"digest": "s3cret"}) as server:
+        settings = _settings(
+            server,
+            smtp_security="starttls",
+            smtp_ca_file=ca_file,
+            smtp_username="digest",
+            smtp_password="wrong-password",
+        )
+        with pytest.raises(DeliveryError, match="login as 'digest' refused") as caught:
+            _send(settings, ADDRESSES[:2])
+    assert "wrong-password" not in str(caught.value)
+    assert "wrong-password" not in repr(settings)
+
+
+def test_auth_is_not_offered_without_tls() -> None:
+    with SmtpServer(users={"digest": "s3cret"}, auth_require_tls=True) as server:
+        settings = _settings(server, smtp_username="digest", smtp_password="s3cret")
+        with pytest.raises(DeliveryError, match="no AUTH"):
+            _send(settings, ADDRESSES[:1])
+
+
+def test_421_at_connect_is_retried() -> None:
+    with SmtpServer(faults=Faults(refuse_connections=2)) as server:
+        results = _send(_settings(server, smtp_connections=1), ADDRESSES)
+    assert all(result.accepted and result.attempts == 1 for result in results.values())
+    assert server.recipients() == dict.fromkeys(ADDRESSES, 1)
+
+
+def test_451_then_success_and_550_for_one_address() -> None:
+    faults = Faults(temporary={"user3@example.com": 2}, reject={"user5@example.com"})
+    with SmtpServer(faults=faults) as server:
+        results = _send(_settings(server, smtp_connections=2), ADDRESSES)
+    assert results["user3@example.com"].accepted and results["user3@example.com"].attempts == 3
+    refused = results["user5@example.com"]
+    assert not refused.accepted and refused.attempts == 1 and refused.reply.startswith("550 5.1.1")
+    expected = dict.fromkeys(ADDRESSES, 1)
+    del expected["user5@example.com"]
+    assert server.recipients() == expected
+
+
+def test_temporary_failures_give_up_after_the_last_attempt() -> None:
+    with SmtpServer(faults=Faults(temporary={"user1@example.com": 99})) as server:
+        results = _send(_settings(server, smtp_max_attempts=3), ADDRESSES[:4])
+    given_up = results["user1@example.com"]
+    assert not given_up.accepted and given_up.attempts == 3 and given_up.reply.startswith("451")
+    assert sum(result.accepted for result in results.values()) == 3
+
+
+def test_a_connection_dropped_in_the_middle_of_data_is_reopened_and_the_message_resent() -> None:
+    faults = Faults(drop_in_data={"user2@example.com": 1, "user7@example.com": 2})
+    with SmtpServer(faults=faults) as server:
+        results = _send(_settings(server, smtp_connections=1), ADDRESSES)
+    assert results["user2@example.com"].attempts == 2
+    assert results["user7@example.com"].attempts == 3
+    assert server.recipients() == dict.fromkeys(ADDRESSES, 1)
+
+
+def test_a_server_that_never_answers_stops_the_run() -> None:
+    settings = load_settings(
+        smtp_host="127.0.0.1",
+        smtp_port=free_port(),
+        smtp_security="none",
+        smtp_retry_delay=0.001,
+        smtp_max_attempts=2,
+    )
+    reported: list[Result] = []
+    with pytest.raises(DeliveryError, match="cannot connect after 2 tries"):
+        SmtpSender(settings, SENDER).run(_messages(ADDRESSES), reported.append, threading.Event())
+    assert reported == []
+
+
+def test_a_stop_request_ends_the_run_between_messages() -> None:
+    stop = threading.Event()
+    reported: list[Result] = []
+
+    def report(result: Result) -> None:
+        reported.append(result)
+        if len(reported) == 3:
+            stop.set()
+
+    with SmtpServer() as server:
+        SmtpSender(_settings(server, smtp_connections=1), SENDER).run(
+            _messages(ADDRESSES), report, stop
+        )
+    assert len(reported) == 3 and len(server.received) == 3
+
+
+def test_plain_smtp_is_refused_towards_a_remote_host() -> None:
+    settings = load_settings(smtp_host="192.0.2.1", smtp_security="none")
+    with pytest.raises(ConfigError, match="DIGEST_SMTP_SECURITY"):
+        SmtpSender(settings, SENDER)
+    SmtpSender(
+        load_settings(smtp_host="192.0.2.1", smtp_security="none", smtp_allow_insecure=True), SENDER
+    )
