@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import sys
 
-import click
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
@@ -13,6 +12,7 @@ from rich.logging import RichHandler
 from digest.commands import build
 from digest.commands import check as check_command
 from digest.commands import serve
+from digest.commands import schedule as schedule_command
 from digest.commands import send as send_command
 from digest.errors import DigestError
 
@@ -31,6 +31,7 @@ app.command()(serve.serve)
 app.command()(serve.archive)
 app.command()(send_command.send)
 app.command()(send_command.status)
+app.command()(schedule_command.schedule)
 
 
 @app.callback()
@@ -57,20 +58,13 @@ def _configure(
 
 
 def main() -> None:
+    """Run the app; usage errors are typer's, a DigestError becomes one line and its exit code."""
     try:
-        app(standalone_mode=False)
+        app()
     except DigestError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         if "-v" in sys.argv or "--verbose" in sys.argv:
             raise
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        Console(stderr=True).print("aborted")
-        sys.exit(130)
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
 
 
