@@ -221,7 +221,8 @@ def _author(entry: Any) -> str:
 
 def _published(entry: Any) -> dt.datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        moment: time.struct_time | None = entry.get(key)
+        # dict.get: feedparser's own lookup maps a missing key to another, with a warning.
+        moment: time.struct_time | None = dict.get(entry, key)
         if moment:
             try:
                 return dt.datetime(*moment[:6], tzinfo=dt.UTC)
