@@ -149,7 +149,7 @@ class ScheduleStatus(BaseModel):
 
 
 def _show(moment: dt.datetime, zone: dt.tzinfo) -> str:
-    local = moment.astimezone(zone)
+    local = moment.astimezone(dt.UTC).astimezone(zone)
     return f"{local:%Y-%m-%d %H:%M %Z} ({moment.astimezone(dt.UTC):%H:%M} UTC)"
 
 

@@ -34,11 +34,14 @@ class LocalCronTrigger(CronTrigger):
             or self._is_repeat(candidate)
         ):
             candidate = super().get_next_fire_time(candidate, candidate)
-        return candidate
+        if candidate is None:
+            return None
+        # Through UTC: astimezone() to the same zone would keep a wall time that does not exist.
+        return candidate.astimezone(dt.UTC).astimezone(self.timezone)
 
     def _is_repeat(self, candidate: dt.datetime) -> bool:
         """True for the second occurrence of a wall-clock time that a fall-back night repeats."""
-        wall = candidate.astimezone(self.timezone).replace(tzinfo=None)
+        wall = candidate.astimezone(dt.UTC).astimezone(self.timezone).replace(tzinfo=None)
         first = wall.replace(tzinfo=self.timezone, fold=0)
         round_trips = first.astimezone(dt.UTC).astimezone(self.timezone).replace(tzinfo=None)
         return round_trips == wall and first < candidate
