@@ -6,6 +6,7 @@ which the message stage swaps for each subscriber's token.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import textwrap
@@ -185,14 +186,21 @@ def _is_text_template(name: str | None) -> bool:
     return bool(name) and str(name).endswith(".txt.j2")
 
 
-def _environment(settings: Settings) -> jinja2.Environment:
+def environment(settings: Settings) -> jinja2.Environment:
     """Jinja2 over the user's templates (if any), falling back to ours; escaping all but text."""
+    if settings.templates_dir is not None and not settings.templates_dir.is_dir():
+        raise ConfigError(f"DIGEST_TEMPLATES_DIR: {settings.templates_dir} is not a folder")
+    return _environment_for(settings.templates_dir, default_templates_dir())
+
+
+@functools.lru_cache(maxsize=8)
+def _environment_for(user_dir: Path | None, our_dir: Path) -> jinja2.Environment:
+    """One environment per templates folder, so templates compile once per process; Jinja's
+    auto_reload still notices a template changed on disk."""
     loaders: list[jinja2.BaseLoader] = []
-    if settings.templates_dir is not None:
-        if not settings.templates_dir.is_dir():
-            raise ConfigError(f"DIGEST_TEMPLATES_DIR: {settings.templates_dir} is not a folder")
-        loaders.append(jinja2.FileSystemLoader(settings.templates_dir))
-    loaders.append(jinja2.FileSystemLoader(default_templates_dir()))
+    if user_dir is not None:
+        loaders.append(jinja2.FileSystemLoader(user_dir))
+    loaders.append(jinja2.FileSystemLoader(our_dir))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=lambda name: not _is_text_template(name),
@@ -200,6 +208,7 @@ def _environment(settings: Settings) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=True,
     )
     env.filters["wrap"] = wrap
     return env
@@ -232,7 +241,7 @@ def _template_error(exc: jinja2.TemplateError, name: str) -> BuildError:
     return BuildError(f"{where}: {message.splitlines()[0]}")
 
 
-def _render_template(
+def render_template(
     env: jinja2.Environment, name: str, context: dict[str, object]
 ) -> tuple[str, str]:
     """The rendered text and the file it came from."""
@@ -252,10 +261,10 @@ def mjml_to_html(source: str, origin: str) -> str:
     except ValueError as exc:
         detail = " ".join(str(exc).split()) or "invalid MJML"
         raise BuildError(f"{origin}: MJML error: {detail}") from None
-    return _inline_css(html)
+    return inline_css(html)
 
 
-def _inline_css(html: str) -> str:
+def inline_css(html: str) -> str:
     """Inline the CSS (some clients drop <style>), keeping the media queries that need classes."""
     # premailer keeps a doctype only when it matches lxml's own spelling exactly.
     body = re.sub(r"^\s*<!doctype html>", "<!DOCTYPE html>", html, flags=re.IGNORECASE)
@@ -289,15 +298,12 @@ def format_date(issue: Issue) -> str:
     return f"{day:%A}, {day.day} {day:%B} {day.year}"
 
 
-def render_email(
-    issue: Issue, settings: Settings, *, asset_base_url: str | None = None
-) -> RenderedEmail:
-    """Both bodies of the issue, once for all recipients (unsubscribe holds TOKEN_PLACEHOLDER)."""
-    if asset_base_url is not None and web_url(asset_base_url) is None:
-        raise BuildError(f"asset base URL {asset_base_url!r} is not an absolute http(s) URL")
-    env = _environment(settings)
+def template_context(
+    issue: Issue, settings: Settings, asset_base_url: str | None = None
+) -> dict[str, object]:
+    """What both templates see: the issue's stories made safe to show, the footer, the palettes."""
     view_online = settings.view_online_url.format(date=issue.date.isoformat())
-    context: dict[str, object] = {
+    return {
         "issue": issue,
         "newsletter": issue.newsletter,
         "language": issue.language,
@@ -312,7 +318,17 @@ def render_email(
         "light": LIGHT,
         "dark": DARK,
     }
-    source, shown = _render_template(env, HTML_TEMPLATE, context)
+
+
+def render_email(
+    issue: Issue, settings: Settings, *, asset_base_url: str | None = None
+) -> RenderedEmail:
+    """Both bodies of the issue, once for all recipients (unsubscribe holds TOKEN_PLACEHOLDER)."""
+    if asset_base_url is not None and web_url(asset_base_url) is None:
+        raise BuildError(f"asset base URL {asset_base_url!r} is not an absolute http(s) URL")
+    env = environment(settings)
+    context = template_context(issue, settings, asset_base_url)
+    source, shown = render_template(env, HTML_TEMPLATE, context)
     html = mjml_to_html(source, shown)
-    text, _ = _render_template(env, TEXT_TEMPLATE, context)
+    text, _ = render_template(env, TEXT_TEMPLATE, context)
     return RenderedEmail(html=html, text=_tidy_text(text))
