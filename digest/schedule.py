@@ -467,6 +467,17 @@ def recent_runs(engine: Engine, limit: int = 20) -> list[RunRecord]:
 # --- the scheduler process ---
 
 
+class _StoppableScheduler(BlockingScheduler):
+    """APScheduler 3.11's loop looks for due jobs once more after shutdown(), so a SIGTERM that
+    arrives while a run is due would start it; a scheduler told to stop starts nothing."""
+
+    def _process_jobs(self) -> float | None:
+        if self.state == STATE_STOPPED:
+            return None
+        wait: float | None = super()._process_jobs()
+        return wait
+
+
 class Scheduler:
     """`digest schedule`: the lock, the resumed run, then APScheduler until `stop()`."""
 
@@ -480,7 +491,7 @@ class Scheduler:
             "coalesce": True,
             "max_instances": 1,
         }
-        self.scheduler = BlockingScheduler(
+        self.scheduler = _StoppableScheduler(
             timezone=settings.zone,
             jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=JOBS_TABLE)},
             executors={"default": DebugExecutor()},

@@ -1,0 +1,254 @@
+"""The scheduler with its real parts: APScheduler and its SQLite job store in tmp_path, the bundled
+sample feed, the ledger, and aiosmtpd on 127.0.0.1 for sends and alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
+
+from digest.config import Settings, load_settings
+from digest.errors import DigestError
+from digest.ledger import Ledger, state_engine
+from digest.pipeline import build_issue
+from digest.schedule import (
+    Scheduler,
+    recent_runs,
+    run_now,
+    run_with_retries,
+    schedule_status,
+)
+from digest.store import issue_dates
+from tests.support.scheduler import WAIT, running, store_due_job
+from tests.support.smtp_server import SmtpServer, free_port
+
+UTC = dt.UTC
+
+
+def far_schedule(now: dt.datetime) -> str:
+    """A daily time twelve hours away, so no run comes round by itself during a test."""
+    return f"0 {(now.hour + 12) % 24} * * *"
+
+
+@pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Set DIGEST_* variables (the job reads its settings afresh, as in the real process)."""
+
+    def apply(**values: object) -> Settings:
+        for name, value in values.items():
+            monkeypatch.setenv(f"DIGEST_{name.upper()}", str(value))
+        return load_settings()
+
+    return apply
+
+
+def subscribers(folder: Path, count: int) -> Path:
+    path = folder / "subscribers.csv"
+    rows = [f"reader{number:02d}@example.com,Reader {number}" for number in range(count)]
+    path.write_text("email,name\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def smtp_settings(server: SmtpServer, folder: Path, count: int) -> dict[str, object]:
+    return {
+        "subscribers": subscribers(folder, count),
+        "secret_key": "a-test-secret-that-is-long-enough-0123456789",
+        "smtp_host": server.host,
+        "smtp_port": server.port,
+        "smtp_security": "none",
+        "smtp_retry_delay": 0,
+    }
+
+
+def runs(settings: Settings) -> list[tuple[str, str | None, str]]:
+    """(issue, outcome, detail) of every recorded run, oldest first."""
+    engine = state_engine(settings)
+    try:
+        return [(run.issue, run.outcome, run.detail) for run in reversed(recent_runs(engine))]
+    finally:
+        engine.dispose()
+
+
+def test_a_run_missed_while_down_is_made_up_once_within_grace(configure) -> None:  # type: ignore[no-untyped-def]
+    now = dt.datetime.now(UTC)
+    settings = configure(schedule=far_schedule(now), schedule_mode="preview", misfire_grace="1m")
+    store_due_job(settings, now - dt.timedelta(seconds=5))
+    assert schedule_status(settings).overdue
+
+    with running(Scheduler(settings)) as events:
+        event = events.get(timeout=WAIT)
+    assert event.code == EVENT_JOB_EXECUTED
+    assert [outcome for _, outcome, _ in runs(settings)] == ["built"]
+    assert len(issue_dates(settings)) == 1
+
+    status = schedule_status(settings)
+    assert status.next_run is not None and status.next_run > dt.datetime.now(UTC)
+    assert not status.overdue and status.running is None
+    assert status.last_run is not None and status.last_run.outcome == "built"
+    with running(Scheduler(settings)) as events:
+        assert events.empty()
+    assert len(runs(settings)) == 1
+
+
+def test_a_run_missed_past_grace_is_logged_not_sent_unless_send_late(
+    configure,  # type: ignore[no-untyped-def]
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = dt.datetime.now(UTC)
+    settings = configure(schedule=far_schedule(now), schedule_mode="preview", misfire_grace="2s")
+    due = now - dt.timedelta(seconds=30)
+    store_due_job(settings, due)
+    with (
+        caplog.at_level(logging.WARNING, "digest.schedule"),
+        running(Scheduler(settings)) as events,
+    ):
+        assert events.get(timeout=WAIT).code == EVENT_JOB_MISSED
+    issue = due.date().isoformat()
+    [(missed_issue, outcome, detail)] = runs(settings)
+    assert (missed_issue, outcome) == (issue, "missed")
+    assert "past DIGEST_MISFIRE_GRACE=2s; not sent" in detail
+    assert any(f"Issue {issue}: missed:" in record.message for record in caplog.records)
+    assert issue_dates(settings) == []
+
+    late = configure(send_late="true")
+    store_due_job(late, due)
+    with running(Scheduler(late)) as events:
+        assert events.get(timeout=WAIT).code == EVENT_JOB_EXECUTED
+    assert [outcome for _, outcome, _ in runs(settings)] == ["missed", "built"]
+    assert len(issue_dates(settings)) == 1
+
+
+def test_several_missed_runs_are_coalesced_into_one(configure) -> None:  # type: ignore[no-untyped-def]
+    """Down for two days: the latest run (due this minute) is made up once, the others logged."""
+    now = dt.datetime.now(UTC)
+    settings = configure(
+        schedule=f"{now.minute} {now.hour} * * *", schedule_mode="preview", misfire_grace="3m"
+    )
+    this_minute = now.replace(second=0, microsecond=0)
+    store_due_job(settings, this_minute - dt.timedelta(days=2))
+    with running(Scheduler(settings)) as events:
+        assert events.get(timeout=WAIT).code == EVENT_JOB_EXECUTED
+    recorded = runs(settings)
+    assert [outcome for _, outcome, _ in recorded] == ["missed", "missed", "built"]
+    assert "coalesced" in recorded[0][2]
+    assert [issue for issue, _, _ in recorded] == [
+        (this_minute - dt.timedelta(days=days)).date().isoformat() for days in (2, 1, 0)
+    ]
+    assert issue_dates(settings) == [this_minute.date()]
+
+
+def test_a_changed_setting_updates_the_stored_job_and_keeps_its_missed_run(configure) -> None:  # type: ignore[no-untyped-def]
+    """The stored job is not replaced at start-up (that would drop its missed run): a new grace
+    applies to the run already due, and a new schedule moves the next run."""
+    now = dt.datetime.now(UTC)
+    settings = configure(schedule=far_schedule(now), schedule_mode="preview", misfire_grace="1h")
+    store_due_job(settings, now - dt.timedelta(seconds=20))
+    stricter = configure(misfire_grace="5s")
+    with running(Scheduler(stricter)) as events:
+        assert events.get(timeout=WAIT).code == EVENT_JOB_MISSED
+    moved = configure(schedule="45 4 * * *", timezone="Asia/Tokyo")
+    with running(Scheduler(moved)) as events:
+        assert events.empty()
+    status = schedule_status(moved)
+    assert status.next_run is not None
+    local = status.next_run.astimezone(moved.zone)
+    assert (local.hour, local.minute) == (4, 45)
+
+
+def test_a_second_scheduler_on_the_same_database_refuses_to_start(configure) -> None:  # type: ignore[no-untyped-def]
+    settings = configure(schedule=far_schedule(dt.datetime.now(UTC)), schedule_mode="preview")
+    with running(Scheduler(settings)):
+        assert schedule_status(settings).running is not None
+        with pytest.raises(DigestError) as caught:
+            Scheduler(settings).run()
+        message = str(caught.value)
+        assert f"pid {os.getpid()} on " in message and "running since" in message
+        with pytest.raises(DigestError, match="already running"):
+            run_now(settings)
+    assert schedule_status(settings).running is None
+
+
+def test_an_issue_is_sent_once_even_when_run_twice(configure, isolated_environment: Path) -> None:  # type: ignore[no-untyped-def]
+    with SmtpServer() as server:
+        settings = configure(**smtp_settings(server, isolated_environment, 5))
+        first = run_now(settings)
+        second = run_now(settings)
+    assert (first.kind, first.sent, first.failed) == ("sent", 5, 0)
+    assert (second.kind, second.detail) == ("skipped", "already sent")
+    assert sorted(server.recipients().values()) == [1] * 5
+    status = schedule_status(settings)
+    assert status.last_run is not None and status.last_run.outcome == "skipped"
+    assert any("Last run: issue" in line for line in status.lines())
+
+
+def test_a_day_without_new_stories_is_skipped_without_email(
+    configure, isolated_environment: Path
+) -> None:  # type: ignore[no-untyped-def]
+    with SmtpServer() as server:
+        settings = configure(more_count=10, **smtp_settings(server, isolated_environment, 3))
+        today = dt.date(2026, 11, 26)
+        build_issue(settings, date=today - dt.timedelta(days=1))  # carries every sample story
+        outcome = run_with_retries(settings, today, threading.Event())
+        assert outcome.kind == "skipped"
+        assert outcome.detail.startswith("no new stories to send")
+        assert server.received == []
+        assert today not in issue_dates(settings)
+
+        strict = configure(skip_if_no_new="false", run_retries=0)
+        failed = run_with_retries(strict, today, threading.Event())
+        assert failed.kind == "failed" and "no new stories" in failed.detail
+    assert server.received == []
+
+
+def test_a_failing_run_is_retried_then_alerts(
+    configure,  # type: ignore[no-untyped-def]
+    isolated_environment: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    down = f"http://127.0.0.1:{free_port()}/feed.xml"
+    with SmtpServer() as server:
+        settings = configure(
+            sources=down,
+            run_retries=2,
+            run_retry_delay=0,
+            alert_to="Night Desk <desk@example.com>",
+            **smtp_settings(server, isolated_environment, 3),
+        )
+        with caplog.at_level(logging.INFO, "digest.schedule"):
+            outcome = run_with_retries(settings, dt.date(2026, 11, 26), threading.Event())
+    assert outcome.kind == "failed"
+    assert down in outcome.detail and "after 3 attempts" in outcome.detail
+    retries = [
+        r.message for r in caplog.records if "failed:" in r.message and "retrying" in r.message
+    ]
+    assert len(retries) == 2
+    [alert] = server.received
+    assert alert.rcpt_tos == ("desk@example.com",)
+    assert alert.message["Subject"] == "[The Daily Digest] scheduled run failed: issue 2026-11-26"
+    assert down in alert.message.get_content()
+    assert Ledger(state_engine(settings)).send_state("2026-11-26") is None
+
+
+def test_a_failed_alert_is_logged_and_the_run_still_ends(
+    configure,  # type: ignore[no-untyped-def]
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = configure(
+        sources=f"http://127.0.0.1:{free_port()}/feed.xml",
+        run_retries=0,
+        alert_to="desk@example.com",
+        smtp_host="127.0.0.1",
+        smtp_port=free_port(),
+        smtp_security="none",
+        smtp_max_attempts=1,
+        smtp_retry_delay=0,
+    )
+    with caplog.at_level(logging.ERROR, "digest.schedule"):
+        outcome = run_with_retries(settings, dt.date(2026, 11, 26), threading.Event())
+    assert outcome.kind == "failed"
+    assert any("Alert to desk@example.com not sent" in r.message for r in caplog.records)
