@@ -117,6 +117,9 @@ class Desk:
     candidates: dict[dt.date, list[Story]] = field(default_factory=dict)
     notices: dict[str, str] = field(default_factory=dict)
     listeners: dict[asyncio.Queue[str | None], str] = field(default_factory=dict)
+    viewed: set[dt.date] = field(default_factory=set)
+    """Issues whose page was opened: a template change re-renders these (a page may be between
+    two live-reload connections just then)."""
 
     def render(self, date: dt.date, change: Callable[[Issue], Issue] | None = None) -> float:
         """Apply `change` (if any) to the saved issue and re-render; record the outcome. Returns
@@ -204,6 +207,7 @@ async def index(request: Request) -> Response:
 async def issue_page(request: Request) -> Response:
     desk = _desk(request)
     date = _date(request)
+    desk.viewed.add(date)
     folder = issue_dir(desk.settings, date)
     try:
         issue: Issue | None = load_issue(desk.settings, date)
@@ -415,7 +419,7 @@ def _changed_issue(path: Path, issues: Path) -> dt.date | None:
 
 async def watch(desk: Desk, stop: asyncio.Event) -> None:
     """Re-render what changed on disk and tell the open pages: an issue.json an editor saved (not
-    our own writes), or a template (every issue that has a page open)."""
+    our own writes), or a template (every issue whose page was opened)."""
     issues = desk.settings.issues_dir.resolve()
     template_dirs = _template_dirs(desk.settings)
     async for changes in awatch(issues, *template_dirs, stop_event=stop, debounce=50, step=20):
@@ -430,11 +434,7 @@ async def watch(desk: Desk, stop: asyncio.Event) -> None:
                 except FileNotFoundError:
                     continue
         if any(d in path.parents for path in paths for d in template_dirs):
-            for opened in set(desk.listeners.values()):
-                try:
-                    dates.add(dt.date.fromisoformat(opened))
-                except ValueError:
-                    continue
+            dates.update(desk.viewed)
         for date in sorted(dates):
             try:
                 await run_in_threadpool(desk.render, date)

@@ -10,6 +10,8 @@
       .catch((error) => { findings.textContent = "Could not run the check: " + error; });
   }
   const source = new EventSource("/events?date=" + encodeURIComponent(date));
+  // A form being submitted navigates on its own; a reload now would cancel it.
+  document.addEventListener("submit", () => { source.close(); });
   source.addEventListener("open", () => { document.body.dataset.live = "on"; });
   source.addEventListener("error", () => { document.body.dataset.live = "off"; });
   source.addEventListener("change", (event) => {
