@@ -106,6 +106,8 @@ class Desk:
     """The state of one running app: its secrets, caches and open live-reload streams."""
 
     settings: Settings
+    spam: bool = True
+    """Whether the findings include SpamAssassin's score (a second or two per new render)."""
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     render_lock: threading.Lock = field(default_factory=threading.Lock)
     errors: dict[dt.date, str] = field(default_factory=dict)
@@ -262,7 +264,8 @@ def _findings(desk: Desk, date: dt.date) -> list[Finding]:
     eml = issue_dir(desk.settings, date) / "email.eml"
     key = (date, hashlib.sha256(eml.read_bytes()).hexdigest() if eml.exists() else "")
     if key not in desk.findings:
-        desk.findings[key] = check_issue(desk.settings, date, spam=spamassassin_available())
+        spam = desk.spam and spamassassin_available()
+        desk.findings[key] = check_issue(desk.settings, date, spam=spam)
     return desk.findings[key]
 
 
@@ -474,11 +477,11 @@ class PasswordMiddleware:
 
 
 def create_app(
-    settings: Settings, *, host: str | None = None, watch_files: bool = True
+    settings: Settings, *, host: str | None = None, watch_files: bool = True, spam: bool = True
 ) -> Starlette:
     """The desk for `settings`, answering to `host` (DIGEST_SERVE_HOST by default)."""
     host = host or settings.serve_host
-    desk = Desk(settings=settings)
+    desk = Desk(settings=settings, spam=spam)
     settings.issues_dir.mkdir(parents=True, exist_ok=True)
 
     @asynccontextmanager
