@@ -156,12 +156,17 @@ def send(
             ok = not checked.problems and not stop.is_set()
         else:
             template = prepare_message(issue, settings)
-            preview = template.personalise(PREVIEW_RECIPIENT)
-            for finding in send_gate(settings, issue, preview, force=force):
-                if finding.severity == "error":
-                    console.print(f"  {finding.line} (sending anyway: --force)", markup=False)
             engine = state_engine(settings)
             try:
+                if Ledger(engine).send_state(issue.date.isoformat()) is None:
+                    # The gate (SpamAssassin included) takes seconds: run it before the first
+                    # message goes out, not again when a stopped send resumes.
+                    preview = template.personalise(PREVIEW_RECIPIENT)
+                    for finding in send_gate(settings, issue, preview, force=force):
+                        if finding.severity == "error":
+                            console.print(
+                                f"  {finding.line} (sending anyway: --force)", markup=False
+                            )
                 with _progress("sending") as bar:
                     summary = send_issue(
                         settings,
@@ -177,7 +182,7 @@ def send(
             console.print(summary.line, highlight=False)
             ok = summary.ok
     if stop.is_set():
-        raise typer.Abort()
+        raise SystemExit(130)
     if not ok:
         raise DeliveryError(
             "some messages could not be sent or built (`digest status` lists them; "

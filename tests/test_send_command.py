@@ -1,0 +1,256 @@
+"""`digest send` and `digest status` end to end: a real issue folder, a real SMTP server, the
+command in a subprocess (so it can be killed), and a count of what the server received."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import ssl
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import trustme
+from typer.testing import CliRunner
+
+from digest.cli import app
+from digest.config import load_settings
+from digest.errors import ConfigError, DeliveryError
+from digest.models import Issue, Story
+from digest.pipeline import publish
+from tests.conftest import FIXTURES
+from tests.support.smtp_server import Faults, SmtpServer
+
+ROOT = Path(__file__).resolve().parent.parent
+SEND = FIXTURES / "send"
+FIXTURE_RECIPIENTS = {
+    "ada@example.com",
+    "grace@example.org",
+    "kurt@xn--bcher-kva.example",
+    "eve@example.net",
+    "bob@example.com",
+}
+
+
+@pytest.fixture
+def issue_folder(isolated_environment: Path) -> Path:
+    """A published issue in ./issues, as `digest build` leaves it."""
+    lead = Story(title="Harbour talks resume", url="https://news.example.com/harbour", lead=True)
+    issue = Issue(
+        date=dt.date(2026, 11, 26),
+        newsletter="The Daily Digest",
+        subject="The Daily Digest: Harbour talks resume",
+        preheader="Today's news",
+        lead=lead,
+        more=[Story(title="Second story", url="https://news.example.com/2")],
+    )
+    settings = load_settings(issues_dir=isolated_environment / "issues")
+    return publish(issue, settings)
+
+
+def _env(server: SmtpServer, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
+    return env | {
+        "PYTHONPATH": str(ROOT),
+        "COLUMNS": "200",
+        "DIGEST_SMTP_HOST": server.host,
+        "DIGEST_SMTP_PORT": str(server.port),
+        "DIGEST_SMTP_SECURITY": "none",
+        "DIGEST_SMTP_RETRY_DELAY": "0.001",
+        "DIGEST_SMTP_MAX_ATTEMPTS": "3",
+        "DIGEST_SECRET_KEY": "test-secret-key-of-some-length",
+        "DIGEST_SUBSCRIBERS": str(SEND / "subscribers.csv"),
+        "DIGEST_SUPPRESSIONS": str(SEND / "suppressions.txt"),
+        **extra,
+    }
+
+
+def _digest(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "digest", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _invoke(env: dict[str, str], *args: str) -> tuple[int, str, BaseException | None]:
+    """The command in this process (faster than a subprocess): exit code, output, exception."""
+    result = CliRunner().invoke(app, list(args), env=env)
+    return result.exit_code, result.output, result.exception
+
+
+def _start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "digest", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _list(path: Path, count: int) -> Path:
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("email,name\n")
+        handle.writelines(f"reader{n}@example.com,Reader {n}\n" for n in range(count))
+    return path
+
+
+def test_send_reaches_every_valid_subscriber_once_over_starttls_and_auth(
+    issue_folder: Path, tmp_path: Path
+) -> None:
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    with SmtpServer(tls=context, users={"digest": "s3cret"}) as server:
+        env = _env(
+            server,
+            DIGEST_SMTP_SECURITY="starttls",
+            DIGEST_SMTP_CA_FILE=str(tmp_path / "ca.pem"),
+            DIGEST_SMTP_USERNAME="digest",
+            DIGEST_SMTP_PASSWORD="s3cret",
+        )
+        first = _digest(env, "send")
+        assert first.returncode == 0, first.stderr
+        assert "5 sent, 0 failed" in first.stderr
+        assert "4 invalid rows, 2 suppressed" in first.stderr
+        assert "s3cret" not in first.stderr + first.stdout
+        assert server.recipients() == dict.fromkeys(FIXTURE_RECIPIENTS, 1)
+
+        status = _digest(env, "status")
+    assert status.returncode == 0
+    assert "5 sent, 0 failed, 0 pending" in status.stdout
+    eve = next(m.message for m in server.received if m.rcpt_tos == ("eve@example.net",))
+    assert eve["Bcc"] is None and "victim" in eve["To"]
+    assert eve["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert {m.message["Subject"] for m in server.received} == {
+        "The Daily Digest: Harbour talks resume"
+    }
+
+
+def test_a_refused_address_fails_the_run_and_is_retried_on_request(issue_folder: Path) -> None:
+    with SmtpServer(faults=Faults(reject={"grace@example.org"})) as server:
+        env = _env(server)
+        code, output, error = _invoke(env, "send")
+        assert isinstance(error, DeliveryError) and "4 sent, 1 failed" in output
+        code, output, _ = _invoke(env, "status")
+        assert "4 sent, 1 failed, 0 pending" in output
+        assert "grace@example.org: 550 5.1.1" in output
+
+        assert "already sent" in _invoke(env, "send")[1]
+        server.faults.reject.clear()
+        code, output, error = _invoke(env, "send", "--retry-failed")
+        assert code == 0, (output, error)
+    assert server.recipients() == dict.fromkeys(FIXTURE_RECIPIENTS, 1)
+
+
+def test_a_test_copy_goes_only_to_the_given_address_and_records_nothing(
+    issue_folder: Path,
+) -> None:
+    with SmtpServer() as server:
+        env = _env(server)
+        code, output, error = _invoke(env, "send", "--to", "Editor@Example.com")
+        assert code == 0, (output, error)
+        status = _invoke(env, "status")[1]
+    assert [m.rcpt_tos for m in server.received] == [("Editor@example.com",)]
+    assert server.received[0].message["Subject"] == "[TEST] The Daily Digest: Harbour talks resume"
+    assert "not sent yet" in status
+
+
+def test_a_dry_run_builds_every_message_without_connecting(issue_folder: Path) -> None:
+    with SmtpServer() as server:
+        env = _env(server)
+        code, output, error = _invoke(env, "send", "--dry-run")
+        status = _invoke(env, "status")[1]
+    assert code == 0, (output, error)
+    assert "5 messages built and checked" in output
+    assert "1 duplicates, 2 suppressed" in output
+    assert server.received == []
+    assert "not sent yet" in status
+
+
+def test_a_send_killed_midway_resumes_with_exactly_the_rest(
+    issue_folder: Path, tmp_path: Path
+) -> None:
+    with SmtpServer() as server:
+        env = _env(
+            server,
+            DIGEST_SUBSCRIBERS=str(_list(tmp_path / "list.csv", 40)),
+            DIGEST_SMTP_CONNECTIONS="1",
+        )
+        sender = _start(env, "send")
+        server.faults.kill = (sender.pid, 15)
+        sender.communicate(timeout=120)
+        assert sender.returncode == -signal.SIGKILL
+        assert len(server.received) == 14
+
+        status = _digest(env, "status")
+        assert "14 sent, 0 failed, 26 pending" in status.stdout
+        resumed = _digest(env, "send")
+        assert resumed.returncode == 0, resumed.stderr
+        assert "26 sent, 0 failed" in resumed.stderr
+    assert server.recipients() == {f"reader{n}@example.com": 1 for n in range(40)}
+
+
+def test_a_kill_during_parallel_sending_repeats_at_most_one_message_per_connection(
+    issue_folder: Path, tmp_path: Path
+) -> None:
+    """A message whose 250 arrived but whose commit did not is sent again: never more than one per
+    connection, and always with the same Message-ID, so the repeat is recognisable."""
+    with SmtpServer() as server:
+        env = _env(
+            server,
+            DIGEST_SUBSCRIBERS=str(_list(tmp_path / "list.csv", 60)),
+            DIGEST_SMTP_CONNECTIONS="4",
+        )
+        sender = _start(env, "send")
+        server.faults.kill = (sender.pid, 25)
+        sender.communicate(timeout=120)
+        assert sender.returncode == -signal.SIGKILL
+        resumed = _digest(env, "send")
+        assert resumed.returncode == 0, resumed.stderr
+    counts = server.recipients()
+    assert set(counts) == {f"reader{n}@example.com" for n in range(60)}
+    repeated = [address for address, count in counts.items() if count > 1]
+    assert len(repeated) <= 4 and max(counts.values()) <= 2
+    for address in repeated:
+        ids = {m.message["Message-ID"] for m in server.received if m.rcpt_tos == (address,)}
+        assert len(ids) == 1
+
+
+def test_sigterm_stops_cleanly_after_recording_the_messages_in_flight(
+    issue_folder: Path, tmp_path: Path
+) -> None:
+    with SmtpServer() as server:
+        env = _env(
+            server,
+            DIGEST_SUBSCRIBERS=str(_list(tmp_path / "list.csv", 40)),
+            DIGEST_SMTP_CONNECTIONS="2",
+        )
+        sender = _start(env, "send")
+        server.faults.terminate = (sender.pid, 10)
+        _, stderr = sender.communicate(timeout=120)
+        assert sender.returncode == 130, stderr
+        assert "SIGTERM: stopping" in stderr
+        received = len(server.received)
+        status = _digest(env, "status")
+        assert f"{received} sent, 0 failed, {40 - received} pending" in status.stdout
+        resumed = _digest(env, "send")
+        assert resumed.returncode == 0, resumed.stderr
+    assert server.recipients() == Counter({f"reader{n}@example.com": 1 for n in range(40)})
+
+
+def test_send_without_a_list_or_secret_says_which_setting(issue_folder: Path) -> None:
+    with SmtpServer() as server:
+        no_list = _invoke({**_env(server), "DIGEST_SUBSCRIBERS": ""}, "send")[2]
+        no_secret = _invoke({**_env(server), "DIGEST_SECRET_KEY": ""}, "send")[2]
+    assert isinstance(no_list, ConfigError) and "DIGEST_SUBSCRIBERS" in str(no_list)
+    assert isinstance(no_secret, ConfigError) and "DIGEST_SECRET_KEY" in str(no_secret)
+    assert server.received == []
