@@ -8,6 +8,7 @@ import http.client
 import shutil
 import threading
 import time
+from base64 import b64encode
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +19,6 @@ import pytest
 import uvicorn
 from pydantic import SecretStr
 from starlette.applications import Starlette
-from starlette.testclient import TestClient
 
 from digest.config import Settings
 from digest.errors import BuildError, ConfigError
@@ -245,10 +245,16 @@ def test_a_foreign_host_header_is_refused(desk: Desk) -> None:
 def test_a_password_guards_every_page(tmp_path: Path) -> None:
     settings = Settings(issues_dir=tmp_path / "issues", serve_password=SecretStr("s3cret"))
     app = create_app(settings, host="127.0.0.1", watch_files=False)
-    with TestClient(app, base_url="http://127.0.0.1") as client:
-        assert client.get("/").status_code == 401
-        assert client.get("/", auth=("editor", "wrong")).status_code == 401
-        assert client.get("/", auth=("editor", "s3cret")).status_code == 200
+    with running(app) as url:
+        host, port = url.removeprefix("http://").split(":")
+        for auth, expected in ((None, 401), ("editor:wrong", 401), ("editor:s3cret", 200)):
+            headers = (
+                {"Authorization": "Basic " + b64encode(auth.encode()).decode()} if auth else {}
+            )
+            connection = http.client.HTTPConnection(host, int(port), timeout=10)
+            connection.request("GET", "/", headers=headers)
+            assert connection.getresponse().status == expected
+            connection.close()
 
 
 def test_serving_off_loopback_needs_a_password() -> None:
