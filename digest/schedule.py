@@ -150,6 +150,8 @@ class ScheduleStatus(BaseModel):
 
 def _show(moment: dt.datetime, zone: dt.tzinfo) -> str:
     local = moment.astimezone(dt.UTC).astimezone(zone)
+    if local.tzname() == "UTC":
+        return f"{local:%Y-%m-%d %H:%M} UTC"
     return f"{local:%Y-%m-%d %H:%M %Z} ({moment.astimezone(dt.UTC):%H:%M} UTC)"
 
 

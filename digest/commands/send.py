@@ -32,6 +32,7 @@ from digest.message import compose
 from digest.models import PREVIEW_RECIPIENT
 from digest.pipeline import prepare_message, view_online_url
 from digest.render import render_email
+from digest.schedule import schedule_status
 from digest.store import load_issue
 from digest.subscribers import normalise_address
 
@@ -193,6 +194,7 @@ def send(
 def status(date: DateOption = None) -> None:
     """Show how far the send of an issue (the newest by default) got, and each failure's reply."""
     settings = load_settings()
+    print("\n".join(schedule_status(settings).lines()))
     issue = load_issue(settings, date)
     key = issue.date.isoformat()
     engine = state_engine(settings)
