@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
+from typer.testing import CliRunner
 
+from digest.cli import app
 from digest.config import Settings, load_settings
 from digest.errors import DigestError
 from digest.ledger import Ledger, state_engine
@@ -252,3 +254,27 @@ def test_a_failed_alert_is_logged_and_the_run_still_ends(
         outcome = run_with_retries(settings, dt.date(2026, 11, 26), threading.Event())
     assert outcome.kind == "failed"
     assert any("Alert to desk@example.com not sent" in r.message for r in caplog.records)
+
+
+def test_next_prints_local_and_utc_times(configure) -> None:  # type: ignore[no-untyped-def]
+    configure(schedule="0 6 * * mon-fri", timezone="America/New_York")
+    result = CliRunner().invoke(app, ["schedule", "--next", "3"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 3
+    for line in lines:
+        local, utc = line.split("  =  ")
+        assert local.split()[0] in {"Mon", "Tue", "Wed", "Thu", "Fri"}
+        assert local.endswith(("06:00 EST", "06:00 EDT"))
+        assert utc.endswith(("11:00 UTC", "10:00 UTC"))
+
+
+def test_status_shows_the_last_run_its_outcome_and_the_next_run(configure) -> None:  # type: ignore[no-untyped-def]
+    settings = configure(schedule="15 7 * * *", timezone="Europe/London", schedule_mode="preview")
+    run_now(settings)
+    result = CliRunner().invoke(app, ["status"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Schedule: '15 7 * * *' in Europe/London, preview; not running."
+    assert lines[1].startswith("Last run: issue ") and ": built: Built " in lines[1]
+    assert lines[2].startswith("Next run: ") and " 07:15 " in lines[2]
