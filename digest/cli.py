@@ -1,4 +1,5 @@
-"""The `digest` command: parses arguments, calls the pipeline, turns DigestError into one line and an exit code."""
+"""The `digest` command: parses arguments, calls the pipeline, and turns a DigestError into
+one line and an exit code."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
-from digest.commands import build
+from digest.commands import build, serve
 from digest.commands import check as check_command
-from digest.commands import serve
 from digest.commands import schedule as schedule_command
 from digest.commands import send as send_command
 from digest.errors import DigestError
@@ -51,7 +51,15 @@ def _configure(
         ],
         force=True,
     )
-    for noisy in ("httpx", "httpcore", "apscheduler", "cssutils", "trafilatura", "charset_normalizer"):
+    noisy_loggers = (
+        "httpx",
+        "httpcore",
+        "apscheduler",
+        "cssutils",
+        "trafilatura",
+        "charset_normalizer",
+    )
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     if verbose:
         logging.getLogger("digest").setLevel(logging.DEBUG)

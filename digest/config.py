@@ -110,13 +110,15 @@ class Settings(BaseSettings):
         try:
             value.format(name="", title="", date=dt.date(2000, 1, 1))
         except (KeyError, IndexError, ValueError):
-            raise ValueError("expected text with only {name}, {title} and {date} in braces") from None
+            raise ValueError(
+                "expected text with only {name}, {title} and {date} in braces"
+            ) from None
         return value
 
     @field_validator("mail_from")
     @classmethod
     def _check_from(cls, value: str) -> str:
-        name, address = parseaddr(value)
+        address = parseaddr(value)[1]
         if "@" not in address or any(c in value for c in "\r\n"):
             raise ValueError("expected an address such as 'Name <news@example.com>'")
         return value

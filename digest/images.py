@@ -19,7 +19,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def _local_path(url: str, issue_folder: Path) -> Path | None:
-    """The file behind a `file://` URL or an `images/…` path relative to the issue folder; None if remote."""
+    """The file behind a `file://` URL or an issue folder's `images/…` path; None if remote."""
     parts = urlsplit(url)
     if parts.scheme == "file":
         return Path(unquote(parts.path))
@@ -38,9 +38,10 @@ def _with_size(image: Image, path: Path) -> Image:
 
 
 def localize_images(issue: Issue, issue_folder: Path) -> tuple[Issue, dict[str, Path]]:
-    """Point local images at `images/NAME` inside the issue folder and say which files to copy there.
+    """Point local images at `images/NAME` in the issue folder; say which files to copy there.
 
-    A local image that is missing or not an image is dropped with a warning: the story shows without it."""
+    A local image that is missing or not an image is dropped with a warning: the story shows
+    without it."""
     files: dict[str, Path] = {}
 
     def place(story: Story) -> Story:

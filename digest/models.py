@@ -69,7 +69,7 @@ TOKEN_PLACEHOLDER = "DIGESTUNSUBSCRIBETOKEN"
 """Stands for a subscriber's unsubscribe token in rendered bodies; substituted per recipient."""
 
 NAME_PLACEHOLDER = "DIGESTSUBSCRIBERNAME"
-"""Stands for a subscriber's name in rendered bodies; substituted (escaped per part) per recipient."""
+"""Stands for a subscriber's name in rendered bodies; substituted (escaped) per recipient."""
 
 
 class Recipient(BaseModel):

@@ -15,7 +15,7 @@ from digest.compose import compose_issue
 from digest.config import Settings
 from digest.images import localize_images
 from digest.message import MessageTemplate, compose
-from digest.models import PREVIEW_RECIPIENT, Issue
+from digest.models import PREVIEW_RECIPIENT, Issue, RenderedEmail
 from digest.render import render_email
 from digest.select import select_stories, sent_keys
 from digest.sources import gather
@@ -45,7 +45,7 @@ class BuildResult(BaseModel):
 
 
 def sample_feed() -> str:
-    """The bundled sample feed, used when no source is configured, so digest works offline out of the box."""
+    """The bundled sample feed: the source when none is configured, so digest works offline."""
     return str(package_files("digest") / "sample" / "feed.xml")
 
 
@@ -83,17 +83,29 @@ def view_online_url(issue: Issue, settings: Settings) -> str:
     return settings.view_online_url.format(date=issue.date.isoformat())
 
 
-def prepare_message(issue: Issue, settings: Settings) -> MessageTemplate:
-    """The issue rendered once for mail (images as absolute URLs), ready to personalise per recipient."""
-    rendered = render_email(issue, settings, asset_base_url=view_online_url(issue, settings) or None)
-    return compose(issue, rendered, settings)
+def _mail_render(issue: Issue, settings: Settings, preview: RenderedEmail | None) -> RenderedEmail:
+    """Only local (relative) images make it differ from the preview."""
+    local_images = any(
+        story.image and not story.image.url.startswith(("https://", "http://"))
+        for story in issue.stories
+    )
+    if preview is not None and not local_images:
+        return preview
+    return render_email(issue, settings, asset_base_url=view_online_url(issue, settings) or None)
+
+
+def prepare_message(
+    issue: Issue, settings: Settings, preview: RenderedEmail | None = None
+) -> MessageTemplate:
+    """The issue rendered once for mail, ready to personalise per recipient."""
+    return compose(issue, _mail_render(issue, settings, preview), settings)
 
 
 def publish(issue: Issue, settings: Settings) -> Path:
-    """Render the issue and write its folder: issue.json, email.html, email.txt, email.eml, images."""
+    """Render the issue and write its folder (issue.json, email.html/.txt/.eml, images)."""
     issue, images = localize_images(issue, issue_dir(settings, issue.date))
     preview = render_email(issue, settings)
-    message = prepare_message(issue, settings).personalise(PREVIEW_RECIPIENT)
+    message = prepare_message(issue, settings, preview).personalise(PREVIEW_RECIPIENT)
     files = {
         "email.html": preview.html.encode("utf-8"),
         "email.txt": preview.text.encode("utf-8"),

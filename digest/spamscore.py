@@ -44,7 +44,9 @@ def spam_score(message: bytes, timeout: float = 120) -> SpamReport:
             check=False,
         )
     except FileNotFoundError:
-        raise DigestError("spamassassin is not installed (Debian: apt-get install spamassassin)") from None
+        raise DigestError(
+            "spamassassin is not installed (Debian: apt-get install spamassassin)"
+        ) from None
     except subprocess.TimeoutExpired:
         raise DigestError(f"spamassassin did not answer within {timeout:.0f} s") from None
     output = run.stdout.decode("utf-8", "replace")

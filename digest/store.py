@@ -1,4 +1,5 @@
-"""The issues folder: one folder per issue, written atomically, read back for re-renders and de-duplication."""
+"""The issues folder: one folder per issue, written atomically, read back for re-renders
+and de-duplication."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def issue_dir(settings: Settings, date: dt.date) -> Path:
 
 
 def _recover(target: Path) -> None:
-    """Put back an issue folder that a crash left renamed aside between the two renames of a replace."""
+    """Put back an issue folder that a crash left aside between the two renames of a replace."""
     if target.exists():
         return
     for old in sorted(target.parent.glob(f".{target.name}.old-*")):
@@ -54,7 +55,9 @@ def load_issue(settings: Settings, date: dt.date | None = None) -> Issue:
     if date is None:
         dates = issue_dates(settings)
         if not dates:
-            raise BuildError(f"{settings.issues_dir}: no issue has been built yet (run `digest build`)")
+            raise BuildError(
+                f"{settings.issues_dir}: no issue has been built yet (run `digest build`)"
+            )
         date = dates[-1]
     folder = issue_dir(settings, date)
     _recover(folder)
@@ -72,7 +75,7 @@ def load_issue(settings: Settings, date: dt.date | None = None) -> Issue:
 
 
 def earlier_issues(settings: Settings, before: dt.date) -> list[Issue]:
-    """Every readable issue dated before `before`; an unreadable one is not a reason to stop a build."""
+    """Every readable issue dated before `before`; an unreadable one does not stop a build."""
     issues = []
     for date in issue_dates(settings):
         if date >= before:
@@ -85,7 +88,7 @@ def earlier_issues(settings: Settings, before: dt.date) -> list[Issue]:
 
 
 def issue_to_json(issue: Issue) -> str:
-    """`issue.json` as editors see it: the stories' full source text is left out (teasers are in)."""
+    """`issue.json` as editors see it: teasers in, the stories' full source text left out."""
     return issue.model_dump_json(
         indent=2,
         exclude={"lead": {"text"}, "more": {"__all__": {"text"}}},

@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Run every test in an empty folder with no DIGEST_* variables, so `.env` and real state stay out."""
+    """Run every test in an empty folder with no DIGEST_* variables: no `.env`, no real state."""
     import os
 
     for name in list(os.environ):

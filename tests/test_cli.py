@@ -1,4 +1,4 @@
-"""The `digest` command as a user runs it: a real process, real files, one-line errors, exit codes."""
+"""The `digest` command as a user runs it: a real process, real files, one-line errors."""
 
 import os
 import subprocess

@@ -1,4 +1,4 @@
-"""The whole pipeline on the bundled sample: sources → selection → teasers → issue → render → files."""
+"""The whole pipeline on the bundled sample: sources → selection → teasers → render → files."""
 
 import datetime as dt
 import email

@@ -18,7 +18,9 @@ def make_issue(date: dt.date = DAY, title: str = "Lead story") -> Issue:
         newsletter="Test Wire",
         subject=f"Test Wire: {title}",
         preheader="A preheader.",
-        lead=Story(title=title, url="https://news.example/lead", teaser="Teaser.", text="Full text."),
+        lead=Story(
+            title=title, url="https://news.example/lead", teaser="Teaser.", text="Full text."
+        ),
         more=[
             Story(
                 title="Item",

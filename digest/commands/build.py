@@ -29,7 +29,7 @@ def build(
         ),
     ] = None,
 ) -> None:
-    """Gather the stories and build the issue folder (issue.json, email.html, email.txt, email.eml)."""
+    """Gather the stories and build the issue folder (issue.json, email.html/.txt/.eml)."""
     result = build_issue(load_settings(), date=date, sources=source)
     console.print(result.summary, highlight=False, soft_wrap=True)
     print(result.folder / "email.html")
@@ -41,7 +41,7 @@ def preview(
         bool, typer.Option("--open", help="Open the preview in a web browser.")
     ] = False,
 ) -> None:
-    """Re-render the issue from its issue.json (as edited), or build it if there is none; print its file:// URL."""
+    """Re-render the issue from its (edited) issue.json, or build it; print its file:// URL."""
     settings = load_settings()
     try:
         result = rerender(settings, date)
