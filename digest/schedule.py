@@ -40,11 +40,13 @@ from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Engine
 
+from digest.check import send_gate
 from digest.config import Settings, load_settings
-from digest.deliver import send_issue
+from digest.deliver import SendSummary, send_issue
 from digest.deliver.smtp import Outgoing, Result, SmtpSender
 from digest.errors import BuildError, ConfigError, DigestError
 from digest.ledger import Ledger, state_engine, state_url
+from digest.models import PREVIEW_RECIPIENT
 from digest.pipeline import build_issue, prepare_message, today
 from digest.schedule_lock import LockHolder, instance_lock, lock_holder
 from digest.store import ISSUE_FILE, issue_dir, load_issue
@@ -216,32 +218,47 @@ def run_issue(settings: Settings, date: dt.date, stop: threading.Event) -> RunOu
     An issue folder that already exists is kept as it is: an editor may have built and edited it
     ahead of time, or an earlier run built it and was cut short during the send."""
     key = date.isoformat()
-    sending = settings.schedule_mode == "send"
-    engine = state_engine(settings) if sending else None
-    try:
-        if engine is not None:
-            state = Ledger(engine).send_state(key)
-            if state is not None and state.finished_at is not None:
-                return RunOutcome(issue=key, kind="skipped", detail="already sent")
+    if settings.schedule_mode == "preview":
         if _existing_issue(settings, date):
-            built = "built earlier, kept as it is"
-        else:
-            try:
-                built = build_issue(settings, date=date).summary
-            except BuildError as exc:
-                if settings.skip_if_no_new and str(exc).startswith(NO_NEW_STORIES):
-                    return RunOutcome(issue=key, kind="skipped", detail=str(exc))
-                raise
-        if engine is None:
-            kind: Kind = "skipped" if built.startswith("built earlier") else "built"
-            return RunOutcome(issue=key, kind=kind, detail=f"{built} (preview mode: not sent)")
+            return RunOutcome(issue=key, kind="skipped", detail="built earlier, kept as it is")
+        return _build(settings, date)
+    engine = state_engine(settings)
+    try:
+        ledger = Ledger(engine)
+        state = ledger.send_state(key)
+        if state is not None and state.finished_at is not None:
+            return RunOutcome(issue=key, kind="skipped", detail="already sent")
+        if not _existing_issue(settings, date):
+            built = _build(settings, date)
+            if built.kind == "skipped":
+                return built
         issue = load_issue(settings, date)
-        summary = send_issue(
-            settings, issue, prepare_message(issue, settings), Ledger(engine), stop=stop
-        )
+        template = prepare_message(issue, settings)
+        if state is None:
+            # As `digest send` does, before the first message (not again when resuming). Its
+            # verdict will not change by trying again, so it is not retried.
+            try:
+                send_gate(settings, issue, template.personalise(PREVIEW_RECIPIENT), force=False)
+            except BuildError as exc:
+                return RunOutcome(issue=key, kind="failed", detail=str(exc))
+        summary = send_issue(settings, issue, template, ledger, stop=stop)
     finally:
-        if engine is not None:
-            engine.dispose()
+        engine.dispose()
+    return _sent(key, summary)
+
+
+def _build(settings: Settings, date: dt.date) -> RunOutcome:
+    key = date.isoformat()
+    try:
+        summary = build_issue(settings, date=date).summary
+    except BuildError as exc:
+        if settings.skip_if_no_new and str(exc).startswith(NO_NEW_STORIES):
+            return RunOutcome(issue=key, kind="skipped", detail=str(exc))
+        raise
+    return RunOutcome(issue=key, kind="built", detail=summary)
+
+
+def _sent(key: str, summary: SendSummary) -> RunOutcome:
     if summary.already_sent:
         return RunOutcome(issue=key, kind="skipped", detail="already sent")
     counts = f"sent {summary.sent}, failed {summary.failed}"

@@ -4,6 +4,7 @@ sample feed, the ledger, and aiosmtpd on 127.0.0.1 for sends and alerts."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import threading
@@ -278,3 +279,24 @@ def test_status_shows_the_last_run_its_outcome_and_the_next_run(configure) -> No
     assert lines[0] == "Schedule: '15 7 * * *' in Europe/London, preview; not running."
     assert lines[1].startswith("Last run: issue ") and ": built: Built " in lines[1]
     assert lines[2].startswith("Next run: ") and " 07:15 " in lines[2]
+
+
+def test_an_issue_failing_the_check_is_not_sent_and_alerts_at_once(
+    configure,  # type: ignore[no-untyped-def]
+    isolated_environment: Path,
+) -> None:
+    """The gate `digest send` applies holds for scheduled sends too: an editor emptied the
+    preheader of the prepared issue, so nobody gets it and the desk hears about it."""
+    with SmtpServer() as server:
+        settings = configure(
+            alert_to="desk@example.com", **smtp_settings(server, isolated_environment, 3)
+        )
+        day = dt.date(2026, 11, 26)
+        folder = build_issue(settings, date=day).folder
+        issue_json = folder / "issue.json"
+        edited = json.loads(issue_json.read_text(encoding="utf-8")) | {"preheader": ""}
+        issue_json.write_text(json.dumps(edited), encoding="utf-8")
+        outcome = run_with_retries(settings, day, threading.Event())
+    assert outcome.kind == "failed"
+    assert "fails `digest check`" in outcome.detail and "preheader" in outcome.detail
+    assert [message.rcpt_tos for message in server.received] == [("desk@example.com",)]
