@@ -26,6 +26,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import formatdate, getaddresses, make_msgid
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -401,11 +402,10 @@ def send_alert(settings: Settings, outcome: RunOutcome, scheduled_for: dt.dateti
     message.set_content(
         f"The run of issue {outcome.issue} ({due}) failed on {socket.gethostname()} "
         f"(pid {os.getpid()}):\n\n  {outcome.detail}\n\n"
-        f"It was tried {settings.run_retries + 1} times. The next scheduled run is {upcoming}.\n"
+        f"The next scheduled run is {upcoming}.\n"
         f"To run it again now: digest schedule --once\n"
     )
-    data = message.as_bytes()
-    data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    data = message.as_bytes(policy=SMTP)
     results: list[Result] = []
     try:
         sender = SmtpSender(settings, settings.from_address)
@@ -468,6 +468,16 @@ def _record(
     _finish_run(engine, _start_run(engine, settings, date, scheduled_for), outcome)
 
 
+def _completed(engine: Engine, scheduled_for: dt.datetime) -> bool:
+    """Whether the run due at `scheduled_for` has already ended with its issue built or sent."""
+    query = sa.select(runs.c.id).where(
+        runs.c.scheduled_for == _naive_utc(scheduled_for),
+        runs.c.outcome.in_(["built", "sent", "skipped"]),
+    )
+    with engine.connect() as conn:
+        return conn.execute(query.limit(1)).first() is not None
+
+
 def _to_record(row: sa.Row[Any]) -> RunRecord:
     values = dict(row._mapping)
     for name in ("scheduled_for", "started_at", "finished_at"):
@@ -523,20 +533,21 @@ class Scheduler:
 
     def run(self) -> None:
         """Block until stopped; the lock is held all along."""
-        with instance_lock(state_url(self.settings)) as holder:
-            log.info(
-                "digest schedule: pid %d on %s; %r in %s, %s mode",
-                holder.pid,
-                holder.host,
-                self.settings.schedule,
-                self.settings.timezone,
-                self.settings.schedule_mode,
-            )
-            self.resume_interrupted()
-            if self._stopping.is_set():
-                return
-            self.scheduler.start()
-        self.engine.dispose()
+        try:
+            with instance_lock(state_url(self.settings)) as holder:
+                log.info(
+                    "digest schedule: pid %d on %s; %r in %s, %s mode",
+                    holder.pid,
+                    holder.host,
+                    self.settings.schedule,
+                    self.settings.timezone,
+                    self.settings.schedule_mode,
+                )
+                self.resume_interrupted()
+                if not self._stopping.is_set():
+                    self.scheduler.start()
+        finally:
+            self.engine.dispose()
         if self._setup_error is not None:
             raise self._setup_error
 
@@ -642,6 +653,8 @@ class Scheduler:
         )
 
     def _missed(self, run_time: dt.datetime, why: str) -> None:
+        if _completed(self.engine, run_time):
+            return  # a run cut short was resumed at start-up: the store did not know it
         issue = run_time.astimezone(self.settings.zone).date().isoformat()
         detail = f"due {_show(run_time, self.settings.zone)} while digest schedule was down; {why}"
         outcome = RunOutcome(issue=issue, kind="missed", detail=detail)

@@ -21,11 +21,14 @@ from digest.ledger import Ledger, state_engine
 from digest.pipeline import build_issue
 from digest.schedule import (
     Scheduler,
+    last_run_time,
     recent_runs,
     run_now,
     run_with_retries,
     schedule_status,
+    trigger_for,
 )
+from digest.schedule import runs as runs_table
 from digest.store import issue_dates
 from tests.support.scheduler import WAIT, running, store_due_job
 from tests.support.smtp_server import SmtpServer, free_port
@@ -300,3 +303,57 @@ def test_an_issue_failing_the_check_is_not_sent_and_alerts_at_once(
     assert outcome.kind == "failed"
     assert "fails `digest check`" in outcome.detail and "preheader" in outcome.detail
     assert [message.rcpt_tos for message in server.received] == [("desk@example.com",)]
+
+
+def left_running(settings: Settings, scheduled_for: dt.datetime) -> None:
+    """The row a run leaves when its process is killed: started, never finished."""
+    engine = state_engine(settings)
+    try:
+        runs_table.create(engine, checkfirst=True)
+        with engine.begin() as conn:
+            conn.execute(
+                runs_table.insert().values(
+                    scheduled_for=scheduled_for.astimezone(UTC).replace(tzinfo=None),
+                    issue=scheduled_for.astimezone(settings.zone).date().isoformat(),
+                    mode=settings.schedule_mode,
+                    started_at=dt.datetime.now(UTC).replace(tzinfo=None),
+                )
+            )
+    finally:
+        engine.dispose()
+
+
+def test_a_run_cut_short_is_resumed_at_start_even_past_grace(
+    configure,  # type: ignore[no-untyped-def]
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = dt.datetime.now(UTC)
+    settings = configure(schedule=far_schedule(now), schedule_mode="preview", misfire_grace="2s")
+    due = last_run_time(trigger_for(settings), now)
+    assert due is not None
+    store_due_job(settings, due)  # a SIGKILL leaves the run due in the store, hours ago
+    left_running(settings, due)
+    with caplog.at_level(logging.INFO, "digest.schedule"), running(Scheduler(settings)) as events:
+        assert events.get(timeout=WAIT).code == EVENT_JOB_MISSED
+    issue = due.date().isoformat()
+    assert [(i, outcome) for i, outcome, _ in runs(settings)] == [
+        (issue, "interrupted"),
+        (issue, "built"),
+    ]
+    assert f"Issue {issue}: resuming the run that was cut short" in caplog.text
+    ours = [record.message for record in caplog.records if record.name == "digest.schedule"]
+    assert not [message for message in ours if "missed" in message]
+
+
+def test_a_run_cut_short_is_not_resumed_once_a_later_run_time_passed(
+    configure,  # type: ignore[no-untyped-def]
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = dt.datetime.now(UTC)
+    settings = configure(schedule=far_schedule(now), schedule_mode="preview")
+    left_running(settings, last_run_time(trigger_for(settings), now) - dt.timedelta(days=1))
+    with caplog.at_level(logging.WARNING, "digest.schedule"), running(Scheduler(settings)):
+        pass
+    assert [outcome for _, outcome, _ in runs(settings)] == ["interrupted"]
+    assert "a later run time has passed; not resumed" in caplog.text
+    assert issue_dates(settings) == []
