@@ -23,5 +23,6 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-pytest_plugins = ["tests.support.http_server"]
-"""Fixtures shared by many test modules: `http_server` (a live server on 127.0.0.1)."""
+pytest_plugins = ["tests.support.http_server", "tests.support.browser"]
+"""Fixtures shared by many test modules: `http_server` (a live server on 127.0.0.1) and `browser`
+(one headless Chromium for the session)."""

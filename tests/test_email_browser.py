@@ -19,7 +19,6 @@ from tests.support.contrast import relative_luminance
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-pytest_plugins = ["tests.support.browser"]
 
 SAMPLE = FIXTURES / "render"
 WIDTHS = [375, 600, 900]

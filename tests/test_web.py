@@ -29,13 +29,11 @@ from digest.store import ISSUE_FILE, issue_dir, load_issue, write_issue
 from digest.web.app import allowed_hosts, create_app
 from digest.web.desk import IssueEdit, StoryEdit, apply_edit, force_dark, swap_story
 from tests.conftest import FIXTURES
-from tests.support.browser import browser, offline_page
+from tests.support.browser import offline_page
 from tests.support.smtp_server import SmtpServer, free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
-
-__all__ = ["browser"]
 
 TODAY = dt.date(2026, 11, 26)
 EARLIER = dt.date(2026, 11, 19)
