@@ -38,18 +38,21 @@ app.command()(schedule_command.schedule)
 def _configure(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logs and tracebacks."),
 ) -> None:
+    handler: logging.Handler
+    if sys.stderr.isatty():
+        handler = RichHandler(
+            console=Console(stderr=True),
+            show_time=False,
+            show_path=False,
+            rich_tracebacks=verbose,
+        )
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        # Under a process manager each record stays one line, whatever the width.
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(message)s",
-        handlers=[
-            RichHandler(
-                console=Console(stderr=True),
-                show_time=False,
-                show_path=False,
-                rich_tracebacks=verbose,
-            )
-        ],
-        force=True,
+        level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True
     )
     noisy_loggers = (
         "httpx",

@@ -25,6 +25,10 @@ class BuildError(DigestError):
     exit_code = 4
 
 
+class NoNewStories(BuildError):
+    """Every story the sources gave was already in an earlier issue: a quiet day, not a fault."""
+
+
 class DeliveryError(DigestError):
     """Sending failed in a way that stops the run (cannot connect, bad credentials)."""
 

@@ -45,7 +45,7 @@ from digest.check import send_gate
 from digest.config import Settings, load_settings
 from digest.deliver import SendSummary, send_issue
 from digest.deliver.smtp import Outgoing, Result, SmtpSender
-from digest.errors import BuildError, ConfigError, DigestError
+from digest.errors import BuildError, ConfigError, DigestError, NoNewStories
 from digest.ledger import Ledger, state_engine, state_url
 from digest.models import PREVIEW_RECIPIENT
 from digest.pipeline import build_issue, prepare_message, today
@@ -57,8 +57,6 @@ log = logging.getLogger("digest.schedule")
 
 JOB_ID = "digest-daily-issue"
 JOBS_TABLE = "apscheduler_jobs"
-NO_NEW_STORIES = "no new stories to send"
-"""The start of pipeline's BuildError when every story was in an earlier issue."""
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 MAX_RETRY_DELAY = 1800.0
 LOOKBACK_HOURS = (1, 24, 8 * 24, 32 * 24, 367 * 24, 1462 * 24)
@@ -252,8 +250,8 @@ def _build(settings: Settings, date: dt.date) -> RunOutcome:
     key = date.isoformat()
     try:
         summary = build_issue(settings, date=date).summary
-    except BuildError as exc:
-        if settings.skip_if_no_new and str(exc).startswith(NO_NEW_STORIES):
+    except NoNewStories as exc:
+        if settings.skip_if_no_new:
             return RunOutcome(issue=key, kind="skipped", detail=str(exc))
         raise
     return RunOutcome(issue=key, kind="built", detail=summary)

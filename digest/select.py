@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict
 
-from digest.errors import BuildError
+from digest.errors import NoNewStories
 from digest.models import Issue, Story
 from digest.sources import canonical_url, title_key
 
@@ -48,7 +48,7 @@ def select_stories(stories: list[Story], more_count: int, seen: set[str]) -> Sel
     already_sent = len(stories) - len(fresh)
     if not fresh:
         detail = f" ({already_sent} were in earlier issues)" if already_sent else ""
-        raise BuildError(f"no new stories to send{detail}")
+        raise NoNewStories(f"no new stories to send{detail}")
     ordered = sorted(fresh, key=lambda story: story.published or _OLDEST, reverse=True)
     lead = next((story for story in ordered if story.lead), ordered[0])
     more = [story for story in ordered if story is not lead][:more_count]
