@@ -24,6 +24,8 @@ _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]{0,2000})?/?>|<!--")
 _HIDDEN = re.compile(
     r"<!--.*?(?:-->|$)|<(script|style|noscript|template)\b.*?(?:</\1\s*>|$)", re.S | re.I
 )
+# libxml2 ignores whatever follows `</html>`, where browsers still show it.
+_DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.I)
 _ESCAPED_TAG = re.compile(r"&lt;/?[A-Za-z][A-Za-z0-9]*(?:\s|/?&gt;)")
 
 _BLOCK_TAGS = frozenset(
@@ -109,7 +111,7 @@ def _html_pieces(markup: str, dropped: tuple[str, ...]) -> list[str]:
     """Text split at block boundaries, so "<p>a</p><p>b</p>" never glues into "ab"."""
     parser = lxml_html.HTMLParser(huge_tree=True)
     try:
-        root = lxml_html.document_fromstring(markup, parser=parser)
+        root = lxml_html.document_fromstring(_DOCUMENT_END.sub("", markup), parser=parser)
     except (etree.ParserError, ValueError):
         return _strip_tags(markup)
     if any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log):

@@ -33,6 +33,7 @@ ARTICLE = (FIXTURES / "teaser" / "article.html").read_text(encoding="utf-8")
         ("3 < 5 and 6 > 2", "3 < 5 and 6 > 2"),
         ("  line one\n\n   line two\t\t", "line one line two"),
         ("<p>unclosed <b>bold <i>italic", "unclosed bold italic"),
+        ("<html><body><p>a</p></body></html><p>after the end</p>", "a after the end"),
         ("soft\u00adhyphen zero\u200bwidth \ufeffbom", "softhyphen zerowidth bom"),
         ("family 👨\u200d👩\u200d👧 emoji", "family 👨\u200d👩\u200d👧 emoji"),
         ("bell\x07 and null\x00 bytes", "bell and null bytes"),
