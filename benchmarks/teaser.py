@@ -1,7 +1,6 @@
 """How long a teaser takes for a long story, and how often pysbd alone splits sentences wrongly.
 
-Run by hand from the repository root: `.venv/bin/python -m benchmarks.teaser`. Prints medians;
-asserts nothing.
+Run by hand: `.venv/bin/python benchmarks/teaser.py`. Prints medians; asserts nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,10 +16,13 @@ from pathlib import Path
 import pysbd
 from lxml import html as lxml_html
 
-from digest.teaser import make_teaser, split_sentences
-from digest.text import clean_article_text, html_to_text
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "teaser"
+from digest.teaser import make_teaser, split_sentences  # noqa: E402
+from digest.text import clean_article_text, html_to_text  # noqa: E402
+
+FIXTURES = ROOT / "tests" / "fixtures" / "teaser"
 TITLE = "Senate passes the water bill"
 
 
