@@ -13,6 +13,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from digest.errors import ConfigError
+from digest.page_profiles import PageProfile, read_page_profiles
 from digest.timing import cron_trigger, parse_duration
 
 ENV_PREFIX = "DIGEST_"
@@ -51,6 +52,18 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     fetch_timeout: float = Field(default=15.0, gt=0, le=300)
     fetch_max_bytes: int = Field(default=10_000_000, ge=1_000, le=500_000_000)
+    # The web (digest/http.py, page sources, enrichment, remote images).
+    fetch_connect_timeout: float = Field(default=5.0, gt=0, le=120)
+    fetch_deadline: float = Field(default=60.0, gt=0, le=3600)
+    fetch_retries: int = Field(default=2, ge=0, le=10)
+    fetch_retry_delay: float = Field(default=1.0, ge=0, le=300)
+    fetch_retry_after_max: float = Field(default=60.0, ge=0, le=3600)
+    fetch_concurrency: int = Field(default=8, ge=1, le=64)
+    fetch_per_host: int = Field(default=2, ge=1, le=16)
+    contact_url: str = "https://github.com/digest-newsletter/digest"
+    cache_dir: Path | None = Path(".digest-cache")
+    enrich_min_words: int = Field(default=60, ge=0, le=5000)
+    page_profiles: Annotated[dict[str, PageProfile], NoDecode] = Field(default_factory=dict)
     # Sending (digest send): subscribers, signing, the state database, SMTP and DKIM.
     subscribers: Path | None = None
     suppressions: Path | None = None
@@ -86,7 +99,9 @@ class Settings(BaseSettings):
     serve_port: int = Field(default=8025, ge=1, le=65535)
     serve_password: SecretStr = SecretStr("")
 
-    @field_validator("subscribers", "suppressions", "smtp_ca_file", "dkim_key_file", mode="before")
+    @field_validator(
+        "subscribers", "suppressions", "smtp_ca_file", "dkim_key_file", "cache_dir", mode="before"
+    )
     @classmethod
     def _empty_path_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -102,6 +117,19 @@ class Settings(BaseSettings):
                 except json.JSONDecodeError as exc:
                     raise ValueError(f"not a valid JSON list ({exc.msg})") from None
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("page_profiles", mode="before")
+    @classmethod
+    def _read_page_profiles(cls, value: Any) -> Any:
+        return read_page_profiles(value) if isinstance(value, str) else value
+
+    @field_validator("contact_url")
+    @classmethod
+    def _check_contact_url(cls, value: str) -> str:
+        web = value.startswith(("https://", "http://", "mailto:"))
+        if not web or any(char in value for char in " \r\n"):
+            raise ValueError("expected an http(s) or mailto: URL where publishers can reach you")
         return value
 
     @field_validator("subject")

@@ -53,14 +53,15 @@ def test_too_many_redirects(http_server: LocalServer, path: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "message"), [(404, "HTTP 404 Not Found"), (503, "HTTP 503 Service Unavailable")]
+    ("status", "message"),
+    [(404, "HTTP 404 Not Found"), (503, "HTTP 503 Service Unavailable (3 attempts)")],
 )
 def test_http_errors_name_the_url_and_status(
     http_server: LocalServer, status: int, message: str
 ) -> None:
     url = http_server.url(f"/_status/{status}")
     with pytest.raises(SourceError) as caught:
-        fetch(url, Settings())
+        fetch(url, Settings(fetch_retry_delay=0))
     assert str(caught.value) == f"{url}: {message}"
 
 
@@ -72,7 +73,7 @@ def test_missing_file_on_the_server_is_a_404(http_server: LocalServer) -> None:
 def test_slow_server_times_out(http_server: LocalServer) -> None:
     url = http_server.url("/_slow")
     with pytest.raises(SourceError) as caught:
-        fetch(url, Settings(fetch_timeout=0.2))
+        fetch(url, Settings(fetch_timeout=0.2, fetch_retries=0))
     assert str(caught.value) == f"{url}: timed out after 0.2 s"
 
 

@@ -253,12 +253,15 @@ def test_broken_xml_without_items_is_not_a_feed() -> None:
         read_source(location, Settings())
 
 
-def test_html_page_is_not_a_feed(http_server: LocalServer) -> None:
+def test_a_home_page_points_to_its_feed(http_server: LocalServer) -> None:
+    """A page with no article on it is read as a page (tests/test_sources_page.py), except a
+    home page that announces a feed: the feed is the source to use."""
     url = http_server.url("/sources/page.html")
     with pytest.raises(SourceError) as caught:
         read_source(url, Settings())
-    assert str(caught.value).startswith(f"{url}: not a feed: ")
-    assert "\n" not in str(caught.value)
+    assert str(caught.value) == (
+        f"{url}: a home page, not an article; use its feed: https://shopper.example.com/feed/"
+    )
 
 
 def test_valid_feed_with_no_items_is_empty_not_an_error(http_server: LocalServer) -> None:

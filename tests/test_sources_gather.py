@@ -99,7 +99,8 @@ def test_broken_sources_are_one_warning_each_and_the_rest_go_on(
     assert [story.source for story in stories] == [source("guardian.xml")] * 2
     assert [record.getMessage() for record in caplog.records] == [
         f"Could not read {missing}: HTTP 404 Not Found",
-        f"Could not read {source('page.html')}: not a feed: 8:2: mismatched tag",
+        f"Could not read {source('page.html')}: a home page, not an article; "
+        "use its feed: https://shopper.example.com/feed/",
         f"Could not read {source('nope.xml')}: no such file",
     ]
 

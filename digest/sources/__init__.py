@@ -3,7 +3,11 @@
 A location is a local path or an http(s) URL. Its kind is recognised from its content, not
 its name (a URL such as `/feed` has no extension): JSON whose `version` starts with
 `https://jsonfeed.org/version/` is a JSON Feed; YAML or JSON with top-level `lead`, `more` or
-`stories` is a curated file; anything else goes to feedparser as RSS or Atom.
+`stories` is a curated file; an HTML document is a news page (its article leads, its related
+stories follow); anything else goes to feedparser as RSS or Atom.
+
+All sources are fetched concurrently through one `Http` session (per-host limits, retries, the
+on-disk cache); their stories keep the order of the locations, so de-duplication is stable.
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ import yaml
 
 from digest.config import Settings
 from digest.errors import SourceError
+from digest.http import Http
 from digest.models import Story
+from digest.page_profiles import PageProfile
 from digest.sources.curated import is_curated, parse_curated
 from digest.sources.feed import parse_feed
 from digest.sources.fetch import Fetched, load
 from digest.sources.jsonfeed import is_json_feed, parse_json_feed
+from digest.sources.page import is_page, parse_page
 
 __all__ = ["canonical_url", "gather", "read_source", "title_key"]
 
@@ -37,14 +44,23 @@ _SPACE = re.compile(r"\s+")
 def gather(locations: list[str], settings: Settings) -> list[Story]:
     """Read every source, combine, de-duplicate; a broken source is one warning line and
     the rest go on."""
+
+    def read(location: str) -> list[Story] | SourceError:
+        try:
+            return read_source(location, settings, http)
+        except SourceError as error:
+            return error
+
+    with Http(settings) as http:
+        results = http.map(read, locations)
     stories: list[Story] = []
     failures: list[SourceError] = []
-    for location in locations:
-        try:
-            stories.extend(read_source(location, settings))
-        except SourceError as error:
-            log.warning("Could not read %s", error)
-            failures.append(error)
+    for result in results:
+        if isinstance(result, SourceError):
+            log.warning("Could not read %s", result)
+            failures.append(result)
+        else:
+            stories.extend(result)
     if locations and len(failures) == len(locations):
         others = len(failures) - 1
         more = f" (and {others} more source{'s' if others > 1 else ''} failed)" if others else ""
@@ -52,12 +68,14 @@ def gather(locations: list[str], settings: Settings) -> list[Story]:
     return deduplicate(stories)
 
 
-def read_source(location: str, settings: Settings) -> list[Story]:
+def read_source(location: str, settings: Settings, http: Http | None = None) -> list[Story]:
     """One source (local path or http(s) URL); raises SourceError('<location>: <problem>')."""
-    return parse_source(load(location, settings), location)
+    return parse_source(load(location, settings, http), location, settings.page_profiles)
 
 
-def parse_source(fetched: Fetched, location: str) -> list[Story]:
+def parse_source(
+    fetched: Fetched, location: str, profiles: dict[str, PageProfile] | None = None
+) -> list[Story]:
     """Stories of a source's bytes, whatever kind of source they turn out to be."""
     start = fetched.content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     suffix = PurePosixPath(urlsplit(fetched.url).path).suffix.lower()
@@ -71,6 +89,8 @@ def parse_source(fetched: Fetched, location: str) -> list[Story]:
             f"{location}: JSON, but neither a JSON Feed (version https://jsonfeed.org/version/…) "
             "nor a curated file (lead/more/stories)"
         )
+    if is_page(fetched):
+        return parse_page(fetched, location, profiles)
     if start != b"<":
         data = _yaml(fetched.content, location, strict=suffix in YAML_SUFFIXES)
         if is_curated(data) or suffix in YAML_SUFFIXES:

@@ -1,4 +1,5 @@
-"""Getting a source's bytes: over HTTP(S) within a time and size budget, or from a local file.
+"""Getting a source's bytes: over HTTP(S) through the shared layer in `digest.http`, or from a
+local file within the same size cap.
 
 Every failure becomes one `SourceError` line naming the URL or path and the cause, so a broken
 source can be reported and skipped while the others are read.
@@ -6,57 +7,28 @@ source can be reported and skipped while the others are read.
 
 from __future__ import annotations
 
-import http
 import mimetypes
-from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-import httpx
-from pydantic import BaseModel, ConfigDict
-
 from digest.config import Settings
 from digest.errors import SourceError
+from digest.http import Fetched, Http, user_agent
 
-MAX_REDIRECTS = 5
-PROJECT_URL = "https://github.com/digest-newsletter/digest"
+__all__ = ["ACCEPT", "Fetched", "fetch", "load", "read_file", "user_agent"]
+
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json, "
-    "application/xml;q=0.9, text/xml;q=0.9, text/yaml;q=0.8, */*;q=0.5"
+    "text/html;q=0.9, application/xml;q=0.9, text/xml;q=0.9, text/yaml;q=0.8, */*;q=0.5"
 )
 
 
-class Fetched(BaseModel):
-    """A source's bytes and what came with them; `url` is the final URL after redirects
-    (a `file://` URI for a local file), which relative links in the source resolve against."""
-
-    model_config = ConfigDict(frozen=True)
-
-    content: bytes
-    url: str
-    content_type: str = ""
-    charset: str | None = None
-
-    @property
-    def is_local(self) -> bool:
-        return self.url.startswith("file:")
-
-
-def user_agent() -> str:
-    """Publishers block anonymous clients; name ourselves and where to read about us."""
-    try:
-        version = metadata.version("digest")
-    except metadata.PackageNotFoundError:
-        version = "dev"
-    return f"digest/{version} (+{PROJECT_URL})"
-
-
-def load(location: str, settings: Settings) -> Fetched:
+def load(location: str, settings: Settings, http: Http | None = None) -> Fetched:
     """Read a source given as an http(s) URL, a `file://` URI or a local path."""
     scheme = urlsplit(location).scheme.lower()
     if scheme in ("http", "https"):
-        return fetch(location, settings)
+        return fetch(location, settings, http)
     if scheme == "file":
         return read_file(location, Path(url2pathname(urlsplit(location).path)), settings)
     if len(scheme) > 1:  # one letter is a Windows drive, not a scheme
@@ -64,39 +36,12 @@ def load(location: str, settings: Settings) -> Fetched:
     return read_file(location, Path(location).expanduser(), settings)
 
 
-def fetch(url: str, settings: Settings) -> Fetched:
-    """GET `url`, following up to five redirects, streaming so a huge body is never held whole."""
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in ("http", "https"):
-        raise SourceError(f"{url}: unsupported scheme {scheme!r}; only http and https are fetched")
-    try:
-        with (
-            httpx.Client(
-                timeout=httpx.Timeout(settings.fetch_timeout),
-                follow_redirects=True,
-                max_redirects=MAX_REDIRECTS,
-                headers={"User-Agent": user_agent(), "Accept": ACCEPT},
-            ) as client,
-            client.stream("GET", url) as response,
-        ):
-            if not response.is_success:
-                raise SourceError(f"{url}: HTTP {response.status_code} {_phrase(response)}")
-            content = _read_capped(response, url, settings.fetch_max_bytes)
-            media_type = response.headers.get("content-type", "").partition(";")[0]
-            return Fetched(
-                content=content,
-                url=str(response.url),
-                content_type=media_type.strip().lower(),
-                charset=response.charset_encoding,
-            )
-    except httpx.TimeoutException:
-        raise SourceError(f"{url}: timed out after {settings.fetch_timeout:g} s") from None
-    except httpx.TooManyRedirects:
-        raise SourceError(f"{url}: too many redirects (more than {MAX_REDIRECTS})") from None
-    except httpx.ConnectError as exc:
-        raise SourceError(f"{url}: cannot connect: {_reason(exc)}") from None
-    except httpx.HTTPError as exc:
-        raise SourceError(f"{url}: request failed: {_reason(exc)}") from None
+def fetch(url: str, settings: Settings, http: Http | None = None) -> Fetched:
+    """GET a source over `http` (a one-off session when none is given)."""
+    if http is not None:
+        return http.get(url, accept=ACCEPT)
+    with Http(settings) as session:
+        return session.get(url, accept=ACCEPT)
 
 
 def read_file(location: str, path: Path, settings: Settings) -> Fetched:
@@ -120,29 +65,3 @@ def read_file(location: str, path: Path, settings: Settings) -> Fetched:
         url=path.resolve().as_uri(),
         content_type=mimetypes.guess_type(path.name)[0] or "",
     )
-
-
-def _read_capped(response: httpx.Response, url: str, cap: int) -> bytes:
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > cap:
-        raise SourceError(f"{url}: larger than {cap:,} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > cap:
-            raise SourceError(f"{url}: larger than {cap:,} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _phrase(response: httpx.Response) -> str:
-    try:
-        return http.HTTPStatus(response.status_code).phrase
-    except ValueError:
-        return response.reason_phrase or "error"
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -1,0 +1,440 @@
+"""Reading one article page: what its publisher says about it (JSON-LD `NewsArticle`, OpenGraph,
+plain HTML) and its main text (trafilatura).
+
+Metadata is trusted in that order because it is written for machines: a JSON-LD headline has no
+" | Site name" tail, and its `ImageObject` names the caption and credit of the picture. Where
+the metadata says nothing about a picture, the page's own `<figure>` showing that picture does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from digest.http import Fetched
+from digest.models import Image
+from digest.sources.items import (
+    Base,
+    absolute,
+    is_web_url,
+    make_image,
+    parse_datetime,
+    plain,
+    to_int,
+)
+
+ARTICLE_TYPES = frozenset(
+    {
+        "newsarticle",
+        "article",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "backgroundnewsarticle",
+        "reviewnewsarticle",
+        "askpublicnewsarticle",
+        "blogposting",
+        "liveblogposting",
+        "report",
+        "socialmediaposting",
+    }
+)
+CREDIT_CLASSES = re.compile(r"credit|copyright|photographer|attribution", re.I)
+CAPTION_CLASSES = re.compile(r"caption", re.I)
+CAPTION_LEVELS = 4
+"""How far up from a picture its caption may sit (img → picture → link → figure wrapper)."""
+_TITLE_SEPARATORS = re.compile(r"\s+[|–—·•-]\s+|\s+::\s+")
+
+
+@dataclass(frozen=True)
+class Article:
+    """What a page says about the article it shows; empty strings where it says nothing."""
+
+    url: str
+    title: str = ""
+    text: str = ""
+    description: str = ""
+    image: Image | None = None
+    author: str = ""
+    published: dt.datetime | None = None
+    section: str = ""
+    site_name: str = ""
+    canonical: str = ""
+    declared: bool = False
+    """Whether the page says it is an article (JSON-LD article type or `og:type` article)."""
+
+
+def parse_html(fetched: Fetched) -> lxml_html.HtmlElement | None:
+    """The page as an lxml tree, decoded by `Fetched.text` (header, XML declaration, meta)."""
+    text = fetched.text()
+    if not text.strip():
+        return None
+    parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=True)
+    try:
+        root = lxml_html.document_fromstring(text.encode("utf-8"), parser=parser)
+    except (etree.ParserError, ValueError):
+        return None
+    return root
+
+
+def read_article(fetched: Fetched) -> Article:
+    """The article of a fetched page: metadata, lead image and main text."""
+    root = parse_html(fetched)
+    if root is None:
+        return Article(url=fetched.url)
+    return article_from_tree(root, fetched)
+
+
+def article_from_tree(root: lxml_html.HtmlElement, fetched: Fetched) -> Article:
+    base = Base(url=fetched.url)
+    ld = _json_ld_article(root, fetched.url)
+    meta = _meta(root)
+    site_name = plain(meta.get("og:site_name")) or plain(_publisher(ld))
+    h1 = _first_text(root, "//h1")
+    title = (
+        plain(ld.get("headline"))
+        or plain(ld.get("name"))
+        or _without_site_name(
+            plain(meta.get("og:title") or meta.get("twitter:title")), site_name, h1
+        )
+        or h1
+        or _without_site_name(_first_text(root, "//title"), site_name, h1)
+    )
+    image = _ld_image(ld, base, title) or _meta_image(meta, base, title)
+    if image is not None:
+        image = _with_figure(image, title, root, base)
+    text = main_text(root) or plain(ld.get("articleBody"))
+    return Article(
+        url=fetched.url,
+        title=title,
+        text=text,
+        description=plain(ld.get("description") or meta.get("og:description"))
+        or plain(meta.get("description") or meta.get("twitter:description")),
+        image=image,
+        author=_names(ld.get("author")) or _meta_author(meta),
+        published=parse_date(ld.get("datePublished"))
+        or parse_date(meta.get("article:published_time"))
+        or parse_date(root.xpath("string(//time[@datetime][1]/@datetime)")),
+        section=_section(ld.get("articleSection")) or plain(meta.get("article:section")),
+        site_name=site_name,
+        canonical=_canonical(root, meta, base),
+        declared=bool(ld) or meta.get("og:type", "").lower() == "article",
+    )
+
+
+def main_text(root: lxml_html.HtmlElement) -> str:
+    """The article's prose, one paragraph a line, without navigation, rails or comments."""
+    # trafilatura takes most of a second to import; only pay that when a page is read.
+    import trafilatura
+
+    text = trafilatura.extract(
+        lxml_html.tostring(root, encoding="unicode"),
+        output_format="txt",
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+        deduplicate=True,
+    )
+    return (text or "").strip()
+
+
+# --- JSON-LD -----------------------------------------------------------------------------------
+
+
+def _json_ld_article(root: lxml_html.HtmlElement, url: str) -> dict[str, Any]:
+    """The page's own article node: one of an article type, preferably the one about `url`."""
+    nodes = list(_json_ld_nodes(root))
+    by_id = {node["@id"]: node for node in nodes if isinstance(node.get("@id"), str)}
+    articles = [node for node in nodes if _types(node) & ARTICLE_TYPES]
+    if not articles:
+        return {}
+    path = urlsplit(url).path.rstrip("/")
+    about_page = [
+        node
+        for node in articles
+        if any(
+            path and urlsplit(candidate).path.rstrip("/") == path
+            for candidate in (_id_or_url(node.get("url")), _id_or_url(node.get("mainEntityOfPage")))
+        )
+    ]
+    chosen = (about_page or articles)[0]
+    return {key: _resolve(value, by_id) for key, value in chosen.items()}
+
+
+def _json_ld_nodes(root: lxml_html.HtmlElement) -> Iterator[dict[str, Any]]:
+    for script in root.xpath("//script[@type]"):
+        if script.get("type", "").split(";")[0].strip().lower() != "application/ld+json":
+            continue
+        data = _loads(script.text or "")
+        yield from _walk(data)
+
+
+def _loads(text: str) -> object:
+    """JSON-LD as publishers write it: sometimes wrapped in CDATA or comments, with raw newlines
+    inside strings (which strict JSON forbids)."""
+    text = re.sub(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$", "", text.strip())
+    text = re.sub(r"^\s*<!--|-->\s*$", "", text.strip())
+    try:
+        return json.loads(text, strict=False)
+    except json.JSONDecodeError:
+        return None
+
+
+def _walk(data: object) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _walk(item)
+    elif isinstance(data, dict):
+        if "@type" in data:
+            yield data
+        if "@graph" in data:
+            yield from _walk(data["@graph"])
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    kinds = node.get("@type")
+    values = kinds if isinstance(kinds, list) else [kinds]
+    return {value.rsplit("/", 1)[-1].lower() for value in values if isinstance(value, str)}
+
+
+def _resolve(value: object, by_id: dict[str, dict[str, Any]]) -> object:
+    """A `{"@id": …}` reference replaced by the node it names (one level: enough for images,
+    authors and publishers in Yoast-style `@graph`s)."""
+    if isinstance(value, dict) and set(value) == {"@id"} and value["@id"] in by_id:
+        return by_id[value["@id"]]
+    if isinstance(value, list):
+        return [_resolve(item, by_id) for item in value]
+    return value
+
+
+def _id_or_url(value: object) -> str:
+    if isinstance(value, dict):
+        value = value.get("@id") or value.get("url")
+    return value if isinstance(value, str) else ""
+
+
+def _ld_image(ld: dict[str, Any], base: Base, title: str) -> Image | None:
+    value = ld.get("image") or ld.get("thumbnailUrl")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, str):
+        url = base.image(value)
+        return make_image(url, title) if url else None
+    if not isinstance(value, dict):
+        return None
+    url = base.image(_id_or_url(value.get("url")) or _id_or_url(value.get("contentUrl")))
+    if not url:
+        return None
+    return make_image(
+        url,
+        title,
+        caption=_text_of(value.get("caption")) or _text_of(value.get("description")),
+        credit=_text_of(value.get("creditText"))
+        or _names(value.get("copyrightHolder"))
+        or _names(value.get("author")),
+        width=_size(value.get("width")),
+        height=_size(value.get("height")),
+    )
+
+
+def _text_of(value: object) -> str:
+    if isinstance(value, dict):
+        value = value.get("text") or value.get("name") or value.get("@value")
+    if isinstance(value, list):
+        value = next((item for item in value if isinstance(item, str)), "")
+    return plain(value)
+
+
+def _size(value: object) -> object:
+    return value.get("value") if isinstance(value, dict) else value
+
+
+def _names(value: object) -> str:
+    """Names of a Person/Organization, a list of them, or a plain string; never a bare URL."""
+    people = value if isinstance(value, list) else [value]
+    names = []
+    for person in people:
+        name = person.get("name") if isinstance(person, dict) else person
+        text = plain(name)
+        if text and not text.startswith(("http://", "https://")) and text not in names:
+            names.append(text)
+    return ", ".join(names)
+
+
+def _publisher(ld: dict[str, Any]) -> str:
+    publisher = ld.get("publisher")
+    return publisher.get("name", "") if isinstance(publisher, dict) else ""
+
+
+def _section(value: object) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return plain(value)
+
+
+def parse_date(value: object) -> dt.datetime | None:
+    """An ISO 8601 date-time, or a bare date taken as midnight UTC."""
+    moment = parse_datetime(value)
+    if moment is None and isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d", value):
+        moment = dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), tzinfo=dt.UTC)
+    return moment
+
+
+# --- OpenGraph and plain HTML ----------------------------------------------------------------
+
+
+def _meta(root: lxml_html.HtmlElement) -> dict[str, str]:
+    """`<meta property|name=… content=…>` by lower-case key, the first of each kept."""
+    found: dict[str, str] = {}
+    for element in root.xpath("//meta[@content]"):
+        key = (element.get("property") or element.get("name") or "").strip().lower()
+        if key and key not in found and element.get("content", "").strip():
+            found[key] = element.get("content", "").strip()
+    return found
+
+
+def _canonical(root: lxml_html.HtmlElement, meta: dict[str, str], base: Base) -> str:
+    links = root.xpath(
+        "//link[@href][contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]"
+    )
+    for value in (*(link.get("href") for link in links), meta.get("og:url")):
+        url = absolute(value, base.url)
+        if is_web_url(url):
+            return url
+    return ""
+
+
+def feed_links(root: lxml_html.HtmlElement, base: Base) -> list[str]:
+    """Feeds a page announces (`<link rel="alternate" type="application/rss+xml">` and kin)."""
+    kinds = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+    return [
+        url
+        for link in root.xpath("//link[@href][@type]")
+        if "alternate" in (link.get("rel") or "").lower().split()
+        and link.get("type", "").strip().lower() in kinds
+        and is_web_url(url := absolute(link.get("href"), base.url))
+    ]
+
+
+def _meta_image(meta: dict[str, str], base: Base, title: str) -> Image | None:
+    secure = meta.get("og:image:secure_url", "")
+    candidates = (
+        secure if secure.startswith("https://") else "",
+        meta.get("og:image", ""),
+        meta.get("og:image:url", ""),
+        meta.get("twitter:image", ""),
+        meta.get("twitter:image:src", ""),
+    )
+    url = next((found for value in candidates if (found := base.image(value))), "")
+    if not url:
+        return None
+    return make_image(
+        url,
+        title,
+        alt=meta.get("og:image:alt") or meta.get("twitter:image:alt") or "",
+        width=meta.get("og:image:width"),
+        height=meta.get("og:image:height"),
+    )
+
+
+def _meta_author(meta: dict[str, str]) -> str:
+    for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator"):
+        name = plain(meta.get(key))
+        if name and not name.startswith(("http://", "https://")):
+            return name
+    return ""
+
+
+def _first_text(root: lxml_html.HtmlElement, path: str) -> str:
+    for element in root.xpath(path):
+        text = plain(element.text_content())
+        if text:
+            return text
+    return ""
+
+
+def _without_site_name(title: str, site_name: str, h1: str) -> str:
+    """ "Headline | Site" → "Headline", when the tail is the site's name or the rest is the h1."""
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    if site_name and parts[-1].casefold() == site_name.casefold():
+        return title[: title.casefold().rindex(site_name.casefold())].rstrip(" |–—·•-:")
+    if h1 and parts[0].casefold() == h1.casefold():
+        return parts[0]
+    return title
+
+
+def _with_figure(image: Image, title: str, root: lxml_html.HtmlElement, base: Base) -> Image:
+    """Caption, credit, alt and size from the `<img>` (and its figure) showing this picture."""
+    img = img_showing(image.url, root, base)
+    if img is None:
+        return image
+    caption, credit = figure_caption(img)
+    caption = image.caption or caption
+    alt = plain(img.get("alt")) if image.alt in (title, image.caption) else image.alt
+    return image.model_copy(
+        update={
+            "caption": caption,
+            "credit": image.credit or credit,
+            "alt": alt or caption or title,
+            "width": image.width or to_int(img.get("width")),
+            "height": image.height or to_int(img.get("height")),
+        }
+    )
+
+
+def img_showing(url: str, root: lxml_html.HtmlElement, base: Base) -> lxml_html.HtmlElement | None:
+    """The `<img>` showing the same file as `url` (same path; sizes in the query may differ)."""
+    wanted = urlsplit(url).path
+    for img in root.iter("img"):
+        sources = [img.get(name) or "" for name in ("src", "data-src", "data-lazy-src")]
+        sources += [
+            part.split()[0] for part in (img.get("srcset") or "").split(",") if part.split()
+        ]
+        if any(source and urlsplit(base.image(source)).path == wanted for source in sources):
+            return img
+    return None
+
+
+def figure_caption(img: lxml_html.HtmlElement) -> tuple[str, str]:
+    """(caption, credit) shown with `img`: from the nearest wrapper (a `<figure>`, a caption box,
+    or a few levels up, short of a wrapper holding another picture) that has a caption or
+    credit. The credit is the element whose class says credit/copyright; the caption the rest."""
+    for level, box in enumerate(img.iterancestors()):
+        if level >= CAPTION_LEVELS or _pictures(box) > 1:
+            break
+        captions = box.findall(".//figcaption") or _by_class(box, CAPTION_CLASSES)
+        credits = _by_class(box, CREDIT_CLASSES)
+        if captions or credits:
+            credit = plain(credits[0].text_content()) if credits else ""
+            caption = plain(captions[0].text_content()) if captions else ""
+            if credit and caption.endswith(credit):
+                caption = caption[: -len(credit)].rstrip(" .,;:|–—-/")
+            return ("" if caption == credit else caption), credit
+        if box.tag == "figure":
+            break
+    return "", ""
+
+
+def _pictures(box: lxml_html.HtmlElement) -> int:
+    return len({img.get("src") or img.get("data-src") or id(img) for img in box.iter("img")})
+
+
+def _by_class(box: lxml_html.HtmlElement, pattern: re.Pattern[str]) -> list[lxml_html.HtmlElement]:
+    return [
+        element
+        for element in box.iter()
+        if isinstance(element.tag, str)
+        and element is not box
+        and element.tag not in ("img", "picture", "source")
+        and pattern.search(element.get("class") or "")
+    ]

@@ -1,0 +1,445 @@
+"""News web pages as sources: the page's article is the lead, its related-stories rail ("More For
+You", "Related", "Read more"…) gives the other items.
+
+The rail is found by its heading, then read from structure: each item is the largest element
+holding links to one story only, and its title, excerpt, picture, caption and credit are told
+apart by element and class, never by splitting text (pages often run a title into its excerpt
+with no space, as in "…the Thai-Cambodia borderThailand and Cambodia's ceasefire…"). Sites whose
+markup misleads this are given a `PageProfile` of CSS selectors in settings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from lxml import html as lxml_html
+
+from digest.errors import SourceError
+from digest.http import Fetched
+from digest.models import Image, Story
+from digest.page_profiles import PageProfile, profile_for
+from digest.sources.article import (
+    Article,
+    article_from_tree,
+    feed_links,
+    figure_caption,
+    img_showing,
+    parse_date,
+    parse_html,
+)
+from digest.sources.items import Base, first_content_image, is_web_url, make_image, plain
+
+log = logging.getLogger("digest.sources")
+
+RAIL_HEADING = re.compile(
+    r"(more for you|more from\b.{0,40}"
+    r"|more (?:stories|news|articles|to read|on this(?: story| topic)?)"
+    r"|related(?: stories| articles| posts| content| coverage| news| reading| links)?"
+    r"|read (?:more|next|this next)|you (?:may|might) (?:also )?(?:like|enjoy)"
+    r"|recommended(?: for you| stories| reading)?|also read|don[’']?t miss|what to read next"
+    r"|further reading|up next|keep reading)",
+    re.I,
+)
+HEADING_CLASSES = re.compile(r"title|heading|header|label|hed\b", re.I)
+TITLE_CLASSES = re.compile(r"title|headline|heading|\bhed\b", re.I)
+EXCERPT_CLASSES = re.compile(
+    r"excerpt|summary|dek\b|description|teaser|standfirst|subtitle|blurb|lede|intro|abstract"
+    r"|body-text|body-description",
+    re.I,
+)
+KICKER_CLASSES = re.compile(r"kicker|eyebrow|rubric|overline|section-name|category", re.I)
+NOT_STORY_PATHS = re.compile(
+    r"/(?:tags?|topics?|category|categories|authors?|people|section|sections|search|newsletters?"
+    r"|subscribe|login|account)(?:/|$)",
+    re.I,
+)
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+MAX_HEADING_CHARS = 60
+MIN_TITLE_WORDS = 3
+HOME_PAGE_WORDS = 50
+"""A page with a feed, no article markup and less text than this is a home page, not a story."""
+_PAGE_START = re.compile(rb"<!doctype\s+html|<html[\s>]", re.I)
+_FEED_START = re.compile(rb"<(?:rss|feed|rdf:rdf)[\s>]", re.I)
+
+
+def is_page(fetched: Fetched) -> bool:
+    """Whether a source is an HTML page rather than a feed, judged by its first bytes, then by
+    its declared type (feeds are sometimes served as text/html, pages rarely as XML)."""
+    head = fetched.content[:2048]
+    page, feed = _PAGE_START.search(head), _FEED_START.search(head)
+    if page and feed:
+        return page.start() < feed.start()
+    if page or feed:
+        return bool(page)
+    return fetched.content_type in ("text/html", "application/xhtml+xml")
+
+
+def parse_page(
+    fetched: Fetched, location: str, profiles: dict[str, PageProfile] | None = None
+) -> list[Story]:
+    """The page's article as the lead story, then the stories of its related-stories rail."""
+    root = parse_html(fetched)
+    if root is None:
+        raise SourceError(f"{location}: an empty web page")
+    article = article_from_tree(root, fetched)
+    if not article.title:
+        raise SourceError(
+            f"{location}: a web page without a headline (no JSON-LD, OpenGraph, <h1> or <title>)"
+        )
+    feeds = feed_links(root, Base(url=fetched.url))
+    if feeds and not article.declared and len(article.text.split()) < HOME_PAGE_WORDS:
+        raise SourceError(f"{location}: a home page, not an article; use its feed: {feeds[0]}")
+    url = article.canonical if fetched.is_local else fetched.url
+    if not url:
+        raise SourceError(f"{location}: a saved page without its address (no canonical link)")
+    lead = _lead(article, url, location)
+    host = urlsplit(fetched.url).hostname or ""
+    profile = profile_for(host, profiles or {})
+    rail = related_stories(root, url, location, profile)
+    return [lead, *(story for story in rail if story.url != lead.url)]
+
+
+def _lead(article: Article, url: str, location: str) -> Story:
+    return Story(
+        title=article.title,
+        url=url,
+        text=article.text or article.description,
+        image=article.image,
+        kicker=article.section,
+        author=article.author,
+        published=article.published,
+        source=location,
+        lead=True,
+    )
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """Where an item's parts are: profile selectors, or "" for the default heuristics."""
+
+    title: str = ""
+    link: str = ""
+    image: str = ""
+    caption: str = ""
+    credit: str = ""
+    excerpt: str = ""
+
+
+def related_stories(
+    root: lxml_html.HtmlElement, page_url: str, location: str, profile: PageProfile | None = None
+) -> list[Story]:
+    """The stories of the page's related-stories rail; [] when it has none."""
+    base = Base(url=page_url)
+    if profile is not None:
+        items = [
+            item
+            for box in root.cssselect(profile.container)
+            for item in box.cssselect(profile.item)
+        ]
+        if items:
+            parts = _Parts(
+                profile.title,
+                profile.link,
+                profile.image,
+                profile.caption,
+                profile.credit,
+                profile.excerpt,
+            )
+            return _stories(items, parts, base, page_url, location)
+        log.warning(
+            "%s: the page profile found no related stories (container %r, item %r); "
+            "reading the page without it",
+            location,
+            profile.container,
+            profile.item,
+        )
+    for heading in _rail_headings(root):
+        items = _rail_items(heading, base, page_url)
+        if items:
+            return _stories(items, _Parts(), base, page_url, location)
+    return []
+
+
+def _stories(
+    items: list[lxml_html.HtmlElement], parts: _Parts, base: Base, page_url: str, location: str
+) -> list[Story]:
+    stories: list[Story] = []
+    seen = {page_url}
+    for item in items:
+        story = _item_story(item, parts, base, location)
+        if story is not None and story.url not in seen:
+            seen.add(story.url)
+            stories.append(story)
+    return stories
+
+
+# --- finding the rail ----------------------------------------------------------------------------
+
+
+def _rail_headings(root: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
+    """Elements that title a related-stories section, in document order."""
+    for element in root.iter():
+        if not isinstance(element.tag, str) or element.tag in ("script", "style", "a", "body"):
+            continue
+        headingish = element.tag in HEADING_TAGS or HEADING_CLASSES.search(
+            element.get("class") or ""
+        )
+        label = element.get("aria-label") if element.tag in ("section", "aside", "nav") else None
+        text = plain(label) if label else plain(element.text_content()) if headingish else ""
+        if (
+            text
+            and len(text) <= MAX_HEADING_CHARS
+            and RAIL_HEADING.fullmatch(text.rstrip(" :.»›>"))
+        ):
+            yield element
+
+
+def _rail_items(
+    heading: lxml_html.HtmlElement, base: Base, page_url: str
+) -> list[lxml_html.HtmlElement]:
+    """The items under a rail heading: from the nearest ancestor holding links to two or more
+    stories after the heading, each item the largest element holding links to one story only."""
+    site = _site(page_url)
+    for box in heading.iterancestors():
+        if box.tag in ("body", "html"):
+            return []
+        links = _story_links(box, heading, base, site, page_url)
+        if len({url for url, _ in links}) >= 2:
+            return _items(box, links)
+    return []
+
+
+def _story_links(
+    box: lxml_html.HtmlElement,
+    heading: lxml_html.HtmlElement,
+    base: Base,
+    site: str,
+    page_url: str,
+) -> list[tuple[str, lxml_html.HtmlElement]]:
+    """(URL, <a>) of links to stories on the same site that follow the heading within `box`."""
+    found = []
+    after = heading in box.iter() and heading is not box
+    passed = not after
+    for element in box.iter():
+        if element is heading:
+            passed = True
+            continue
+        if not passed or element.tag != "a" or heading in element.iterancestors():
+            continue
+        url = base.link(element.get("href"))
+        if not _is_story_url(url, site, page_url):
+            continue
+        worded = len(plain(element.text_content()).split()) >= MIN_TITLE_WORDS
+        if worded or element.find(".//img") is not None:
+            found.append((url.split("#")[0], element))
+    return found
+
+
+def _site(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def _is_story_url(url: str, site: str, page_url: str) -> bool:
+    if not is_web_url(url) or url.split("#")[0] == page_url.split("#")[0]:
+        return False
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    same_site = host == site or host.endswith("." + site)
+    return same_site and parts.path not in ("", "/") and not NOT_STORY_PATHS.search(parts.path)
+
+
+def _items(
+    box: lxml_html.HtmlElement, links: list[tuple[str, lxml_html.HtmlElement]]
+) -> list[lxml_html.HtmlElement]:
+    """One element per story: climb from its first link while the parent holds no other story."""
+    owner: dict[int, set[str]] = {}
+    for url, link in links:
+        for element in (link, *link.iterancestors()):
+            owner.setdefault(id(element), set()).add(url)
+            if element is box:
+                break
+    items: list[lxml_html.HtmlElement] = []
+    seen: set[str] = set()
+    for url, link in links:
+        if url in seen:
+            continue
+        seen.add(url)
+        item = link
+        parent = item.getparent()
+        while parent is not None and parent is not box and owner.get(id(parent)) == {url}:
+            item = parent
+            parent = item.getparent()
+        items.append(item)
+    return items
+
+
+# --- reading an item -----------------------------------------------------------------------------
+
+
+def _item_story(
+    item: lxml_html.HtmlElement, parts: _Parts, base: Base, location: str
+) -> Story | None:
+    link = _link(item, parts.link, base)
+    if not link:
+        return None
+    title_element = _title_element(item, parts.title, link, base)
+    title = plain(title_element.text_content()) if title_element is not None else ""
+    if not title:
+        return None
+    image = _item_image(item, parts, base, title)
+    excerpt = _excerpt(item, parts.excerpt, title_element, image)
+    kicker = _first_by_class(item, KICKER_CLASSES)
+    return Story(
+        title=title,
+        url=link,
+        text=excerpt,
+        image=image,
+        kicker=plain(kicker.text_content())
+        if kicker is not None and kicker is not title_element
+        else "",
+        published=_item_date(item),
+        source=location,
+    )
+
+
+def _select(item: lxml_html.HtmlElement, selector: str) -> lxml_html.HtmlElement | None:
+    found = item.cssselect(selector)
+    return found[0] if found else None
+
+
+def _link(item: lxml_html.HtmlElement, selector: str, base: Base) -> str:
+    if selector:
+        element = _select(item, selector)
+        anchors = [] if element is None else [element, *element.iter("a")]
+    else:
+        anchors = [item, *item.iter("a")]
+    for anchor in anchors:
+        url = base.link(anchor.get("href"))
+        if anchor.tag == "a" and is_web_url(url):
+            return url.split("#")[0]
+    return ""
+
+
+def _title_element(
+    item: lxml_html.HtmlElement, selector: str, link: str, base: Base
+) -> lxml_html.HtmlElement | None:
+    """A heading, else an element classed as a title, else the most worded link to the story."""
+    if selector:
+        return _select(item, selector)
+    for element in item.iter():
+        if element.tag in HEADING_TAGS and plain(element.text_content()):
+            return element
+    classed = _first_by_class(item, TITLE_CLASSES)
+    if classed is not None and plain(classed.text_content()):
+        return classed
+    anchors = [
+        anchor
+        for anchor in item.iter("a")
+        if base.link(anchor.get("href")).split("#")[0] == link and plain(anchor.text_content())
+    ]
+    return max(anchors, key=lambda anchor: len(plain(anchor.text_content())), default=None)
+
+
+def _first_by_class(
+    item: lxml_html.HtmlElement, pattern: re.Pattern[str]
+) -> lxml_html.HtmlElement | None:
+    for element in item.iter():
+        if isinstance(element.tag, str) and pattern.search(element.get("class") or ""):
+            return element
+    return None
+
+
+def _item_image(item: lxml_html.HtmlElement, parts: _Parts, base: Base, title: str) -> Image | None:
+    scope = _select(item, parts.image) if parts.image else item
+    if scope is None:
+        return None
+    found = first_content_image(lxml_html.tostring(scope, encoding="unicode"), base)
+    if found is None:
+        return None
+    img = img_showing(found.url, scope, base)
+    caption, credit = figure_caption(img) if img is not None else ("", "")
+    if parts.caption:
+        caption = _selected_text(item, parts.caption)
+    if parts.credit:
+        credit = _selected_text(item, parts.credit)
+    if credit and caption.endswith(credit):
+        caption = caption[: -len(credit)].rstrip(" .,;:|–—-/")
+    return make_image(
+        found.url,
+        title,
+        alt=found.alt,
+        caption=caption,
+        credit=credit,
+        width=found.width,
+        height=found.height,
+    )
+
+
+def _selected_text(item: lxml_html.HtmlElement, selector: str) -> str:
+    element = _select(item, selector)
+    return plain(element.text_content()) if element is not None else ""
+
+
+def _excerpt(
+    item: lxml_html.HtmlElement,
+    selector: str,
+    title_element: lxml_html.HtmlElement | None,
+    image: Image | None,
+) -> str:
+    """The item's excerpt: a selected or excerpt-classed element, else its paragraphs, else its
+    text without the title, caption, credit and kicker."""
+    if selector:
+        return _selected_text(item, selector)
+    skipped = {id(title_element)} if title_element is not None else set()
+    for element in item.iter():
+        if (
+            isinstance(element.tag, str)
+            and id(element) not in skipped
+            and EXCERPT_CLASSES.search(element.get("class") or "")
+            and not TITLE_CLASSES.search(element.get("class") or "")
+            and (title_element is None or element not in title_element.iterancestors())
+            and not _inside_caption(element)
+            and (text := plain(element.text_content()))
+        ):
+            return text
+    paragraphs = [
+        plain(p.text_content())
+        for p in item.iter("p")
+        if not _inside_caption(p)
+        and (title_element is None or title_element not in p.iterancestors())
+    ]
+    if any(paragraphs):
+        return " ".join(text for text in paragraphs if text)
+    text = plain(item.text_content())
+    removed = [
+        plain(title_element.text_content()) if title_element is not None else "",
+        image.caption if image else "",
+        image.credit if image else "",
+    ]
+    for part in removed:
+        if part:
+            text = text.replace(part, " ", 1)
+    return " ".join(text.split())
+
+
+def _inside_caption(element: lxml_html.HtmlElement) -> bool:
+    return any(
+        ancestor.tag in ("figure", "figcaption")
+        or bool(re.search(r"caption|credit", ancestor.get("class") or "", re.I))
+        for ancestor in (element, *element.iterancestors())
+        if isinstance(ancestor.tag, str)
+    )
+
+
+def _item_date(item: lxml_html.HtmlElement) -> dt.datetime | None:
+    for time_element in item.iter("time"):
+        moment = parse_date(time_element.get("datetime"))
+        if moment:
+            return moment
+    return None
