@@ -29,25 +29,9 @@ _DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.I)
 _ESCAPED_TAG = re.compile(r"&lt;/?[A-Za-z][A-Za-z0-9]*(?:\s|/?&gt;)")
 
 _BLOCK_TAGS = frozenset(
-    (
-        *("address", "article", "aside", "blockquote", "body", "br", "caption", "dd", "details"),
-        *("dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form"),
-        *("h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "html", "li", "main", "nav", "ol"),
-        *(
-            "p",
-            "pre",
-            "section",
-            "summary",
-            "table",
-            "tbody",
-            "td",
-            "tfoot",
-            "th",
-            "thead",
-            "tr",
-            "ul",
-        ),
-    )
+    "address article aside blockquote body br caption dd details dialog div dl dt fieldset "  # noqa: SIM905
+    "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section "
+    "summary table tbody td tfoot th thead tr ul".split()
 )
 _NEVER_TEXT = ("head", "script", "style", "noscript", "template", "svg", "math", "iframe", "object")
 # Page furniture that is never part of an article's prose (captions carry credits, not the story).
