@@ -1,4 +1,5 @@
-"""The whole pipeline on one screen: sources → selection → teasers → issue → render → files.
+"""The whole pipeline on one screen: sources → selection → articles and images of the selected
+stories → teasers → issue → render → files.
 
 The scheduler and the CLI only call these functions."""
 
@@ -13,9 +14,11 @@ from pydantic import BaseModel, ConfigDict
 
 from digest.compose import compose_issue
 from digest.config import Settings
+from digest.enrich import enrich_selection
 from digest.images import localize_images
 from digest.message import MessageTemplate, compose
 from digest.models import PREVIEW_RECIPIENT, Issue, RenderedEmail
+from digest.remote_images import check_selection_images
 from digest.render import render_email
 from digest.select import select_stories, sent_keys
 from digest.sources import gather
@@ -63,6 +66,8 @@ def build_issue(
     selection = select_stories(
         stories, settings.more_count, sent_keys(earlier_issues(settings, before=date))
     )
+    selection = enrich_selection(selection, settings)
+    selection = check_selection_images(selection, settings)
     issue = compose_issue(selection, settings, date)
     folder = publish(issue, settings)
     return BuildResult(

@@ -24,6 +24,7 @@ from digest.models import Image
 from digest.sources.items import (
     Base,
     absolute,
+    first_content_image,
     is_web_url,
     make_image,
     parse_datetime,
@@ -108,10 +109,10 @@ def article_from_tree(root: lxml_html.HtmlElement, fetched: Fetched) -> Article:
         or h1
         or _without_site_name(_first_text(root, "//title"), site_name, h1)
     )
-    image = _ld_image(ld, base, title) or _meta_image(meta, base, title)
+    image = _ld_image(ld, base, title) or _meta_image(meta, base, title) or _body_image(root, base)
     if image is not None:
         image = _with_figure(image, title, root, base)
-    text = main_text(root) or plain(ld.get("articleBody"))
+    text = _without_title(main_text(root), title) or plain(ld.get("articleBody"))
     return Article(
         url=fetched.url,
         title=title,
@@ -128,6 +129,16 @@ def article_from_tree(root: lxml_html.HtmlElement, fetched: Fetched) -> Article:
         canonical=_canonical(root, meta, base),
         declared=bool(ld) or meta.get("og:type", "").lower() == "article",
     )
+
+
+def _without_title(text: str, title: str) -> str:
+    """Main text without the headline trafilatura sometimes keeps as its first line."""
+    first, _, rest = text.partition("\n")
+    return rest.lstrip() if title and _folded(first) == _folded(title) else text
+
+
+def _folded(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", "", text.casefold()).split())
 
 
 def main_text(root: lxml_html.HtmlElement) -> str:
@@ -301,6 +312,18 @@ def _meta(root: lxml_html.HtmlElement) -> dict[str, str]:
     return found
 
 
+def _body_image(root: lxml_html.HtmlElement, base: Base) -> Image | None:
+    """With no picture in the metadata: the first picture in the block holding the headline
+    and the prose (never one from the header, a sidebar or an ad slot elsewhere)."""
+    for h1 in root.iter("h1"):
+        box = next((up for up in h1.iterancestors() if len(up.findall(".//p")) >= 2), None)
+        if box is None:
+            return None
+        found = first_content_image(lxml_html.tostring(box, encoding="unicode"), base)
+        return found.to_image(plain(h1.text_content())) if found else None
+    return None
+
+
 def _canonical(root: lxml_html.HtmlElement, meta: dict[str, str], base: Base) -> str:
     links = root.xpath(
         "//link[@href][contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]"
@@ -418,7 +441,7 @@ def figure_caption(img: lxml_html.HtmlElement) -> tuple[str, str]:
             credit = plain(credits[0].text_content()) if credits else ""
             caption = plain(captions[0].text_content()) if captions else ""
             if credit and caption.endswith(credit):
-                caption = caption[: -len(credit)].rstrip(" .,;:|–—-/")
+                caption = caption[: -len(credit)].rstrip(" ,;:|–—-/")
             return ("" if caption == credit else caption), credit
         if box.tag == "figure":
             break

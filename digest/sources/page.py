@@ -258,10 +258,11 @@ def _items(
     box: lxml_html.HtmlElement, links: list[tuple[str, lxml_html.HtmlElement]]
 ) -> list[lxml_html.HtmlElement]:
     """One element per story: climb from its first link while the parent holds no other story."""
-    owner: dict[int, set[str]] = {}
+    # Keyed by element, not id(): lxml makes a new proxy (and id) for an element nobody holds.
+    owner: dict[lxml_html.HtmlElement, set[str]] = {}
     for url, link in links:
         for element in (link, *link.iterancestors()):
-            owner.setdefault(id(element), set()).add(url)
+            owner.setdefault(element, set()).add(url)
             if element is box:
                 break
     items: list[lxml_html.HtmlElement] = []
@@ -272,7 +273,7 @@ def _items(
         seen.add(url)
         item = link
         parent = item.getparent()
-        while parent is not None and parent is not box and owner.get(id(parent)) == {url}:
+        while parent is not None and parent is not box and owner.get(parent) == {url}:
             item = parent
             parent = item.getparent()
         items.append(item)
@@ -369,7 +370,7 @@ def _item_image(item: lxml_html.HtmlElement, parts: _Parts, base: Base, title: s
     if parts.credit:
         credit = _selected_text(item, parts.credit)
     if credit and caption.endswith(credit):
-        caption = caption[: -len(credit)].rstrip(" .,;:|–—-/")
+        caption = caption[: -len(credit)].rstrip(" ,;:|–—-/")
     return make_image(
         found.url,
         title,
@@ -396,11 +397,10 @@ def _excerpt(
     text without the title, caption, credit and kicker."""
     if selector:
         return _selected_text(item, selector)
-    skipped = {id(title_element)} if title_element is not None else set()
     for element in item.iter():
         if (
             isinstance(element.tag, str)
-            and id(element) not in skipped
+            and element is not title_element
             and EXCERPT_CLASSES.search(element.get("class") or "")
             and not TITLE_CLASSES.search(element.get("class") or "")
             and (title_element is None or element not in title_element.iterancestors())

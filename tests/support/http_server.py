@@ -7,9 +7,16 @@ answers a few special paths that imitate servers misbehaving.
     /_slow                     never answers until the server stops (use a short timeout)
     /_endless                  an endless body without Content-Length (use a small size cap)
     /_big                      declares a 50 MB Content-Length, then streams like /_endless
+    /_drip                     a body sent a byte at a time, 20 a second (for deadlines)
+    /_hold/<name>              the first requests wait (up to 5 s) until `hold_until` are in
+                               flight at once, then all answer at once; `max_in_flight`
+                               says how many ever were
 
-`LocalServer.add()` serves given bytes with given headers at a path, for one test. Each
-request's path and headers are recorded in `LocalServer.requests`.
+`LocalServer.add()` serves given bytes with given headers at a path, for one test; given a
+list of `Canned` responses (`add_sequence`), it answers them in turn, then repeats the last.
+A canned response with an `ETag` or `Last-Modified` header answers `304 Not Modified` to a
+request that sends it back. Each request's path and headers are recorded in
+`LocalServer.requests`.
 
 The `http_server` fixture serves `tests/fixtures`.
 """
@@ -34,13 +41,14 @@ CHUNK = b"x" * 65_536
 ENDLESS_LIMIT = 200 * 1024 * 1024
 """Even an endless body ends somewhere, so a client that never hangs up cannot wedge a test run."""
 SLOW_LIMIT = 30.0
+HOLD_LIMIT = 5.0
 
 
 @dataclass(frozen=True)
 class Canned:
     status: int
     body: bytes
-    headers: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -49,8 +57,13 @@ class LocalServer:
 
     base: str
     stopping: threading.Event
-    canned: dict[str, Canned] = field(default_factory=dict)
+    canned: dict[str, list[Canned]] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    hold_until: int = 2
+    in_flight: int = 0
+    max_in_flight: int = 0
+    held_open: bool = False
+    flight: threading.Condition = field(default_factory=threading.Condition)
 
     def url(self, path: str = "/") -> str:
         return self.base + "/" + path.lstrip("/")
@@ -65,10 +78,17 @@ class LocalServer:
         headers: dict[str, str] | None = None,
     ) -> str:
         """Serve `body` at `path` (query strings ignored) and return its URL."""
-        self.canned["/" + path.lstrip("/")] = Canned(
-            status, body, {"Content-Type": content_type, **(headers or {})}
+        return self.add_sequence(
+            path, [Canned(status, body, {"Content-Type": content_type, **(headers or {})})]
         )
+
+    def add_sequence(self, path: str, responses: list[Canned]) -> str:
+        """Answer requests for `path` with `responses` in turn, then the last one again."""
+        self.canned["/" + path.lstrip("/")] = list(responses)
         return self.url(path)
+
+    def hits(self, path: str) -> int:
+        return sum(1 for seen, _ in self.requests if seen == "/" + path.lstrip("/"))
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -85,8 +105,7 @@ class _Handler(SimpleHTTPRequestHandler):
         path = urlsplit(self.path).path
         self.server_info.requests.append((path, dict(self.headers.items())))
         if path in self.server_info.canned:
-            canned = self.server_info.canned[path]
-            self._reply(canned.status, canned.body, canned.headers)
+            self._canned(self.server_info.canned[path])
         elif match := re.fullmatch(r"/_status/(\d{3})", path):
             self._reply(int(match.group(1)), b"status page\n", {"Content-Type": "text/plain"})
         elif match := re.fullmatch(r"/_redirect/(\d+)/(.*)", path):
@@ -100,8 +119,49 @@ class _Handler(SimpleHTTPRequestHandler):
             self._reply(200, b"too late\n", {"Content-Type": "text/plain"})
         elif path in ("/_endless", "/_big"):
             self._stream(declared=path == "/_big")
+        elif path == "/_drip":
+            self._drip()
+        elif path.startswith("/_hold/"):
+            self._hold()
         else:
             super().do_GET()
+
+    def _canned(self, responses: list[Canned]) -> None:
+        canned = responses.pop(0) if len(responses) > 1 else responses[0]
+        etag = canned.headers.get("ETag")
+        modified = canned.headers.get("Last-Modified")
+        if (etag and self.headers.get("If-None-Match") == etag) or (
+            modified and self.headers.get("If-Modified-Since") == modified
+        ):
+            self._reply(304, b"", dict(canned.headers))
+            return
+        self._reply(canned.status, canned.body, canned.headers)
+
+    def _drip(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        try:
+            while not self.server_info.stopping.wait(0.05):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _hold(self) -> None:
+        info = self.server_info
+        with info.flight:
+            info.in_flight += 1
+            info.max_in_flight = max(info.max_in_flight, info.in_flight)
+            if info.in_flight >= info.hold_until:
+                info.held_open = True
+                info.flight.notify_all()
+            info.flight.wait_for(lambda: info.held_open, timeout=HOLD_LIMIT)
+        try:
+            self._reply(200, b"held\n", {"Content-Type": "text/plain"})
+        finally:
+            with info.flight:
+                info.in_flight -= 1
 
     def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)

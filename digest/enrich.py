@@ -1,0 +1,94 @@
+"""Article enrichment: a story whose source gave too little text for a teaser (a feed's one-line
+summary, a rail's cut-off excerpt) gets its article's main text, fetched from its page.
+
+Only the selected stories are enriched, concurrently, through one `Http` session whose on-disk
+cache makes a second build of the same day cost a `304` per article. A page that cannot be read
+leaves the story as its source gave it, with one warning line.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from digest.config import Settings
+from digest.errors import SourceError
+from digest.http import ACCEPT_PAGE, Http, is_reserved
+from digest.models import Story
+from digest.select import Selection
+from digest.sources.article import read_article
+from digest.sources.items import is_web_url
+from digest.text import html_to_text
+
+log = logging.getLogger("digest.enrich")
+
+PAGE_TYPES = ("text/html", "application/xhtml+xml", "")
+
+
+def word_count(text: str) -> int:
+    return len(html_to_text(text).split())
+
+
+def needs_article(story: Story, min_words: int) -> bool:
+    """Whether a teaser must come from the article: too little text, no editor's teaser, and a
+    page on the web (not a documentation domain such as the sample's example.com)."""
+    return (
+        min_words > 0
+        and not story.teaser.strip()
+        and is_web_url(story.url)
+        and not is_reserved(story.url)
+        and word_count(story.text) < min_words
+    )
+
+
+def enrich_selection(selection: Selection, settings: Settings) -> Selection:
+    """The selection with its thin stories' text replaced by their articles' main text."""
+    stories = [selection.lead, *selection.more]
+    if not any(needs_article(story, settings.enrich_min_words) for story in stories):
+        return selection
+    with Http(settings) as http:
+        enriched = enrich_stories(stories, settings, http)
+    return selection.model_copy(update={"lead": enriched[0], "more": enriched[1:]})
+
+
+def enrich_stories(stories: list[Story], settings: Settings, http: Http) -> list[Story]:
+    """Each story, enriched when it needs it; in the same order."""
+
+    def enrich(story: Story) -> Story:
+        if not needs_article(story, settings.enrich_min_words):
+            return story
+        return enrich_story(story, http)
+
+    return http.map(enrich, stories)
+
+
+def enrich_story(story: Story, http: Http) -> Story:
+    """`story` with its article's text (and picture, author and date where it had none)."""
+    try:
+        fetched = http.get(story.url, accept=ACCEPT_PAGE)
+    except SourceError as error:
+        log.warning("Kept %r as its source gave it: %s", story.title, error)
+        return story
+    if fetched.content_type not in PAGE_TYPES:
+        log.warning(
+            "Kept %r as its source gave it: %s is %s, not a web page",
+            story.title,
+            story.url,
+            fetched.content_type,
+        )
+        return story
+    article = read_article(fetched)
+    if word_count(article.text) <= word_count(story.text):
+        log.warning(
+            "Kept %r as its source gave it: no more article text found at %s",
+            story.title,
+            story.url,
+        )
+        return story
+    return story.model_copy(
+        update={
+            "text": article.text,
+            "image": story.image or article.image,
+            "author": story.author or article.author,
+            "published": story.published or article.published,
+        }
+    )
