@@ -62,3 +62,23 @@ def test_wrong_value_is_one_line_naming_the_setting(
     message = str(caught.value)
     assert message.startswith(expected)
     assert "\n" not in message
+
+
+def test_env_example_as_dotenv_gives_the_defaults(isolated_environment: Path) -> None:
+    """Every setting documented in .env.example, copied as it is, is valid; empty means default."""
+    example = Path(__file__).resolve().parent.parent / ".env.example"
+    (isolated_environment / ".env").write_text(example.read_text())
+    documented = load_settings()
+    assert documented.templates_dir is None
+    assert documented.sources == []
+    assert documented.more_count == 4
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    from digest.config import Settings
+
+    example = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
+    for name, field in Settings.model_fields.items():
+        env_name = "DIGEST_FROM" if name == "mail_from" else f"DIGEST_{name.upper()}"
+        assert f"\n{env_name}=" in example or f"\n# {env_name}=" in example, env_name
+        assert field is not None

@@ -23,6 +23,6 @@ DateOption = Annotated[
         "--date",
         parser=_parse_date,
         metavar="YYYY-MM-DD",
-        help="The issue's date (default: today in DIGEST_TIMEZONE).",
+        help="The issue's date (build: today in DIGEST_TIMEZONE; others: the newest issue).",
     ),
 ]
