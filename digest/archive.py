@@ -8,9 +8,7 @@ and a page that still holds one is refused rather than written.
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -19,7 +17,7 @@ from starlette.templating import Jinja2Templates
 from digest.config import Settings
 from digest.errors import BuildError
 from digest.models import NAME_PLACEHOLDER, PREVIEW_RECIPIENT, TOKEN_PLACEHOLDER
-from digest.store import IMAGES_DIR, issue_dir
+from digest.store import IMAGES_DIR, issue_dir, staged_folder
 from digest.web.desk import list_issues, personalised_preview
 
 WEB = Path(__file__).parent / "web"
@@ -54,12 +52,10 @@ def write_archive(settings: Settings, out: Path) -> ArchiveResult:
         item for item in list_issues(settings, with_status=False) if item.status != "unreadable"
     ]
     out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     skipped: list[str] = []
-    try:
+    published = []
+    with staged_folder(out) as staging:
         shutil.copyfile(WEB / "static" / STYLESHEET, staging / STYLESHEET)
-        published = []
         for item in issues:
             folder = issue_dir(settings, item.date)
             if not (folder / "email.html").is_file():
@@ -81,16 +77,4 @@ def write_archive(settings: Settings, out: Path) -> ArchiveResult:
             date=None,
         )
         (staging / "index.html").write_text(index, encoding="utf-8")
-        os.chmod(staging, 0o755)
-        if out.exists():
-            aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            aside.rmdir()
-            out.rename(aside)
-            staging.rename(out)
-            shutil.rmtree(aside, ignore_errors=True)
-        else:
-            staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return ArchiveResult(folder=out, pages=len(published), skipped=skipped)

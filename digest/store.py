@@ -7,7 +7,8 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -95,26 +96,15 @@ def issue_to_json(issue: Issue) -> str:
     )
 
 
-def write_issue(
-    settings: Settings,
-    issue: Issue,
-    files: Mapping[str, bytes],
-    images: Mapping[str, Path],
-) -> Path:
-    """Write the issue folder atomically: everything goes to a temporary folder renamed into place,
-    so a failure at any point leaves the previous folder (or none) and never half an issue."""
-    target = issue_dir(settings, issue.date)
+@contextmanager
+def staged_folder(target: Path) -> Iterator[Path]:
+    """A temporary folder beside `target` that replaces it whole when the block succeeds and is
+    removed when it fails, so readers see the old folder or the new one, never half of either."""
     target.parent.mkdir(parents=True, exist_ok=True)
     _recover(target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
-        (staging / ISSUE_FILE).write_text(issue_to_json(issue) + "\n", encoding="utf-8")
-        for name, content in files.items():
-            (staging / name).write_bytes(content)
-        if images:
-            (staging / IMAGES_DIR).mkdir()
-            for name, source in images.items():
-                shutil.copyfile(source, staging / IMAGES_DIR / name)
+        yield staging
         for path in staging.rglob("*"):
             if path.is_file():
                 _fsync(path)
@@ -130,6 +120,25 @@ def write_issue(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def write_issue(
+    settings: Settings,
+    issue: Issue,
+    files: Mapping[str, bytes],
+    images: Mapping[str, Path],
+) -> Path:
+    """Write the issue folder atomically: a failure at any point leaves the previous folder
+    (or none) and never half an issue."""
+    target = issue_dir(settings, issue.date)
+    with staged_folder(target) as staging:
+        (staging / ISSUE_FILE).write_text(issue_to_json(issue) + "\n", encoding="utf-8")
+        for name, content in files.items():
+            (staging / name).write_bytes(content)
+        if images:
+            (staging / IMAGES_DIR).mkdir()
+            for name, source in images.items():
+                shutil.copyfile(source, staging / IMAGES_DIR / name)
     return target
 
 
