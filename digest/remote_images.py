@@ -44,7 +44,7 @@ def check_story_image(story: Story, http: Http) -> Story:
     if image is None or not _is_remote(image):
         return story
     problems = []
-    for url in _candidates(image.url):
+    for url in https_first(image.url):
         try:
             checked = check_image(image.model_copy(update={"url": url}), http)
         except SourceError as error:
@@ -90,7 +90,7 @@ def _is_remote(image: Image | None) -> bool:
     )
 
 
-def _candidates(url: str) -> list[str]:
+def https_first(url: str) -> list[str]:
     """https first: an http:// picture in an email shows a warning in some clients. A URL with
     its own port says where the site serves it; only default-port pictures are tried on https."""
     parts = urlsplit(url)

@@ -152,7 +152,9 @@ def main_text(root: lxml_html.HtmlElement) -> str:
         include_comments=False,
         include_tables=False,
         include_images=False,
-        deduplicate=True,
+        # Its deduplication remembers text across calls in a process-wide cache: the same page
+        # would give different text the second time.
+        deduplicate=False,
     )
     return (text or "").strip()
 

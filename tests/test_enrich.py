@@ -1,0 +1,165 @@
+"""Article enrichment against a live server on 127.0.0.1: thin feed and rail stories get their
+articles' text, failures leave the story as it was with one warning, articles are cached."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from digest.config import Settings
+from digest.enrich import enrich_stories, needs_article
+from digest.http import Http
+from digest.models import Story
+from digest.pipeline import build_issue
+from tests.support.http_server import LocalServer
+
+DAY = dt.date(2026, 11, 26)
+QUICK = {"fetch_timeout": 2, "fetch_retry_delay": 0.001}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(issues_dir=tmp_path / "issues", **QUICK)
+
+
+def story(url: str, text: str = "One line.", **fields: object) -> Story:
+    return Story(title="A story", url=url, text=text, **fields)
+
+
+def test_a_thin_feed_gets_teasers_from_its_articles(
+    http_server: LocalServer, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    feed = http_server.url("/web/feed-thin.xml")
+    with caplog.at_level(logging.WARNING):
+        issue = build_issue(settings, date=DAY, sources=[feed]).issue
+
+    assert issue.lead.title == "Fighting flares on the Thai-Cambodia border"
+    assert issue.lead.teaser.startswith(
+        "Thailand and Cambodia’s ceasefire is on the verge of collapse. Strikes were launched"
+    )
+    assert issue.lead.author == "Riley Callanan"  # the feed had none; the article has one
+    putin, missing = issue.more
+    assert "few concrete outcomes" in putin.teaser
+    assert putin.image is not None  # from the article's og:image, checked and measured
+    assert (putin.image.width, putin.image.height) == (600, 400)
+    assert missing.teaser == "Here we go again: the Knesset considers a conscription bill."
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    article = http_server.url("/web/articles/missing-article.html")
+    assert (
+        "Kept 'Ultra-Orthodox conscription to divide Israel’s parliament again' as its source "
+        f"gave it: {article}: HTTP 404 Not Found"
+    ) in warnings
+
+
+def test_a_news_page_builds_a_full_issue_with_enriched_rail_items(
+    http_server: LocalServer, settings: Settings
+) -> None:
+    page = http_server.url("/web/news-page.html")
+    issue = build_issue(settings, date=DAY, sources=[page]).issue
+
+    assert issue.lead.title.startswith("North Korean troops expected to engage Ukrainians")
+    assert issue.lead.teaser.startswith("US Secretary of State Antony Blinken says")
+    assert issue.lead.image is not None and issue.lead.image.credit
+    assert [story.title for story in issue.more][:3] == [
+        "Fighting flares on the Thai-Cambodia border",
+        "Putin leaves India with not much to show for it",
+        "Indonesia identifies aggravator of Sumatra flood deaths",
+    ]
+    thai = issue.more[0]
+    assert "[...]" not in thai.teaser
+    assert thai.image is not None
+    assert thai.image.credit == "Royal Thai Army/Handout via REUTERS"
+    # The article page was read only for the rail items, never for the lead.
+    assert http_server.hits("/web/news-page.html") == 1
+    assert http_server.hits("/web/articles/thai-cambodia-border.html") == 1
+
+
+def test_articles_are_cached_and_revalidated(http_server: LocalServer) -> None:
+    url = http_server.url("/web/articles/putin-india.html")
+    settings = Settings(**QUICK)
+    with Http(settings) as http:
+        first = enrich_stories([story(url)], settings, http)[0]
+    with Http(settings) as http:
+        second = enrich_stories([story(url)], settings, http)[0]
+
+    assert first.text == second.text
+    assert first.text.startswith("Despite the lavish ceremony")
+    requests = [headers for path, headers in http_server.requests if path.endswith("india.html")]
+    assert "If-Modified-Since" not in requests[0]
+    assert "If-Modified-Since" in requests[1]  # answered 304 by the server, body from the cache
+
+
+def test_stories_with_enough_text_or_an_editors_teaser_are_not_fetched(
+    http_server: LocalServer,
+) -> None:
+    url = http_server.url("/web/articles/putin-india.html")
+    settings = Settings(**QUICK, enrich_min_words=5)
+    stories = [
+        story(url, "Five words are quite enough here."),
+        story(url, teaser="The editor wrote this."),
+        story("https://meridian-wire.example.com/2026/11/x"),  # the sample's reserved domain
+    ]
+    with Http(settings) as http:
+        assert enrich_stories(stories, settings, http) == stories
+    assert http_server.requests == []
+    assert not needs_article(story(url), 0)  # 0 turns enrichment off
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "content_type", "problem"),
+    [
+        ("/img.png", b"\x89PNG\r\n\x1a\n", "image/png", "is image/png, not a web page"),
+        ("/empty.html", b"<html><body><nav>Menu</nav></body></html>", "text/html", "no more"),
+        ("/_slow", b"", "", "timed out after 0.2 s"),
+    ],
+)
+def test_a_page_that_cannot_help_leaves_the_story_with_one_warning(
+    http_server: LocalServer,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    body: bytes,
+    content_type: str,
+    problem: str,
+) -> None:
+    url = http_server.add(path, body, content_type) if body else http_server.url(path)
+    settings = Settings(fetch_timeout=0.2, fetch_retries=0)
+    original = story(url)
+    with caplog.at_level(logging.WARNING), Http(settings) as http:
+        assert enrich_stories([original], settings, http) == [original]
+    [record] = caplog.records
+    assert record.getMessage().startswith("Kept 'A story' as its source gave it: ")
+    assert problem in record.getMessage()
+
+
+def test_digest_build_from_a_page_url(http_server: LocalServer, isolated_environment: Path) -> None:
+    """The issue's promise, as a user runs it: `digest build --source https://…/page`."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
+    environment.update(DIGEST_FETCH_RETRY_DELAY="0.001", DIGEST_FETCH_TIMEOUT="5")
+    run = subprocess.run(
+        [
+            *(sys.executable, "-m", "digest", "build", "--date", "2026-11-26"),
+            *("--source", http_server.url("/web/news-page.html")),
+        ],
+        cwd=isolated_environment,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Built 2026-11-26: 1 lead + 4 more" in run.stderr
+    assert "Traceback" not in run.stderr
+    # The rail's last item links to a missing article: one line says so, the issue still builds.
+    warnings = [line for line in run.stderr.splitlines() if "missing-article.html" in line]
+    assert len(warnings) == 1 and "HTTP 404 Not Found" in warnings[0]
+    issue = json.loads((isolated_environment / "issues/2026-11-26/issue.json").read_text())
+    assert issue["lead"]["teaser"].startswith("US Secretary of State Antony Blinken")
+    assert all(item["teaser"] for item in issue["more"])
+    assert all(item["image"]["width"] and item["image"]["height"] for item in issue["more"])
