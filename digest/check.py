@@ -331,8 +331,11 @@ def _own_text(element: _Element) -> str:
     return _one_line(" ".join(pieces))
 
 
-def visible_text_elements(tree: _Element) -> Iterator[tuple[_Element, str]]:
-    """Elements holding text a reader sees, with that text."""
+def visible_text_elements(
+    tree: _Element, also: _Element | None = None
+) -> Iterator[tuple[_Element, str]]:
+    """Elements holding text a reader sees, with that text, in reading order (plus `also`,
+    e.g. the hidden preheader, where it stands)."""
     body = tree.find("body")
     if body is None:
         return
@@ -340,7 +343,7 @@ def visible_text_elements(tree: _Element) -> Iterator[tuple[_Element, str]]:
         if not isinstance(element.tag, str) or element.tag in _NOT_RENDERED:
             continue
         text = _own_text(element)
-        if text and not is_hidden(element):
+        if element is also or (text and not is_hidden(element)):
             yield element, text
 
 
@@ -535,7 +538,7 @@ def rule_preheader(email: Email) -> Iterator[Finding]:
             f"the preheader is hidden by a colour trick ({ratio:.2f}:1 against its background); "
             "use display:none with max-height:0 instead",
         )
-    first = next(visible_or_preheader_text(email.tree, holder), None)
+    first = next((el for el, _ in visible_text_elements(email.tree, also=holder)), None)
     if first is not None and first is not holder:
         yield _finding(
             "preheader",
@@ -543,18 +546,6 @@ def rule_preheader(email: Email) -> Iterator[Finding]:
             f"text {_shorten(_own_text(first))!r} comes before the preheader; "
             "inboxes show the first text",
         )
-
-
-def visible_or_preheader_text(tree: _Element, preheader: _Element) -> Iterator[_Element]:
-    """Elements with text in reading order: visible ones, and the (usually hidden) preheader."""
-    body = tree.find("body")
-    if body is None:
-        return
-    for element in body.iter():
-        if not isinstance(element.tag, str) or element.tag in _NOT_RENDERED:
-            continue
-        if element is preheader or (_own_text(element) and not is_hidden(element)):
-            yield element
 
 
 def _squash(text: str) -> str:
