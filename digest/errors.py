@@ -19,6 +19,11 @@ class SourceError(DigestError):
     exit_code = 3
 
 
+class Unreachable(SourceError):
+    """The network gave no answer (cannot connect, timed out, dropped): nothing is known about
+    the resource itself, unlike a 404 or a page that is not a feed."""
+
+
 class BuildError(DigestError):
     """An issue could not be composed or rendered (no stories, a template error)."""
 

@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from digest import __version__
 from digest.config import Settings
-from digest.errors import SourceError
+from digest.errors import SourceError, Unreachable
 
 MAX_REDIRECTS = 5
 CACHE_KEEP_DAYS = 30
@@ -265,10 +265,11 @@ def _max_age(control: set[str]) -> float:
 class _Retry(Exception):
     """An attempt failed in a way worth another try after `wait` seconds."""
 
-    def __init__(self, reason: str, wait: float | None = None) -> None:
+    def __init__(self, reason: str, wait: float | None = None, *, network: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.wait = wait
+        self.network = network
 
 
 class Http:
@@ -340,7 +341,8 @@ class Http:
                 except _Retry as retry:
                     if attempt == retries:
                         tries = f" ({attempt + 1} attempts)" if attempt else ""
-                        raise SourceError(f"{url}: {retry.reason}{tries}") from None
+                        error = Unreachable if retry.network else SourceError
+                        raise error(f"{url}: {retry.reason}{tries}") from None
                     backoff = self.settings.fetch_retry_delay * 2**attempt
                     time.sleep(backoff if retry.wait is None else retry.wait)
         raise AssertionError("unreachable")  # the loop returns or raises
@@ -387,13 +389,13 @@ class Http:
                     self.cache.store(url, fetched, response.headers)
                 return fetched
         except httpx.TimeoutException:
-            raise _Retry(f"timed out after {settings.fetch_timeout:g} s") from None
+            raise _Retry(f"timed out after {settings.fetch_timeout:g} s", network=True) from None
         except httpx.TooManyRedirects:
             raise SourceError(f"{url}: too many redirects (more than {MAX_REDIRECTS})") from None
         except httpx.ConnectError as exc:
-            raise SourceError(f"{url}: cannot connect: {_reason(exc)}") from None
+            raise Unreachable(f"{url}: cannot connect: {_reason(exc)}") from None
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise _Retry(f"connection dropped: {_reason(exc)}") from None
+            raise _Retry(f"connection dropped: {_reason(exc)}", network=True) from None
         except httpx.HTTPError as exc:
             raise SourceError(f"{url}: request failed: {_reason(exc)}") from None
 

@@ -3,7 +3,8 @@ be a picture, and not be a tracking pixel or an icon; its width and height are r
 first bytes when the source did not give them (mail clients lay out better with both); and an
 http:// picture is taken over https when the site serves it there too.
 
-A picture that fails is dropped with one warning line, and the story is shown without one.
+A picture that fails is dropped with one warning line, and the story is shown without one; one
+that cannot be reached at all (no network) is kept unchecked, with a warning.
 Local images (a sample's, a curated file's) are `digest.images`'s job.
 """
 
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import imagesize
 
 from digest.config import Settings
-from digest.errors import SourceError
+from digest.errors import SourceError, Unreachable
 from digest.http import ACCEPT_IMAGE, Fetched, Http, is_reserved
 from digest.models import Image, Story
 from digest.select import Selection
@@ -43,14 +44,18 @@ def check_story_image(story: Story, http: Http) -> Story:
     image = story.image
     if image is None or not _is_remote(image):
         return story
-    problems = []
+    problems: list[SourceError] = []
     for url in https_first(image.url):
         try:
             checked = check_image(image.model_copy(update={"url": url}), http)
         except SourceError as error:
-            problems.append(str(error))
+            problems.append(error)
             continue
         return story.model_copy(update={"image": checked})
+    if all(isinstance(problem, Unreachable) for problem in problems):
+        # The network, not the picture, failed: readers' mail clients may well reach it.
+        log.warning("Kept the image of %r unchecked: %s", story.title, problems[-1])
+        return story
     log.warning("Dropped the image of %r: %s", story.title, problems[-1])
     return story.model_copy(update={"image": None})
 

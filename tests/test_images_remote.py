@@ -4,6 +4,7 @@ missing, non-image and tiny pictures dropped with one warning each."""
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,18 @@ def test_the_selection_is_checked_concurrently_and_in_order(http_server: LocalSe
     assert checked.lead.image is not None and checked.lead.image.width == 1200
     assert checked.more[0].image is None
     assert checked.more[1].image is not None and checked.more[1].image.height == 400
+
+
+def test_an_image_that_cannot_be_reached_is_kept_unchecked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No answer from the network says nothing about the picture: readers may reach it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    story = with_image(f"http://127.0.0.1:{closed_port}/lead.jpg", width=800, height=450)
+    with caplog.at_level(logging.WARNING, logger="digest.images"):
+        checked = check(story, Settings(fetch_timeout=1, fetch_retries=0))
+    assert checked.image == story.image
+    assert "Kept the image of 'Harbour talks' unchecked" in caplog.text
+    assert "cannot connect" in caplog.text
