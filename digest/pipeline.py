@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from digest.check import GMAIL_CLIP_BYTES
 from digest.compose import compose_issue
 from digest.config import Settings
 from digest.enrich import enrich_selection
@@ -110,6 +111,13 @@ def publish(issue: Issue, settings: Settings) -> Path:
     """Render the issue and write its folder (issue.json, email.html/.txt/.eml, images)."""
     issue, images = localize_images(issue, issue_dir(settings, issue.date))
     preview = render_email(issue, settings)
+    size = len(preview.html.encode("utf-8"))
+    if size > GMAIL_CLIP_BYTES:
+        log.warning(
+            "The email is %.0f KB: Gmail clips messages over 102 KB, hiding the footer; "
+            "lower DIGEST_MORE_COUNT or the teaser budgets",
+            size / 1024,
+        )
     message = prepare_message(issue, settings, preview).personalise(PREVIEW_RECIPIENT)
     files = {
         "email.html": preview.html.encode("utf-8"),

@@ -4,6 +4,7 @@ import datetime as dt
 import email
 import email.policy
 import json
+import logging
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -128,3 +129,23 @@ def test_an_edited_issue_json_is_rendered_again(settings: Settings) -> None:
     assert result.issue.subject == "Edited subject"
     assert (folder / "images" / "harbour-talks.jpg").exists()
     assert parse_eml(folder / "email.eml")["Subject"] == "Edited subject"
+
+
+def test_an_email_too_large_for_gmail_is_built_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    items = "".join(
+        f"<item><title>Story {n} on the harbour budget</title>"
+        f"<link>https://news.example.com/{n}</link>"
+        f"<pubDate>Wed, 25 Nov 2026 {n % 24:02d}:{n % 60:02d}:00 +0000</pubDate>"
+        f"<description>{'The council met again on Tuesday to debate the plan. ' * 8}"
+        "</description></item>"
+        for n in range(50)
+    )
+    feed = tmp_path / "many.xml"
+    feed.write_text(f'<rss version="2.0"><channel><title>Many</title>{items}</channel></rss>')
+    settings = Settings(issues_dir=tmp_path / "issues", more_count=49, item_teaser_words=120)
+    with caplog.at_level(logging.WARNING, logger="digest.pipeline"):
+        result = build_issue(settings, date=DAY, sources=[str(feed)])
+    assert len(result.issue.more) == 49
+    assert "Gmail clips messages over 102 KB" in caplog.text

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
+from digest.check import GMAIL_CLIP_BYTES
 from digest.config import Settings
 from digest.errors import BuildError, ConfigError
 from digest.models import TOKEN_PLACEHOLDER, Image, Issue, RenderedEmail, Story
@@ -25,7 +26,6 @@ from digest.render import (
 )
 from tests.support.contrast import contrast
 
-GMAIL_CLIP_BYTES = 102 * 1024
 HOSTILE_TITLE = "<script>alert(1)</script> & <b>x</b>"
 
 
