@@ -8,6 +8,7 @@ and the item's text never comes from a media caption.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import logging
@@ -47,6 +48,10 @@ ITEM_NAMESPACES = frozenset(
     }
 )
 PLACEHOLDER_CATEGORIES = frozenset({"uncategorized", "uncategorised"})
+# `itunes:keywords` arrive as tags but are search words ("podcast", "joe"), not a section.
+KEYWORD_SCHEMES = frozenset(
+    {"http://www.itunes.com/", "http://www.itunes.com/dtds/podcast-1.0.dtd"}
+)
 
 
 @dataclass(frozen=True)
@@ -70,11 +75,30 @@ class Media:
 
 @dataclass(frozen=True)
 class ItemMedia:
-    """What an item's Media RSS elements hold; `captions` also keep them out of the text."""
+    """What an item's Media RSS elements hold; `captions` also keep them out of the text.
+
+    `description` is a `media:description` of the item itself (or its `media:group`), not of
+    one picture: YouTube puts a video's whole description there and nothing anywhere else.
+    """
 
     contents: list[Media] = field(default_factory=list)
     thumbnails: list[Media] = field(default_factory=list)
     captions: frozenset[str] = frozenset()
+    description: str = ""
+
+    def as_text(self) -> ItemMedia:
+        """These media with `description` used as the item's text, so no picture carries it
+        as a caption."""
+        wanted = plain(self.description)
+
+        def uncaptioned(medias: list[Media]) -> list[Media]:
+            return [
+                dataclasses.replace(m, caption="") if m.caption == wanted else m for m in medias
+            ]
+
+        return dataclasses.replace(
+            self, contents=uncaptioned(self.contents), thumbnails=uncaptioned(self.thumbnails)
+        )
 
 
 def parse_feed(fetched: Fetched, location: str) -> list[Story]:
@@ -108,6 +132,8 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
 
 def _story(entry: Any, media: ItemMedia, location: str, base: Base) -> Story | None:
     text = _text(entry, media.captions)
+    if not plain(text) and media.description:
+        text, media = media.description, media.as_text()
     title = plain(entry.get("title")) or title_from_text(text)
     if not title:
         log.debug("%s: skipped an item with neither title nor text", location)
@@ -129,8 +155,11 @@ def _story(entry: Any, media: ItemMedia, location: str, base: Base) -> Story | N
 
 
 def _link(entry: Any) -> str:
-    """The item's web page: an `alternate` link (HTML first), else `link`, which feedparser
-    fills from a permalink guid."""
+    """The item's web page: FeedBurner's `origLink` (its `link` is a tracking redirect), an
+    `alternate` link (HTML first), else `link`, which feedparser fills from a permalink guid."""
+    original = str(entry.get("feedburner_origlink") or "").strip()
+    if is_web_url(original):
+        return original
     alternates = [
         link
         for link in entry.get("links", [])
@@ -142,24 +171,35 @@ def _link(entry: Any) -> str:
 
 def _text(entry: Any, captions: frozenset[str]) -> str:
     """The fullest body: content (content:encoded, Atom content) before summary/description,
-    skipping what is really a media caption."""
+    skipping what is really a media caption, unless the content is shorter than the summary
+    (a generator's placeholder such as Jekyll's `content`)."""
     contents = [
         part
         for part in entry.get("content", [])
         if part.get("value", "").strip() and plain(part["value"]) not in captions
     ]
     contents.sort(key=lambda part: "html" not in part.get("type", ""))
-    if contents:
-        return str(contents[0]["value"])
     summary = str(entry.get("summary", ""))
-    return "" if plain(summary) in captions else summary
+    summary_text = plain(summary)
+    if summary_text in captions:
+        summary, summary_text = "", ""
+    if contents:
+        body = str(contents[0]["value"])
+        if len(plain(body)) >= len(summary_text):
+            return body
+    return summary
 
 
 def _image(entry: Any, media: ItemMedia, text: str, title: str, base: Base) -> Image | None:
     """The item's picture: the widest Media RSS image, a thumbnail, an image enclosure, else
     the first picture in the text."""
     inline = first_content_image(text, base)
-    chosen = _widest(media.contents) or _widest(media.thumbnails) or _enclosure(entry, base)
+    chosen = (
+        _widest(media.contents)
+        or _widest(media.thumbnails)
+        or _enclosure(entry, base)
+        or _itunes_image(entry, base)
+    )
     if chosen is None:
         if inline is None:
             return None
@@ -205,8 +245,17 @@ def _enclosure(entry: Any, base: Base) -> Media | None:
     return None
 
 
+def _itunes_image(entry: Any, base: Base) -> Media | None:
+    """A podcast episode's own artwork (`itunes:image`), which feedparser files as `image`."""
+    image = entry.get("image")
+    url = base.image(image.get("href")) if isinstance(image, dict) else ""
+    return Media(url=url, medium="image") if url else None
+
+
 def _kicker(entry: Any) -> str:
     for tag in entry.get("tags", []):
+        if tag.get("scheme") in KEYWORD_SCHEMES:
+            continue
         term = plain(tag.get("term") or tag.get("label"))
         if term and term.casefold() not in PLACEHOLDER_CATEGORIES:
             return term
@@ -282,7 +331,12 @@ def _item_media(item: etree._Element) -> ItemMedia:
     contents: list[Media] = []
     thumbnails: list[Media] = []
 
+    descriptions: list[str] = []
+
     def collect(holder: etree._Element, caption: str, credit: str) -> None:
+        descriptions.extend(
+            _text_content(child).strip() for child in _media_children(holder, "description")
+        )
         caption = _caption_of(holder) or caption
         credit = _media_text(holder, "credit") or credit
         for child in _media_children(holder, "content"):
@@ -300,7 +354,12 @@ def _item_media(item: etree._Element) -> ItemMedia:
         for element in item.iter()
         if _is_media(element) and etree.QName(element).localname in ("description", "title")
     )
-    return ItemMedia(contents=contents, thumbnails=thumbnails, captions=captions - {""})
+    return ItemMedia(
+        contents=contents,
+        thumbnails=thumbnails,
+        captions=captions - {""},
+        description=next((text for text in descriptions if text), ""),
+    )
 
 
 def _media(element: etree._Element, caption: str, credit: str) -> Media:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import html
 import re
 from dataclasses import dataclass
@@ -202,12 +203,17 @@ def aware(moment: dt.datetime) -> dt.datetime:
 
 
 def parse_datetime(value: object) -> dt.datetime | None:
-    """An ISO 8601 / RFC 3339 date, or None when missing or unreadable."""
+    """An ISO 8601 / RFC 3339 date, or an RFC 822 one ("Sat, 07 Sep 2024 00:00:00 GMT", which
+    JSON Feed generators copy from RSS); None when missing or unreadable."""
     if not isinstance(value, str) or not value.strip():
         return None
     try:
         return aware(dt.datetime.fromisoformat(value.strip()))
     except ValueError:
+        pass
+    try:
+        return aware(email.utils.parsedate_to_datetime(value.strip()))
+    except (TypeError, ValueError, IndexError):
         return None
 
 
