@@ -204,11 +204,19 @@ _READ_MORE_TAIL = re.compile(
     r"(?:\s*[.:»→›…]+|\s+[^.!?]{0,150}?\s*(?:[»→›…]|\.\.\.))?\s*$"
 )
 _CUT_MARKER = re.compile(r"\s*\[\s*(?:\.\s*\.\s*\.|…)\s*\]\s*$")
+# A sponsor line opening a block: "The DistroWatch Weekly news feed is brought to you by TUXEDO.",
+# "This episode is sponsored by Hover." It names the sponsor, not the story.
+_SPONSOR_LEAD = re.compile(
+    r"^(?:this|the)\s[^.!?]{0,60}?\b(?:feed|episode|newsletter|podcast|show|issue|edition|video)"
+    r"\s+(?:is|are)\s+(?:brought\s+to\s+you|sponsored)\s+by\s[^.!?]{1,80}[.!]\s*",
+    re.I,
+)
 
 
 def _strip_boilerplate_segments(block: str) -> str:
     """Remove boilerplate that shares a block with real text; mark a cut excerpt with one "…"."""
     block = fold_space(_INLINE_BOILERPLATE.sub(" ", block))
+    block = _SPONSOR_LEAD.sub("", block, count=1)
     for pattern in (_WORDPRESS, _READ_MORE_TAIL):
         block = pattern.sub("", block).rstrip()
     if _CUT_MARKER.search(block):
