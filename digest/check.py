@@ -506,7 +506,7 @@ def rule_fonts(email: Email) -> Iterator[Finding]:
 
 def rule_preheader(email: Email) -> Iterator[Finding]:
     """The preheader is the inbox's second line. Hiding it with a colour equal to the background
-    is a classic spam signal; hide it with display:none and zero size instead."""
+    is a classic spam signal; hide it by zero size instead."""
     preheader = _one_line(email.issue.preheader)
     if not preheader:
         yield _finding(
@@ -536,7 +536,7 @@ def rule_preheader(email: Email) -> Iterator[Finding]:
             "preheader",
             "error",
             f"the preheader is hidden by a colour trick ({ratio:.2f}:1 against its background); "
-            "use display:none with max-height:0 instead",
+            "hide it with font-size:0, line-height:0 and max-height:0 instead",
         )
     first = next((el for el, _ in visible_text_elements(email.tree, also=holder)), None)
     if first is not None and first is not holder:

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import jinja2
+import markupsafe
 import mjml
 import premailer
 from pydantic import BaseModel, ConfigDict
@@ -31,6 +32,7 @@ _WEB_SCHEMES = ("http", "https")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_EMPTY_TITLE = re.compile(r"<title>\s*</title>")
 # MJML's reset block (`#outlook a`, `table, td`, `img`, `p`) is meant to stay in <head>; inlining
 # it would repeat it on every table cell and add about a fifth to the size.
 _MJML_RESET_STYLE = re.compile(r'<style type="text/css">(?=\s*#outlook a)')
@@ -252,15 +254,18 @@ def render_template(
         raise _template_error(exc, name) from None
 
 
-def mjml_to_html(source: str, origin: str) -> str:
+def mjml_to_html(source: str, origin: str, title: str = "") -> str:
     """Email HTML from MJML: compiled by mjml-python, then CSS inlined while media queries stay
-    in <style>. `origin` names the template in errors. Public so benchmarks compile other MJML
-    exactly the same way."""
+    in <style>. `origin` names the template in errors; `title` fills a <title> that the template
+    left empty (mj-title would also label the body wrapper). Public so benchmarks compile other
+    MJML exactly the same way."""
     try:
         html = mjml.mjml2html(source, disable_comments=True, fonts={})
     except ValueError as exc:
         detail = " ".join(str(exc).split()) or "invalid MJML"
         raise BuildError(f"{origin}: MJML error: {detail}") from None
+    if title:
+        html = _EMPTY_TITLE.sub(lambda _: f"<title>{markupsafe.escape(title)}</title>", html, 1)
     return inline_css(html)
 
 
@@ -329,6 +334,6 @@ def render_email(
     env = environment(settings)
     context = template_context(issue, settings, asset_base_url)
     source, shown = render_template(env, HTML_TEMPLATE, context)
-    html = mjml_to_html(source, shown)
+    html = mjml_to_html(source, shown, title=issue.subject)
     text, _ = render_template(env, TEXT_TEMPLATE, context)
     return RenderedEmail(html=html, text=_tidy_text(text))

@@ -205,7 +205,9 @@ def test_a_template_error_shows_on_the_page(browser: Browser, desk: Desk) -> Non
     original = template.read_text(encoding="utf-8")
     with issue_page(browser, desk, EARLIER) as page:
         try:
-            template.write_text(original.replace("{{ subject }}", "{{ subject | nosuchfilter }}"))
+            template.write_text(
+                original.replace("{{ newsletter }}", "{{ newsletter | nosuchfilter }}")
+            )
             error = page.locator(".render-error")
             error.wait_for()
             assert "newsletter.mjml.j2" in error.inner_text()
