@@ -8,7 +8,13 @@ FOLDER (default benchmarks/data/extraction) holds either
   - pairs `NAME.html` (or `NAME.html.gz`) + `NAME.json` with {"url", "title", "text"}, or
   - the layout of scrapinghub/article-extraction-benchmark: `ground-truth.json` mapping an id to
     {"url", "articleBody", optionally "headline"} and `html/ID.html.gz`.
-A page without a known title counts for text only. See benchmarks/data/extraction/README.md.
+A page without a known title counts for text only; an optional "language" groups the summary.
+See benchmarks/data/extraction/README.md.
+
+Per page it prints text precision, recall and F1 over word tokens (case-folded, NFKC; Chinese,
+Japanese, Thai and other scripts written without spaces count one character a token), and whether
+the title is exact (after NFKC and white space folding: "="), equal once case and punctuation are
+folded ("≈", the comparison digest uses to spot duplicates) or wrong ("✗", with its similarity).
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ import re
 import statistics
 import sys
 import time
-from collections import Counter
+import unicodedata
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from digest.http import Fetched
@@ -28,7 +36,11 @@ from digest.sources import title_key
 from digest.sources.article import read_article
 
 DEFAULT_FOLDER = Path(__file__).parent / "data" / "extraction"
-_WORD = re.compile(r"\w+")
+_UNSPACED = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"  # Thai, Lao, Myanmar, Khmer
+    "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana, CJK ideographs
+)
+_TOKEN = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+")
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,7 @@ class Case:
     html: bytes
     title: str | None
     text: str
+    language: str = ""
 
 
 def cases(folder: Path) -> list[Case]:
@@ -65,21 +78,47 @@ def cases(folder: Path) -> list[Case]:
             continue
         html = page.read_bytes() if page.is_file() else gzip.decompress(packed.read_bytes())
         entry = json.loads(meta.read_text(encoding="utf-8"))
-        found.append(Case(stem, entry["url"], html, entry.get("title"), entry["text"]))
+        found.append(
+            Case(
+                stem,
+                entry["url"],
+                html,
+                entry.get("title"),
+                entry["text"],
+                entry.get("language", ""),
+            )
+        )
     return found
 
 
-def token_f1(got: str, expected: str) -> float:
-    """Bag-of-words F1 between two texts (case-folded word tokens), as the extraction benchmarks
-    report it."""
-    got_tokens = Counter(_WORD.findall(got.casefold()))
-    expected_tokens = Counter(_WORD.findall(expected.casefold()))
+def tokens(text: str) -> Counter[str]:
+    return Counter(_TOKEN.findall(unicodedata.normalize("NFKC", text).casefold()))
+
+
+def overlap(got: str, expected: str) -> tuple[float, float, float]:
+    """Bag-of-tokens precision, recall and F1 of `got` against `expected`, as the extraction
+    benchmarks report them."""
+    got_tokens, expected_tokens = tokens(got), tokens(expected)
     common = sum((got_tokens & expected_tokens).values())
     if not common:
-        return 0.0
+        return 0.0, 0.0, 0.0
     precision = common / sum(got_tokens.values())
     recall = common / sum(expected_tokens.values())
-    return 2 * precision * recall / (precision + recall)
+    return precision, recall, 2 * precision * recall / (precision + recall)
+
+
+def normalized(title: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", title).split())
+
+
+def title_mark(got: str, expected: str | None) -> str:
+    if expected is None:
+        return "     "
+    if normalized(got) == normalized(expected):
+        return "=    "
+    if title_key(got) == title_key(expected):
+        return "≈    "
+    return f"✗{SequenceMatcher(None, normalized(got), normalized(expected)).ratio():.2f}"
 
 
 def main(folder: Path) -> int:
@@ -88,27 +127,30 @@ def main(folder: Path) -> int:
         print(f"No saved pages in {folder}; see {DEFAULT_FOLDER / 'README.md'}.", file=sys.stderr)
         return 1
     read_article(Fetched(content=b"<html><p>warm up</p></html>", url="https://x.example.org/"))
-    scores: list[float] = []
-    titles: list[bool] = []
+    scores: dict[str, list[float]] = defaultdict(list)
+    marks: list[str] = []
     seconds: list[float] = []
+    print("   P     R     F1  title  name                            title found")
     for case in found:
         started = time.perf_counter()
         article = read_article(Fetched(content=case.html, url=case.url, content_type="text/html"))
         seconds.append(time.perf_counter() - started)
-        score = token_f1(article.text, case.text)
-        scores.append(score)
-        title_ok = None if case.title is None else title_key(article.title) == title_key(case.title)
-        if title_ok is not None:
-            titles.append(title_ok)
-        mark = {None: " ", True: "✓", False: "✗"}[title_ok]
-        print(f"{score:5.2f}  {mark}  {case.name[:40]:40}  {article.title[:70]!r}")
+        precision, recall, f1 = overlap(article.text, case.text)
+        scores[case.language or "?"].append(f1)
+        mark = title_mark(article.title, case.title)
+        if case.title is not None:
+            marks.append(mark[0])
+        scored = f"{precision:5.2f} {recall:5.2f} {f1:5.2f}"
+        print(f"{scored}  {mark} {case.name[:30]:30}  {article.title[:60]!r}")
+    every = [score for group in scores.values() for score in group]
     print()
-    print(f"pages               {len(found)}")
-    mean, median = statistics.mean(scores), statistics.median(scores)
-    print(f"text token F1       mean {mean:.3f}, median {median:.3f}")
-    if titles:
-        print(f"title exact (folded) {sum(titles)}/{len(titles)} = {sum(titles) / len(titles):.1%}")
-    print(f"time per page       median {statistics.median(seconds) * 1000:.0f} ms")
+    print(f"pages         {len(found)}; {statistics.median(seconds) * 1000:.0f} ms a page (median)")
+    print(f"text F1       mean {statistics.mean(every):.3f}, median {statistics.median(every):.3f}")
+    for language, group in sorted(scores.items()):
+        print(f"  {language:11} mean {statistics.mean(group):.3f} over {len(group)}")
+    if marks:
+        exact, folded = marks.count("="), marks.count("=") + marks.count("≈")
+        print(f"title         exact {exact}/{len(marks)}, equal once folded {folded}/{len(marks)}")
     return 0
 
 

@@ -61,7 +61,8 @@ DROPPED_PREFIXES = {
 ADDED_LEAD = {
     # The post's first paragraph, above its photo, which newspaper's text misses.
     "article_with_divs": "Photos which were released online and are making the rounds on social "
-    "media, show Nigerian actress, Kate Henshaw, looking absolutely stunning in new make-up photos.",
+    "media, show Nigerian actress, Kate Henshaw, looking absolutely stunning in new make-up "
+    "photos.",
 }
 
 
@@ -108,6 +109,7 @@ def main(sdist: Path) -> None:
             "url": entry["url"],
             "title": TITLES.get(name, entry["title"]),
             "text": expected_text(name, text.read_text(encoding="utf-8")),
+            "language": entry["language"],
         }
         dumped = json.dumps(truth, ensure_ascii=False, indent=1)
         (HERE / f"{stem}.json").write_text(dumped + "\n", encoding="utf-8")
