@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from digest.config import Settings
 from digest.models import Issue, Story
 from digest.select import Selection
 from digest.teaser import teaser_for
+from digest.wording import catalog_languages, has_catalog
 
 PREHEADER_CHARS = 140
+log = logging.getLogger(__name__)
 
 
 def _one_line(text: str) -> str:
@@ -32,6 +35,13 @@ def compose_issue(selection: Selection, settings: Settings, date: dt.date) -> Is
     lead = with_teaser(selection.lead, settings.lead_teaser_words)
     more = [with_teaser(story, settings.item_teaser_words) for story in selection.more]
     subject = settings.subject.format(name=settings.newsletter_name, title=lead.title, date=date)
+    if settings.templates_dir is None and not has_catalog(settings.language):
+        log.warning(
+            "No wording for language %r (there is for %s): the email's fixed words stay English; "
+            "copy templates/ and set DIGEST_TEMPLATES_DIR to translate them",
+            settings.language,
+            ", ".join(catalog_languages()),
+        )
     return Issue(
         date=date,
         newsletter=settings.newsletter_name,

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from digest.config import Settings
 from digest.errors import BuildError, ConfigError
 from digest.models import TOKEN_PLACEHOLDER, Image, Issue, RenderedEmail, Story
+from digest.wording import long_date, translator
 
 HTML_TEMPLATE = "newsletter.mjml.j2"
 TEXT_TEMPLATE = "newsletter.txt.j2"
@@ -184,6 +185,11 @@ def wrap(text: str, width: int = TEXT_WIDTH) -> str:
     )
 
 
+def nobreak(text: str) -> str:
+    """Keep a short label's words on one line."""
+    return text.replace(" ", "\u00a0")
+
+
 def _is_text_template(name: str | None) -> bool:
     return bool(name) and str(name).endswith(".txt.j2")
 
@@ -213,6 +219,7 @@ def _environment_for(user_dir: Path | None, our_dir: Path) -> jinja2.Environment
         auto_reload=True,
     )
     env.filters["wrap"] = wrap
+    env.filters["nobreak"] = nobreak
     return env
 
 
@@ -297,12 +304,6 @@ def _tidy_text(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip() + "\n"
 
 
-def format_date(issue: Issue) -> str:
-    """The issue date as a reader says it, e.g. 'Thursday, 26 November 2026'."""
-    day = issue.date
-    return f"{day:%A}, {day.day} {day:%B} {day.year}"
-
-
 def template_context(
     issue: Issue, settings: Settings, asset_base_url: str | None = None
 ) -> dict[str, object]:
@@ -314,7 +315,8 @@ def template_context(
         "language": issue.language,
         "subject": issue.subject,
         "preheader": " ".join(issue.preheader.split()),
-        "date_text": format_date(issue),
+        "date_text": long_date(issue.date, issue.language),
+        "_": translator(issue.language),
         "lead": _story_view(issue.lead, asset_base_url),
         "more": [_story_view(story, asset_base_url) for story in issue.more],
         "postal_address": " ".join(settings.postal_address.split()),

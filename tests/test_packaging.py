@@ -1,4 +1,5 @@
-"""The wheel carries the templates and the bundled sample, and works outside the repository."""
+"""The wheel carries the templates, the wording catalogs and the bundled sample, and works outside
+the repository."""
 
 import os
 import subprocess
@@ -40,6 +41,7 @@ def test_wheel_contains_templates_and_sample(wheel: Path) -> None:
     assert "digest/templates/newsletter.txt.j2" in names
     assert "digest/sample/feed.xml" in names
     assert "digest/sample/images/harbour-talks.jpg" in names
+    assert "digest/locale/de.po" in names
 
 
 def test_installed_wheel_builds_the_sample_anywhere(wheel: Path, tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def test_every_story_title_link_teaser_and_image_is_in_the_html(settings: Settin
     assert texts(doc, "//h2") == ["More For You"]
     assert texts(doc, "//h3") == [item.title for item in issue.more]
     assert "By Amira Nolan" in body_text
-    assert "Thursday, 26 November 2026" in body_text
+    assert "Thursday, November 26, 2026" in body_text
 
 
 def test_lead_has_button_caption_and_credit(settings: Settings) -> None:
@@ -278,7 +278,7 @@ def test_text_part_carries_the_same_stories_wrapped(settings: Settings) -> None:
     lead = story(0, teaser=f"{'Words to wrap around the column. ' * 8}See {long_url} now.")
     issue = make_issue(lead=lead)
     text = render_email(issue, settings).text
-    assert text.startswith("THE DAILY DIGEST\nThursday, 26 November 2026\n")
+    assert text.startswith("THE DAILY DIGEST\nThursday, November 26, 2026\n")
     assert "MORE FOR YOU" in text
     flat = " ".join(text.split())
     for item in issue.stories:
