@@ -146,17 +146,25 @@ def main_text(root: lxml_html.HtmlElement) -> str:
     # trafilatura takes most of a second to import; only pay that when a page is read.
     import trafilatura
 
-    text = trafilatura.extract(
-        lxml_html.tostring(root, encoding="unicode"),
-        output_format="txt",
-        include_comments=False,
-        include_tables=False,
-        include_images=False,
-        # Its deduplication remembers text across calls in a process-wide cache: the same page
-        # would give different text the second time.
-        deduplicate=False,
-    )
-    return (text or "").strip()
+    page = lxml_html.tostring(root, encoding="unicode")
+    # Favouring precision drops boilerplate the default keeps (readers' comments it does not
+    # recognise as such, share and paywall boxes, lists of links to other stories) but leaves
+    # nothing of some table-layout pages; those are read again with the defaults.
+    for precise in (True, False):
+        text = trafilatura.extract(
+            page,
+            output_format="txt",
+            favor_precision=precise,
+            include_comments=False,
+            include_tables=False,
+            include_images=False,
+            # Its deduplication remembers text across calls in a process-wide cache: the same
+            # page would give different text the second time.
+            deduplicate=False,
+        )
+        if text and text.strip():
+            return text.strip()
+    return ""
 
 
 # --- JSON-LD -----------------------------------------------------------------------------------
