@@ -3,6 +3,8 @@ keeps. (Its quality on real pages is measured by `benchmarks/extraction.py`.)"""
 
 from __future__ import annotations
 
+import pytest
+
 from digest.http import Fetched
 from digest.sources.article import Article, read_article
 
@@ -47,3 +49,96 @@ def test_readers_comments_below_the_article_are_not_its_text() -> None:
     assert "estrategia jurídica" in article.text
     assert "Hace" not in article.text
     assert "fiscal jefe" not in article.text
+
+
+def page(head: str, body: str = "") -> str:
+    return f"<html><head>{head}</head><body>{body}<p>{STORY}</p></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "url", "title"),
+    [
+        pytest.param(
+            "<title>欲張りなイヌ　＜福娘童話集　きょうのイソップ童話＞</title>",
+            "",
+            "https://hukumusume.example/douwa/01.htm",
+            "欲張りなイヌ",
+            id="a Japanese site name in brackets",
+        ),
+        pytest.param(
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline":'
+            ' "米朝首脳直通電話　習氏に挑むトランプ戦術の成否　（写真＝ロイター）　：日本経済新聞"}'
+            "</script>",
+            "<h1><span>米朝首脳直通電話　習氏に挑むトランプ戦術の成否</span><br>"
+            "<span>編集委員　中沢克二</span></h1>",
+            "https://www.nikkei.example/article/1/",
+            "米朝首脳直通電話 習氏に挑むトランプ戦術の成否",
+            id="the h1's first line, without photo credit, site name and byline",
+        ),
+        pytest.param(
+            '<meta property="og:title" content="New court files expose spying -- Sott.net">'
+            '<meta property="og:site_name" content="Sott.net">',
+            "",
+            "https://www.sott.example/article/1",
+            "New court files expose spying",
+            id="a site name after two hyphens",
+        ),
+        pytest.param(
+            '<meta property="og:title" content="Takeaways from the trial | CNN Politics">'
+            '<meta property="og:site_name" content="CNN">',
+            "",
+            "https://www.cnn.example/2023/11/06/politics/takeaways/index.html",
+            "Takeaways from the trial",
+            id="a site name followed by a section",
+        ),
+        pytest.param(
+            "<title>ผล DNA ยืนยัน ศพลอยแม่น้ำโขง | ประชาไท Prachatai.com</title>",
+            "",
+            "https://prachatai.com/journal/2019/01/80642",
+            "ผล DNA ยืนยัน ศพลอยแม่น้ำโขง",
+            id="a site name that is the host's",
+        ),
+        pytest.param(
+            "<title>After the storm, smooth sailing - CNN.com</title>",
+            "<h1>CNN</h1><h1>After the storm, smooth sailing</h1>",
+            "https://www.cnn.example/2013/11/27/travel/weather/index.html",
+            "After the storm, smooth sailing",
+            id="the h1 the title names, not the logo's",
+        ),
+        pytest.param(
+            '<script type="application/ld+json">{"@type": "NewsArticle",'
+            ' "headline": "T1 embody Heartsteel\'s song"}</script>',
+            "<h1>T1 embody Heartsteel’s song</h1>",
+            "https://www.esports.example/t1-worlds/",
+            "T1 embody Heartsteel’s song",
+            id="the h1's typography",
+        ),
+        pytest.param(
+            '<meta property="og:title" content="Analysis | The nonstop sparring match at court">'
+            '<meta property="og:site_name" content="CNN">',
+            "<h1>Analysis<br>The nonstop sparring match at court</h1>",
+            "https://www.cnn.example/2023/11/06/politics/alito/index.html",
+            "Analysis | The nonstop sparring match at court",
+            id="never a kicker line of the h1",
+        ),
+        pytest.param(
+            '<meta property="og:title" content="Opinion | Why the old bridge must close now">',
+            "<h1>Opinion</h1>",
+            "https://www.paper.example/opinion/2024/bridge.html",
+            "Opinion | Why the old bridge must close now",
+            id="never a section's h1",
+        ),
+        pytest.param(
+            '<meta property="og:title" content="Ukraine : Le Monde selon Kyiv">'
+            '<meta property="og:site_name" content="Le Monde">',
+            "",
+            "https://www.lemonde.example/international/article/1.html",
+            "Ukraine : Le Monde selon Kyiv",
+            id="a French colon is no separator",
+        ),
+    ],
+)
+def test_the_headline_is_the_pages_without_site_name(
+    head: str, body: str, url: str, title: str
+) -> None:
+    assert read(page(head, body), url).title == title

@@ -52,7 +52,12 @@ CREDIT_CLASSES = re.compile(r"credit|copyright|photographer|attribution", re.I)
 CAPTION_CLASSES = re.compile(r"caption", re.I)
 CAPTION_LEVELS = 4
 """How far up from a picture its caption may sit (img → picture → link → figure wrapper)."""
-_TITLE_SEPARATORS = re.compile(r"\s+[|–—·•-]\s+|\s+::\s+")
+_TITLE_SEPARATORS = re.compile(r"\s+(?:[|–—·•»-]|--|::)\s+|\s*｜\s*|\s+：\s*")
+_TAIL = re.compile(rf"{_TITLE_SEPARATORS.pattern}|\s+[(（\[【＜《〈]")
+"""How a tail after the headline starts: a separator, or a bracket after a space."""
+_BRACKETED_TAIL = re.compile(r"\s+[＜【《〈][^＜＞【】《》〈〉]+[＞】》〉]$")
+_SITE_NAME_WORDS = 3
+_HOST_FILLERS = frozenset({"www", "m", "com", "net", "org", "co", "news", "edition", "en"})
 
 
 @dataclass(frozen=True)
@@ -99,16 +104,7 @@ def article_from_tree(root: lxml_html.HtmlElement, fetched: Fetched) -> Article:
     ld = _json_ld_article(root, fetched.url)
     meta = _meta(root)
     site_name = plain(meta.get("og:site_name")) or plain(_publisher(ld))
-    h1 = _first_text(root, "//h1")
-    title = (
-        plain(ld.get("headline"))
-        or plain(ld.get("name"))
-        or _without_site_name(
-            plain(meta.get("og:title") or meta.get("twitter:title")), site_name, h1
-        )
-        or h1
-        or _without_site_name(_first_text(root, "//title"), site_name, h1)
-    )
+    title = _title(root, ld, meta, site_name, urlsplit(fetched.url).hostname or "")
     image = _ld_image(ld, base, title) or _meta_image(meta, base, title) or _body_image(root, base)
     if image is not None:
         image = _with_figure(image, title, root, base)
@@ -129,6 +125,44 @@ def article_from_tree(root: lxml_html.HtmlElement, fetched: Fetched) -> Article:
         canonical=_canonical(root, meta, base),
         declared=bool(ld) or meta.get("og:type", "").lower() == "article",
     )
+
+
+def _title(
+    root: lxml_html.HtmlElement, ld: dict[str, Any], meta: dict[str, str], site_name: str, host: str
+) -> str:
+    """The headline: from the metadata, without a site-name tail, in the words and typography
+    the page's <h1> shows; else the <h1> the <title> starts with, the first <h1>, or the <title>
+    without its tail."""
+    found = (
+        plain(ld.get("headline"))
+        or plain(ld.get("name"))
+        or plain(meta.get("og:title") or meta.get("twitter:title"))
+    )
+    if found:
+        found = _without_site_name(found, site_name, host)
+        return _shown(found, root) or found
+    title = _without_site_name(_first_text(root, "//title"), site_name, host)
+    return _shown(title, root) or _first_text(root, "//h1") or title
+
+
+def _shown(title: str, root: lxml_html.HtmlElement) -> str:
+    """The <h1> that is `title` in other typography (’ for '), or the <h1> or its first line
+    (above a <br> and a byline) that `title` starts with before a tail (" | Section",
+    " （写真＝ロイター） ：日本経済新聞"), when that is at least half of `title`; "" if none."""
+    for h1 in root.iter("h1"):
+        whole = plain(h1.text_content())
+        if whole and _folded(whole) == _folded(title):
+            return whole
+        first_line = plain(re.split(r"<br\b[^>]*>", lxml_html.tostring(h1, encoding="unicode"))[0])
+        for shown in (whole, first_line):
+            if (
+                shown
+                and 2 * len(shown) >= len(title)
+                and title.startswith(shown)
+                and _TAIL.match(title, len(shown))
+            ):
+                return shown
+    return ""
 
 
 def _without_title(text: str, title: str) -> str:
@@ -394,16 +428,29 @@ def _first_text(root: lxml_html.HtmlElement, path: str) -> str:
     return ""
 
 
-def _without_site_name(title: str, site_name: str, h1: str) -> str:
-    """ "Headline | Site" → "Headline", when the tail is the site's name or the rest is the h1."""
-    parts = _TITLE_SEPARATORS.split(title)
-    if len(parts) < 2:
-        return title
-    if site_name and parts[-1].casefold() == site_name.casefold():
-        return title[: title.casefold().rindex(site_name.casefold())].rstrip(" |–—·•-:")
-    if h1 and parts[0].casefold() == h1.casefold():
-        return parts[0]
+def _without_site_name(title: str, site_name: str, host: str) -> str:
+    """ "Headline | Site" → "Headline" when the tail names the site (its name, or the name in its
+    host: "CNN.com" on www.cnn.com); a tail in Japanese brackets ("Headline ＜Site＞") always."""
+    title = _BRACKETED_TAIL.sub("", title) or title
+    separators = list(_TITLE_SEPARATORS.finditer(title))
+    if separators and _names_site(title[separators[-1].end() :], site_name, host):
+        return title[: separators[-1].start()]
     return title
+
+
+def _names_site(tail: str, site_name: str, host: str) -> bool:
+    """Whether `tail` is the site's name; or, when it is a few words only, one starts the other
+    ("CNN Politics" for "CNN", "日本経済新聞" for "日本経済新聞 電子版") or it holds the main
+    word of the host name ("ประชาไท Prachatai.com" on prachatai.com, "CNN.com" on cnn.com)."""
+    tail, site = _folded(tail), _folded(site_name)
+    if tail and tail == site:
+        return True
+    if not tail or len(tail.split()) > _SITE_NAME_WORDS:
+        return False
+    if site and (tail.startswith(site) or site.startswith(tail)):
+        return True
+    labels = [label for label in host.lower().split(".") if label not in _HOST_FILLERS]
+    return any(len(label) >= 3 and label in tail.replace(" ", "") for label in labels)
 
 
 def _with_figure(image: Image, title: str, root: lxml_html.HtmlElement, base: Base) -> Image:
