@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from lxml import html as lxml_html
 
@@ -37,7 +37,7 @@ from digest.sources.items import Base, first_content_image, is_web_url, make_ima
 log = logging.getLogger("digest.sources")
 
 RAIL_HEADING = re.compile(
-    r"(more for you|more from\b.{0,40}"
+    r"(more for you|more (?:[\w’'-]+ ){0,2}from\b.{0,40}|(?:more )?must[- ]reads?"
     r"|more (?:stories|news|articles|to read|on this(?: story| topic)?)"
     r"|related(?: stories| articles| posts| content| coverage| news| reading| links)?"
     r"|read (?:more|next|this next)|you (?:may|might) (?:also )?(?:like|enjoy)"
@@ -59,10 +59,22 @@ NOT_STORY_PATHS = re.compile(
     re.I,
 )
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+CHROME_ROLES = frozenset({"navigation", "contentinfo"})
+INLINE_TAGS = frozenset(
+    {"a", "span", "em", "strong", "b", "i", "u", "small", "br", "img", "picture", "source"}
+)
+MAX_INLINE_TITLE_WORDS = 25
+MAX_KICKER_WORDS = 6
+_PARTS_CLASSES = re.compile(
+    "|".join(pattern.pattern for pattern in (TITLE_CLASSES, EXCERPT_CLASSES, KICKER_CLASSES)), re.I
+)
+_SECTION_SEGMENT = re.compile(r"[^\W\d_]+(?:\.[a-z]{2,5})?", re.I)
 MAX_HEADING_CHARS = 60
 MIN_TITLE_WORDS = 3
 HOME_PAGE_WORDS = 50
 """A page with a feed, no article markup and less text than this is a home page, not a story."""
+MAX_REFRESH_SECONDS = 10
+_REFRESH = re.compile(r"\s*(\d+(?:\.\d+)?)\s*[;,]\s*url\s*=\s*(\S.*?)\s*$", re.I)
 _PAGE_START = re.compile(rb"<!doctype\s+html|<html[\s>]", re.I)
 _FEED_START = re.compile(rb"<(?:rss|feed|rdf:rdf)[\s>]", re.I)
 
@@ -87,13 +99,25 @@ def parse_page(
     if root is None:
         raise SourceError(f"{location}: an empty web page")
     article = article_from_tree(root, fetched)
+    redirect = meta_refresh(root, fetched.url)
+    if redirect and not article.text:
+        raise SourceError(
+            f"{location}: a page that only redirects to {redirect} (meta refresh); use that address"
+        )
     if not article.title:
         raise SourceError(
             f"{location}: a web page without a headline (no JSON-LD, OpenGraph, <h1> or <title>)"
         )
     feeds = feed_links(root, Base(url=fetched.url))
-    if feeds and not article.declared and len(article.text.split()) < HOME_PAGE_WORDS:
-        raise SourceError(f"{location}: a home page, not an article; use its feed: {feeds[0]}")
+    address = article.canonical or fetched.url
+    if not article.declared and (
+        (feeds and len(article.text.split()) < HOME_PAGE_WORDS)
+        or (is_web_url(address) and urlsplit(address).path in ("", "/"))
+    ):
+        hint = f"use its feed: {feeds[0]}" if feeds else "give an article's address or a feed"
+        raise SourceError(f"{location}: a home page, not an article; {hint}")
+    if not (article.text or article.description):
+        raise SourceError(f"{location}: no article on the page (no main text or description)")
     url = article.canonical if fetched.is_local else fetched.url
     if not url:
         raise SourceError(f"{location}: a saved page without its address (no canonical link)")
@@ -102,6 +126,20 @@ def parse_page(
     profile = profile_for(host, profiles or {})
     rail = related_stories(root, url, location, profile)
     return [lead, *(story for story in rail if story.url != lead.url)]
+
+
+def meta_refresh(root: lxml_html.HtmlElement, page_url: str) -> str:
+    """Where a redirect page sends the reader at once (`<meta http-equiv="refresh"
+    content="0; url=…">`); "" for none, or for a page that only reloads itself now and then."""
+    for meta in root.xpath("//meta[@http-equiv][@content]"):
+        if meta.get("http-equiv", "").strip().lower() != "refresh":
+            continue
+        match = _REFRESH.match(meta.get("content", ""))
+        if match and float(match.group(1)) <= MAX_REFRESH_SECONDS:
+            target = Base(url=page_url).link(match.group(2).strip("'\" "))
+            if is_web_url(target) and target != page_url:
+                return target
+    return ""
 
 
 def _lead(article: Article, url: str, location: str) -> Story:
@@ -221,15 +259,26 @@ def _story_links(
     site: str,
     page_url: str,
 ) -> list[tuple[str, lxml_html.HtmlElement]]:
-    """(URL, <a>) of links to stories on the same site that follow the heading within `box`."""
+    """(URL, <a>) of links to stories on the same site that follow the heading within `box`,
+    up to the next heading of a higher rank (the rail's section ends there). Links in the page's
+    navigation and footer are not stories, unless the heading itself is in them."""
     found = []
     after = heading in box.iter() and heading is not box
     passed = not after
+    # A heading that is no <hN> (a classed <div>, a labelled <section>) ranks as an <h2>.
+    rank = _rank(heading) if heading.tag in HEADING_TAGS else 2
+    own_chrome = {element for element in (heading, *heading.iterancestors()) if _is_chrome(element)}
     for element in box.iter():
         if element is heading:
             passed = True
             continue
-        if not passed or element.tag != "a" or heading in element.iterancestors():
+        if not passed or not isinstance(element.tag, str) or heading in element.iterancestors():
+            continue
+        if _rank(element) < rank and plain(element.text_content()):
+            break
+        if element.tag != "a" or any(
+            _is_chrome(up) and up not in own_chrome for up in element.iterancestors()
+        ):
             continue
         url = base.link(element.get("href"))
         if not _is_story_url(url, site, page_url):
@@ -238,6 +287,23 @@ def _story_links(
         if worded or element.find(".//img") is not None:
             found.append((url.split("#")[0], element))
     return found
+
+
+def _rank(element: lxml_html.HtmlElement) -> int:
+    """A heading's level (1 for <h1>…); 7 for any other element."""
+    if element.tag in HEADING_TAGS:
+        return int(element.tag[1])
+    return 7
+
+
+def _is_chrome(element: lxml_html.HtmlElement) -> bool:
+    """The page's navigation or footer (a footer inside an article is a card's, not the page's)."""
+    role = (element.get("role") or "").lower()
+    if element.tag == "nav" or role in CHROME_ROLES:
+        return True
+    return element.tag == "footer" and not any(
+        up.tag == "article" for up in element.iterancestors()
+    )
 
 
 def _site(url: str) -> str:
@@ -251,7 +317,14 @@ def _is_story_url(url: str, site: str, page_url: str) -> bool:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     same_site = host == site or host.endswith("." + site)
-    return same_site and parts.path not in ("", "/") and not NOT_STORY_PATHS.search(parts.path)
+    return same_site and not _is_section_path(parts.path) and not NOT_STORY_PATHS.search(parts.path)
+
+
+def _is_section_path(path: str) -> bool:
+    """A home or section page (`/`, `/politics`, `/drinks/beer/`, `/dining/index.html`): every
+    part of the path one word, with no digits and no hyphenated slug, as stories have."""
+    segments = [segment for segment in path.split("/") if segment]
+    return all(_SECTION_SEGMENT.fullmatch(segment) for segment in segments)
 
 
 def _items(
@@ -290,23 +363,50 @@ def _item_story(
     if not link:
         return None
     title_element = _title_element(item, parts.title, link, base)
-    title = plain(title_element.text_content()) if title_element is not None else ""
+    if title_element is None:
+        return None
+    title = plain(title_element.text_content())
     if not title:
         return None
     image = _item_image(item, parts, base, title)
     excerpt = _excerpt(item, parts.excerpt, title_element, image)
-    kicker = _first_by_class(item, KICKER_CLASSES)
     return Story(
         title=title,
-        url=link,
+        url=_without_tracking(link),
         text=excerpt,
         image=image,
-        kicker=plain(kicker.text_content())
-        if kicker is not None and kicker is not title_element
-        else "",
+        kicker=_kicker(item, title_element),
         published=_item_date(item),
         source=location,
     )
+
+
+def _kicker(item: lxml_html.HtmlElement, title_element: lxml_html.HtmlElement) -> str:
+    """A short label classed as a kicker or section, never a box holding the title (a card's
+    "content--no-rubric" wrapper is not its rubric)."""
+    for element in item.iter():
+        if (
+            isinstance(element.tag, str)
+            and KICKER_CLASSES.search(element.get("class") or "")
+            and element is not title_element
+            and not _related(element, title_element)
+            and 0 < len(text := plain(element.text_content()).split()) <= MAX_KICKER_WORDS
+        ):
+            return " ".join(text)
+    return ""
+
+
+def _without_tracking(url: str) -> str:
+    """A rail link without the publisher's own campaign parameters (`utm_*`)."""
+    parts = urlsplit(url)
+    if "utm_" not in parts.query:
+        return url
+    query = [
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not name.lower().startswith("utm_")
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def _select(item: lxml_html.HtmlElement, selector: str) -> lxml_html.HtmlElement | None:
@@ -336,6 +436,8 @@ def _title_element(
     for element in item.iter():
         if element.tag in HEADING_TAGS and plain(element.text_content()):
             return element
+    if _is_inline_line(item):
+        return item
     classed = _first_by_class(item, TITLE_CLASSES)
     if classed is not None and plain(classed.text_content()):
         return classed
@@ -345,6 +447,19 @@ def _title_element(
         if base.link(anchor.get("href")).split("#")[0] == link and plain(anchor.text_content())
     ]
     return max(anchors, key=lambda anchor: len(plain(anchor.text_content())), default=None)
+
+
+def _is_inline_line(item: lxml_html.HtmlElement) -> bool:
+    """An item that is one short line of inline text with the link inside it ("<li>The War Is
+    Making <a>Americans Question Their Relationships</a></li>"): all of it is the title."""
+    return (
+        all(
+            element.tag in INLINE_TAGS and not _PARTS_CLASSES.search(element.get("class") or "")
+            for element in item.iterdescendants()
+            if isinstance(element.tag, str)
+        )
+        and len(plain(item.text_content()).split()) <= MAX_INLINE_TITLE_WORDS
+    )
 
 
 def _first_by_class(
@@ -403,7 +518,7 @@ def _excerpt(
             and element is not title_element
             and EXCERPT_CLASSES.search(element.get("class") or "")
             and not TITLE_CLASSES.search(element.get("class") or "")
-            and (title_element is None or element not in title_element.iterancestors())
+            and (title_element is None or not _related(element, title_element))
             and not _inside_caption(element)
             and (text := plain(element.text_content()))
         ):
@@ -426,6 +541,11 @@ def _excerpt(
         if part:
             text = text.replace(part, " ", 1)
     return " ".join(text.split())
+
+
+def _related(element: lxml_html.HtmlElement, other: lxml_html.HtmlElement) -> bool:
+    """Whether one holds the other (the excerpt is never the title, nor a box around it)."""
+    return element in other.iterancestors() or other in element.iterancestors()
 
 
 def _inside_caption(element: lxml_html.HtmlElement) -> bool:
