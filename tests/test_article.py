@@ -142,3 +142,32 @@ def test_the_headline_is_the_pages_without_site_name(
     head: str, body: str, url: str, title: str
 ) -> None:
     assert read(page(head, body), url).title == title
+
+
+PROSE = (
+    "Veteran Nollywood actress, Kate Henshaw, who in 2008 won the Africa Movie Academy Award for\n"
+    "Best Actress in a Leading Role, has taken to her Instagram page to share some stunning\n"
+    "photos of herself."
+)
+
+
+def test_line_breaks_of_the_source_do_not_cut_a_paragraph() -> None:
+    second = PROSE.replace("herself", "her handbag")
+    article = read(
+        f"<html><body><div class='post-body'><div><span>{PROSE}</span></div>"
+        f"<div><span>{second}</span></div><pre>rekt: {{\n    list: [\n    ]\n}}</pre></div>"
+        "</body></html>"
+    )
+
+    paragraphs = [" ".join(PROSE.split()), " ".join(second.split())]
+    assert article.text.startswith("\n".join(paragraphs) + "\n")
+    assert "rekt: {\n    list: [\n    ]\n}" in article.text
+
+
+def test_a_byline_named_only_by_its_id_is_not_text() -> None:
+    article = read(
+        "<html><body><article><h1>New Year, new laws</h1><div>By Leigh Ann Caldwell</div>"
+        f"<div id='pnlByline'><p>CNN</p></div><p>{PROSE}</p><p>{PROSE}</p></article></body></html>"
+    )
+
+    assert article.text.startswith("Veteran Nollywood actress")

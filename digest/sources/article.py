@@ -8,6 +8,7 @@ the metadata says nothing about a picture, the page's own `<figure>` showing tha
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import re
@@ -56,6 +57,13 @@ _TITLE_SEPARATORS = re.compile(r"\s+(?:[|–—·•»-]|--|::)\s+|\s*｜\s*|\s+
 _TAIL = re.compile(rf"{_TITLE_SEPARATORS.pattern}|\s+[(（\[【＜《〈]")
 """How a tail after the headline starts: a separator, or a bracket after a space."""
 _BRACKETED_TAIL = re.compile(r"\s+[＜【《〈][^＜＞【】《》〈〉]+[＞】》〉]$")
+_PREFORMATTED = ("pre", "textarea", "listing", "plaintext", "xmp")
+_LINE_BREAK = re.compile(r"\s*\n\s*")
+_BYLINES = (
+    "//*[contains(translate(@id, 'BYLINE', 'byline'), 'byline')"
+    " or contains(translate(@class, 'BYLINE', 'byline'), 'byline')]"
+)
+"""Bylines, which trafilatura leaves in the text when only their id says so."""
 _SITE_NAME_WORDS = 3
 _HOST_FILLERS = frozenset({"www", "m", "com", "net", "org", "co", "news", "edition", "en"})
 
@@ -180,7 +188,7 @@ def main_text(root: lxml_html.HtmlElement) -> str:
     # trafilatura takes most of a second to import; only pay that when a page is read.
     import trafilatura
 
-    page = lxml_html.tostring(root, encoding="unicode")
+    page = lxml_html.tostring(_unwrapped(root), encoding="unicode")
     # Favouring precision drops boilerplate the default keeps (readers' comments it does not
     # recognise as such, share and paywall boxes, lists of links to other stories) but leaves
     # nothing of some table-layout pages; those are read again with the defaults.
@@ -195,10 +203,24 @@ def main_text(root: lxml_html.HtmlElement) -> str:
             # Its deduplication remembers text across calls in a process-wide cache: the same
             # page would give different text the second time.
             deduplicate=False,
+            prune_xpath=_BYLINES,
         )
         if text and text.strip():
             return text.strip()
     return ""
+
+
+def _unwrapped(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+    """A copy of the page with the line breaks of its source text made spaces, as browsers show
+    them (trafilatura keeps them, cutting a paragraph into lines), but in preformatted text."""
+    page = copy.deepcopy(root)
+    kept = {element for block in page.iter(*_PREFORMATTED) for element in block.iter()}
+    for element in page.iter():
+        if element.text and element not in kept:
+            element.text = _LINE_BREAK.sub(" ", element.text)
+        if element.tail and element.getparent() not in kept:
+            element.tail = _LINE_BREAK.sub(" ", element.tail)
+    return page
 
 
 # --- JSON-LD -----------------------------------------------------------------------------------
