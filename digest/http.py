@@ -100,13 +100,20 @@ def is_reserved(url: str) -> bool:
 
 
 def decode_text(content: bytes, declared: str | None = None) -> str:
-    """Text of a body, its charset taken from a byte-order mark, then the HTTP header, the XML
-    declaration and `<meta charset>`, in that order. A charset the bytes contradict is skipped;
-    "ISO-8859-1" (many servers' default) on valid UTF-8 is read as UTF-8. Never raises."""
+    """Text of a body in the charset `sniff_charset` finds. Never raises."""
+    return content.decode(sniff_charset(content, declared), errors="replace")
+
+
+def sniff_charset(content: bytes, declared: str | None = None) -> str:
+    """The codec a body is in: a byte-order mark, then the HTTP header, the XML declaration and
+    `<meta charset>`, in that order. A charset the bytes contradict is skipped, and a body that
+    is valid UTF-8 beyond ASCII is UTF-8 whatever it declares (a server's default "ISO-8859-1",
+    a template's stale `<meta>`): text in another charset is practically never valid UTF-8.
+    Without any usable declaration: UTF-8, else windows-1252."""
     if content.startswith(codecs.BOM_UTF8):
-        return content.decode("utf-8-sig", errors="replace")
+        return "utf-8-sig"
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return content.decode("utf-16", errors="replace")
+        return "utf-16"
     head = content[:_SNIFF_BYTES]
     in_document = [
         match.group(1).decode("ascii")
@@ -114,20 +121,25 @@ def decode_text(content: bytes, declared: str | None = None) -> str:
         if match
     ]
     candidates = [(declared, False)] + [(name, True) for name in in_document]
+    utf8: bool | None = None
     for name, from_document in candidates:
         codec = _codec(name, from_document=from_document)
         if codec is None:
             continue
-        if codec == "cp1252" and _is_utf8_beyond_ascii(content):
-            return content.decode("utf-8")
+        if codec != "utf-8":
+            utf8 = _is_utf8_beyond_ascii(content) if utf8 is None else utf8
+            if utf8:
+                return "utf-8"
         try:
-            return content.decode(codec)
+            content.decode(codec)
         except UnicodeDecodeError:
             continue
+        return codec
     try:
-        return content.decode("utf-8")
+        content.decode("utf-8")
     except UnicodeDecodeError:
-        return content.decode("cp1252", errors="replace")
+        return "cp1252"
+    return "utf-8"
 
 
 def _codec(name: str | None, *, from_document: bool) -> str | None:

@@ -11,6 +11,7 @@ import pytest
 from digest.config import Settings, load_settings
 from digest.errors import ConfigError, SourceError
 from digest.http import Http, decode_text, is_reserved, parse_retry_after, user_agent
+from digest.sources import read_source
 from tests.support.http_server import Canned, LocalServer
 
 QUICK = {"fetch_timeout": 0.2, "fetch_retry_delay": 0.001}
@@ -234,6 +235,11 @@ def test_contact_url_must_be_a_url() -> None:
         ("<?xml version='1.0' encoding='utf-8'?><a>ü</a>".encode(), "no-such-charset", None),
         # "ISO-8859-1" (a server's default) on real UTF-8 text is UTF-8.
         ("naïve – “quoted”".encode(), "iso-8859-1", "naïve – “quoted”"),
+        # So is any other charset the bytes only fit by accident (every byte is a letter in
+        # windows-1251 or KOI8-R; text in them is practically never valid UTF-8).
+        ("naïve – “quoted”".encode(), "windows-1251", "naïve – “quoted”"),
+        ('<meta charset="koi8-r">naïve'.encode(), None, '<meta charset="koi8-r">naïve'),
+        ("Привет".encode("koi8-r"), "koi8-r", "Привет"),
         # A document cannot declare UTF-16 in ASCII bytes: read as UTF-8.
         ('<meta charset="utf-16"><p>ø</p>'.encode(), None, None),
         # A byte-order mark beats everything.
@@ -250,6 +256,27 @@ def test_charset_order_header_xml_meta(
         assert any(word in text for word in ("“Señor”", "ü", "ø"))
     else:
         assert text == expected
+
+
+@pytest.mark.parametrize("charset", ["windows-1251", "koi8-r", "utf-16", "iso-8859-1"])
+def test_a_wrong_charset_header_garbles_neither_a_feed_nor_a_page(
+    http_server: LocalServer, charset: str
+) -> None:
+    title = "Café crème — “quoted”"
+    feed = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        f"<item><title>{title}</title><link>https://news.test/a</link></item></channel></rss>"
+    ).encode()
+    page = (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head>'
+        f"<body><h1>{title}</h1><p>{'Naïve façade, déjà vu. ' * 20}</p></body></html>"
+    ).encode()
+    feed_url = http_server.add("/feed.xml", feed, f"application/rss+xml; charset={charset}")
+    page_url = http_server.add("/page.html", page, f"text/html; charset={charset}")
+
+    assert read_source(feed_url, settings())[0].title == title
+    [lead] = read_source(page_url, settings())
+    assert (lead.title, lead.text.split(",")[0]) == (title, "Naïve façade")
 
 
 def test_undecodable_bytes_never_crash() -> None:

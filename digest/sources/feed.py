@@ -21,6 +21,7 @@ import feedparser
 from lxml import etree
 
 from digest.errors import SourceError
+from digest.http import sniff_charset
 from digest.models import Image, Story
 from digest.sources.fetch import Fetched
 from digest.sources.items import (
@@ -47,6 +48,16 @@ ITEM_NAMESPACES = frozenset(
         "http://purl.org/atom/ns#",
     }
 )
+BINARY_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/zip",
+        "application/gzip",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    }
+)
+"""Types that are certainly not a feed, named as they are instead of as broken XML."""
 PLACEHOLDER_CATEGORIES = frozenset({"uncategorized", "uncategorised"})
 # `itunes:keywords` arrive as tags but are search words ("podcast", "joe"), not a section.
 KEYWORD_SCHEMES = frozenset(
@@ -104,9 +115,10 @@ class ItemMedia:
 def parse_feed(fetched: Fetched, location: str) -> list[Story]:
     """Stories of an RSS or Atom feed; broken XML is used when feedparser still finds items."""
     headers = {} if fetched.is_local else {"content-location": fetched.url}
-    if fetched.content_type:
-        charset = f"; charset={fetched.charset}" if fetched.charset else ""
-        headers["content-type"] = fetched.content_type + charset
+    # The charset as `digest.http` reads it (header, XML declaration, then the bytes), so a
+    # server's wrong charset does not garble the items or hide them behind an XML error.
+    kind = fetched.content_type or "application/xml"
+    headers["content-type"] = f"{kind}; charset={sniff_charset(fetched.content, fetched.charset)}"
     # Not sanitized here: feedparser's sanitizer drops `srcset` and lazy-loading `data-src`,
     # which hide the real pictures. `Story.text` is raw source HTML; only text made from it
     # by `digest.text` ever reaches an email.
@@ -115,6 +127,9 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
     )
     if not parsed.entries:
         if parsed.get("bozo"):
+            kind = _not_text(fetched)
+            if kind:
+                raise SourceError(f"{location}: {kind}, not a feed or a web page")
             raise SourceError(f"{location}: not a feed: {_reason(parsed.get('bozo_exception'))}")
         if not parsed.get("version"):
             raise SourceError(f"{location}: not a feed: no RSS or Atom items found")
@@ -278,6 +293,16 @@ def _published(entry: Any) -> dt.datetime | None:
             except (TypeError, ValueError):
                 continue
     return None
+
+
+def _not_text(fetched: Fetched) -> str:
+    """What a body that is no kind of text is ("image/jpeg", "binary data"); "" for text."""
+    kind = fetched.content_type
+    if kind.startswith(("image/", "audio/", "video/", "font/")) or kind in BINARY_TYPES:
+        return kind
+    if b"\x00" in fetched.content[:1024]:
+        return f"binary data ({kind})" if kind else "binary data"
+    return ""
 
 
 def _reason(error: object) -> str:
