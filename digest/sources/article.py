@@ -64,6 +64,9 @@ _BYLINES = (
     " or contains(translate(@class, 'BYLINE', 'byline'), 'byline')]"
 )
 """Bylines, which trafilatura leaves in the text when only their id says so."""
+_TRAIL_SEPARATOR = re.compile(r"\s+[>›»|/＞]\s+")
+_TRAIL_PARTS = 3
+_TRAIL_PART_CHARS = 30
 _SITE_NAME_WORDS = 3
 _HOST_FILLERS = frozenset({"www", "m", "com", "net", "org", "co", "news", "edition", "en"})
 
@@ -116,7 +119,7 @@ def article_from_tree(root: lxml_html.HtmlElement, fetched: Fetched) -> Article:
     image = _ld_image(ld, base, title) or _meta_image(meta, base, title) or _body_image(root, base)
     if image is not None:
         image = _with_figure(image, title, root, base)
-    text = _without_title(main_text(root), title) or plain(ld.get("articleBody"))
+    text = _from_prose(main_text(root), title) or plain(ld.get("articleBody"))
     return Article(
         url=fetched.url,
         title=title,
@@ -173,10 +176,19 @@ def _shown(title: str, root: lxml_html.HtmlElement) -> str:
     return ""
 
 
-def _without_title(text: str, title: str) -> str:
-    """Main text without the headline trafilatura sometimes keeps as its first line."""
-    first, _, rest = text.partition("\n")
-    return rest.lstrip() if title and _folded(first) == _folded(title) else text
+def _from_prose(text: str, title: str) -> str:
+    """Main text from its first line of prose: without the headline trafilatura sometimes keeps
+    as its first line, nor a breadcrumb trail or a line of facts above the story ("Home > News >
+    Local", "Jane Doe | Palma | 08/01/2014")."""
+    lines = text.split("\n")
+    while lines and (_is_trail(lines[0]) or (title and _folded(lines[0]) == _folded(title))):
+        lines.pop(0)
+    return "\n".join(lines).lstrip()
+
+
+def _is_trail(line: str) -> bool:
+    parts = _TRAIL_SEPARATOR.split(line.strip())
+    return len(parts) >= _TRAIL_PARTS and all(0 < len(part) <= _TRAIL_PART_CHARS for part in parts)
 
 
 def _folded(text: str) -> str:
