@@ -9,6 +9,7 @@ import pytest
 
 from digest.config import Settings
 from digest.errors import SourceError
+from digest.sources import read_source
 from digest.sources.fetch import fetch, load, user_agent
 from tests.support.http_server import LocalServer
 
@@ -147,3 +148,29 @@ def test_load_refuses_an_oversized_local_file(tmp_path: Path) -> None:
     big.write_bytes(b"x" * 1_001)
     with pytest.raises(SourceError, match="larger than 1,000 bytes"):
         load(str(big), Settings(fetch_max_bytes=1_000))
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "problem"),
+    [
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01", "image/jpeg", "image/jpeg"),
+        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "application/pdf", "application/pdf"),
+        (b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "", "binary data"),
+    ],
+)
+def test_a_source_that_is_not_text_says_what_it_is(
+    http_server: LocalServer, body: bytes, content_type: str, problem: str
+) -> None:
+    """Not "not a feed: 2:0: not well-formed (invalid token)"."""
+    url = http_server.add("/download", body, content_type)
+    with pytest.raises(SourceError) as caught:
+        read_source(url, Settings())
+    assert str(caught.value) == f"{url}: {problem}, not a feed or a web page"
+
+
+def test_a_local_picture_given_as_a_source_says_what_it_is(tmp_path: Path) -> None:
+    picture = tmp_path / "harbour.jpg"
+    picture.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01")
+    with pytest.raises(SourceError) as caught:
+        read_source(str(picture), Settings())
+    assert str(caught.value) == f"{picture}: image/jpeg, not a feed or a web page"
