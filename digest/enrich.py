@@ -12,11 +12,12 @@ import logging
 
 from digest.config import Settings
 from digest.errors import SourceError
-from digest.http import ACCEPT_PAGE, Http, is_reserved
+from digest.http import ACCEPT_PAGE, Fetched, Http, is_reserved
 from digest.models import Story
 from digest.select import Selection
-from digest.sources.article import read_article
+from digest.sources.article import Article, article_from_tree, parse_html, read_article
 from digest.sources.items import is_web_url
+from digest.sources.page import meta_refresh
 from digest.text import html_to_text
 
 log = logging.getLogger("digest.enrich")
@@ -64,19 +65,10 @@ def enrich_stories(stories: list[Story], settings: Settings, http: Http) -> list
 def enrich_story(story: Story, http: Http) -> Story:
     """`story` with its article's text (and picture, author and date where it had none)."""
     try:
-        fetched = http.get(story.url, accept=ACCEPT_PAGE)
+        article = _read(story.url, http)
     except SourceError as error:
         log.warning("Kept %r as its source gave it: %s", story.title, error)
         return story
-    if fetched.content_type not in PAGE_TYPES:
-        log.warning(
-            "Kept %r as its source gave it: %s is %s, not a web page",
-            story.title,
-            story.url,
-            fetched.content_type,
-        )
-        return story
-    article = read_article(fetched)
     if word_count(article.text) <= word_count(story.text):
         log.warning(
             "Kept %r as its source gave it: no more article text found at %s",
@@ -92,3 +84,24 @@ def enrich_story(story: Story, http: Http) -> Story:
             "published": story.published or article.published,
         }
     )
+
+
+def _read(url: str, http: Http) -> Article:
+    """The article at `url`, through one redirect page (`<meta http-equiv="refresh">`, as link
+    shorteners and news aggregators serve) if that is what `url` gives."""
+    fetched = _get_page(url, http)
+    root = parse_html(fetched)
+    if root is None:
+        return Article(url=fetched.url)
+    article = article_from_tree(root, fetched)
+    target = meta_refresh(root, fetched.url) if not article.text else ""
+    if not target or is_reserved(target):
+        return article
+    return read_article(_get_page(target, http))
+
+
+def _get_page(url: str, http: Http) -> Fetched:
+    fetched = http.get(url, accept=ACCEPT_PAGE)
+    if fetched.content_type not in PAGE_TYPES:
+        raise SourceError(f"{url} is {fetched.content_type}, not a web page")
+    return fetched

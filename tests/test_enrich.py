@@ -163,3 +163,32 @@ def test_digest_build_from_a_page_url(http_server: LocalServer, isolated_environ
     assert issue["lead"]["teaser"].startswith("US Secretary of State Antony Blinken")
     assert all(item["teaser"] for item in issue["more"])
     assert all(item["image"]["width"] and item["image"]["height"] for item in issue["more"])
+
+
+def test_a_redirect_page_is_followed_once_to_the_article(http_server: LocalServer) -> None:
+    """Aggregators and link shorteners answer with a page whose `<meta http-equiv="refresh">`
+    sends the browser on; the article is behind it."""
+    article = http_server.url("/web/articles/putin-india.html")
+    hop = f"""<html><head><META http-equiv="refresh" content="0;URL='{article}'"></head>
+    <body><script>location.replace("{article}")</script></body></html>"""
+    url = http_server.add("/go/123", hop.encode(), "text/html")
+    settings = Settings(**QUICK)
+    with Http(settings) as http:
+        [enriched] = enrich_stories([story(url)], settings, http)
+    assert "few concrete outcomes" in enriched.text
+    assert enriched.url == url
+    assert http_server.hits("/web/articles/putin-india.html") == 1
+
+
+def test_a_redirect_page_to_a_documentation_domain_is_not_followed(
+    http_server: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    hop = b"""<html><META http-equiv="refresh" content="0;URL='http://example.com'"></html>"""
+    url = http_server.add("/go/456", hop, "text/html")
+    settings = Settings(**QUICK)
+    with caplog.at_level(logging.WARNING), Http(settings) as http:
+        assert enrich_stories([story(url)], settings, http) == [story(url)]
+    [record] = [record for record in caplog.records if record.name.startswith("digest")]
+    assert record.getMessage() == (
+        f"Kept 'A story' as its source gave it: no more article text found at {url}"
+    )
