@@ -59,11 +59,13 @@ def _configure(
         "httpcore",
         "apscheduler",
         "cssutils",
-        "trafilatura",
         "charset_normalizer",
     )
     for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # trafilatura warns about its own internals ("discarding data: None"); digest says what
+    # it could not read in its own words.
+    logging.getLogger("trafilatura").setLevel(logging.DEBUG if verbose else logging.ERROR)
     if verbose:
         logging.getLogger("digest").setLevel(logging.DEBUG)
 
