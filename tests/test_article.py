@@ -164,6 +164,23 @@ def test_line_breaks_of_the_source_do_not_cut_a_paragraph() -> None:
     assert "rekt: {\n    list: [\n    ]\n}" in article.text
 
 
+def test_a_box_of_links_to_more_stories_is_not_text() -> None:
+    links = "".join(
+        f"<li><span>The Struggle {number} to Save Lives </span>"
+        f"<a href='/{number}'>Inside the Hospitals {number}</a></li>"
+        for number in range(8)
+    )
+    article = read(
+        f"<html><body><article><p>{PROSE}</p><p>{PROSE.replace('herself', 'her bag')}</p>"
+        "<div class='inline-article-recirc'><h2>More Must-Reads From TIME</h2>"
+        f"<ul>{links}</ul></div></article></body></html>"
+    )
+
+    assert article.text.startswith("Veteran Nollywood actress")
+    assert "Must-Reads" not in article.text
+    assert "Hospitals" not in article.text
+
+
 def test_a_byline_named_only_by_its_id_is_not_text() -> None:
     article = read(
         "<html><body><article><h1>New Year, new laws</h1><div>By Leigh Ann Caldwell</div>"

@@ -59,11 +59,13 @@ _TAIL = re.compile(rf"{_TITLE_SEPARATORS.pattern}|\s+[(（\[【＜《〈]")
 _BRACKETED_TAIL = re.compile(r"\s+[＜【《〈][^＜＞【】《》〈〉]+[＞】》〉]$")
 _PREFORMATTED = ("pre", "textarea", "listing", "plaintext", "xmp")
 _LINE_BREAK = re.compile(r"\s*\n\s*")
-_BYLINES = (
-    "//*[contains(translate(@id, 'BYLINE', 'byline'), 'byline')"
-    " or contains(translate(@class, 'BYLINE', 'byline'), 'byline')]"
-)
-"""Bylines, which trafilatura leaves in the text when only their id says so."""
+_PRUNED = [
+    f"//*[contains(translate(@id, '{word.upper()}', '{word}'), '{word}')"
+    f" or contains(translate(@class, '{word.upper()}', '{word}'), '{word}')]"
+    for word in ("byline", "recirc")
+]
+"""Bylines and "recirculation" boxes (links to more stories), which trafilatura keeps when only
+an id says byline or a class says recirc (`inline-article-recirc`)."""
 _TRAIL_SEPARATOR = re.compile(r"\s+[>›»|/＞]\s+")
 _TRAIL_PARTS = 3
 _TRAIL_PART_CHARS = 30
@@ -215,7 +217,7 @@ def main_text(root: lxml_html.HtmlElement) -> str:
             # Its deduplication remembers text across calls in a process-wide cache: the same
             # page would give different text the second time.
             deduplicate=False,
-            prune_xpath=_BYLINES,
+            prune_xpath=_PRUNED,
         )
         if text and text.strip():
             return text.strip()
