@@ -136,6 +136,14 @@ def page(head: str, body: str = "") -> str:
             "Ukraine : Le Monde selon Kyiv",
             id="a French colon is no separator",
         ),
+        pytest.param(
+            '<meta property="og:title" content="The year in review - Timeline">'
+            '<meta property="og:site_name" content="TIME">',
+            "",
+            "https://time.com/6330957/year-in-review/",
+            "The year in review - Timeline",
+            id="a word that starts like the site's name is not it",
+        ),
     ],
 )
 def test_the_headline_is_the_pages_without_site_name(

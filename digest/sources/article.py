@@ -70,6 +70,7 @@ _TRAIL_SEPARATOR = re.compile(r"\s+[>›»|/＞]\s+")
 _TRAIL_PARTS = 3
 _TRAIL_PART_CHARS = 30
 _SITE_NAME_WORDS = 3
+_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b")
 _HOST_FILLERS = frozenset({"www", "m", "com", "net", "org", "co", "news", "edition", "en"})
 
 
@@ -475,18 +476,19 @@ def _without_site_name(title: str, site_name: str, host: str) -> str:
 
 
 def _names_site(tail: str, site_name: str, host: str) -> bool:
-    """Whether `tail` is the site's name; or, when it is a few words only, one starts the other
-    ("CNN Politics" for "CNN", "日本経済新聞" for "日本経済新聞 電子版") or it holds the main
-    word of the host name ("ประชาไท Prachatai.com" on prachatai.com, "CNN.com" on cnn.com)."""
-    tail, site = _folded(tail), _folded(site_name)
-    if tail and tail == site:
+    """Whether `tail` is the site's name; or, when it is a few words only, the first words of
+    the other ("CNN Politics" for "CNN", "日本経済新聞" for "日本経済新聞 電子版") or a domain
+    name holding a word of the host's ("ประชาไท Prachatai.com" on prachatai.com)."""
+    words, site = _folded(tail), _folded(site_name)
+    if words and words == site:
         return True
-    if not tail or len(tail.split()) > _SITE_NAME_WORDS:
+    if not words or len(words.split()) > _SITE_NAME_WORDS:
         return False
-    if site and (tail.startswith(site) or site.startswith(tail)):
+    if site and (words.startswith(site + " ") or site.startswith(words + " ")):
         return True
+    domain = _DOMAIN.search(tail.lower())
     labels = [label for label in host.lower().split(".") if label not in _HOST_FILLERS]
-    return any(len(label) >= 3 and label in tail.replace(" ", "") for label in labels)
+    return bool(domain) and any(len(label) >= 3 and label in domain[0] for label in labels)
 
 
 def _with_figure(image: Image, title: str, root: lxml_html.HtmlElement, base: Base) -> Image:
