@@ -272,16 +272,18 @@ def _story_links(
         if element is heading:
             passed = True
             continue
-        if not passed or not isinstance(element.tag, str) or heading in element.iterancestors():
+        if not passed or (element.tag != "a" and element.tag not in HEADING_TAGS):
+            continue
+        if heading in element.iterancestors():
             continue
         if _rank(element) < rank and plain(element.text_content()):
             break
-        if element.tag != "a" or any(
-            _is_chrome(up) and up not in own_chrome for up in element.iterancestors()
-        ):
+        if element.tag != "a":
             continue
         url = base.link(element.get("href"))
-        if not _is_story_url(url, site, page_url):
+        if not _is_story_url(url, site, page_url) or any(
+            _is_chrome(up) and up not in own_chrome for up in element.iterancestors()
+        ):
             continue
         worded = len(plain(element.text_content()).split()) >= MIN_TITLE_WORDS
         if worded or element.find(".//img") is not None:
