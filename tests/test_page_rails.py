@@ -188,3 +188,26 @@ def test_an_article_page_that_reloads_itself_is_still_an_article(
     """AP's front pages refresh every ten minutes: no redirect, no error."""
     html = page("", head='<meta http-equiv="refresh" content="600">')
     assert read(http_server, html)[0].title == "Harbour plan passes"
+
+
+def test_a_rail_on_the_site_the_canonical_address_names_is_read(
+    http_server: LocalServer,
+) -> None:
+    """A page read from another host than its own (a mirror, edition.cnn.com for www.cnn.com)
+    links its rail to the site its canonical address names."""
+    links = "".join(
+        f'<li><a href="https://{host}/2026/11/{slug}">{title}</a></li>'
+        for host, slug, title in [
+            ("www.tribune.test", "harbour-plan", "Harbour plan passes"),  # the page itself
+            ("www.tribune.test", "dredging-starts", "Harbour dredging starts on Monday"),
+            ("edition.tribune.test", "ferry-fares", "Ferry fares rise in the new year"),
+            ("www.elsewhere.test", "advert", "Ten tricks doctors hate"),
+        ]
+    )
+    canonical = '<link rel="canonical" href="https://www.tribune.test/2026/11/harbour-plan">'
+    html = page(f"<section><h2>Related</h2><ul>{links}</ul></section>", head=canonical)
+
+    assert [title for title, _ in rail(http_server, html)] == [
+        "Harbour dredging starts on Monday",
+        "Ferry fares rise in the new year",
+    ]

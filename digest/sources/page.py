@@ -124,7 +124,7 @@ def parse_page(
     lead = _lead(article, url, location)
     host = urlsplit(fetched.url).hostname or ""
     profile = profile_for(host, profiles or {})
-    rail = related_stories(root, url, location, profile)
+    rail = related_stories(root, url, location, profile, canonical=article.canonical)
     return [lead, *(story for story in rail if story.url != lead.url)]
 
 
@@ -169,10 +169,18 @@ class _Parts:
 
 
 def related_stories(
-    root: lxml_html.HtmlElement, page_url: str, location: str, profile: PageProfile | None = None
+    root: lxml_html.HtmlElement,
+    page_url: str,
+    location: str,
+    profile: PageProfile | None = None,
+    *,
+    canonical: str = "",
 ) -> list[Story]:
-    """The stories of the page's related-stories rail; [] when it has none."""
+    """The stories of the page's related-stories rail; [] when it has none. Stories are on the
+    page's own site, or on the site of its `canonical` address (a page read from a mirror, or
+    from edition.cnn.com when its canonical and its rail say www.cnn.com)."""
     base = Base(url=page_url)
+    page = _Page(page_url, canonical)
     if profile is not None:
         items = [
             item
@@ -188,7 +196,7 @@ def related_stories(
                 profile.credit,
                 profile.excerpt,
             )
-            return _stories(items, parts, base, page_url, location)
+            return _stories(items, parts, base, page, location)
         log.warning(
             "%s: the page profile found no related stories (container %r, item %r); "
             "reading the page without it",
@@ -197,17 +205,17 @@ def related_stories(
             profile.item,
         )
     for heading in _rail_headings(root):
-        items = _rail_items(heading, base, page_url)
+        items = _rail_items(heading, base, page)
         if items:
-            return _stories(items, _Parts(), base, page_url, location)
+            return _stories(items, _Parts(), base, page, location)
     return []
 
 
 def _stories(
-    items: list[lxml_html.HtmlElement], parts: _Parts, base: Base, page_url: str, location: str
+    items: list[lxml_html.HtmlElement], parts: _Parts, base: Base, page: _Page, location: str
 ) -> list[Story]:
     stories: list[Story] = []
-    seen = {page_url}
+    seen = set(page.addresses)
     for item in items:
         story = _item_story(item, parts, base, location)
         if story is not None and story.url not in seen:
@@ -237,16 +245,31 @@ def _rail_headings(root: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElemen
             yield element
 
 
+@dataclass(frozen=True)
+class _Page:
+    """The page a rail is on: its address and the canonical one it gives."""
+
+    url: str
+    canonical: str = ""
+
+    @property
+    def addresses(self) -> frozenset[str]:
+        return frozenset(url.split("#")[0] for url in (self.url, self.canonical) if url)
+
+    @property
+    def sites(self) -> frozenset[str]:
+        return frozenset(site for url in self.addresses if (site := _site(url)))
+
+
 def _rail_items(
-    heading: lxml_html.HtmlElement, base: Base, page_url: str
+    heading: lxml_html.HtmlElement, base: Base, page: _Page
 ) -> list[lxml_html.HtmlElement]:
     """The items under a rail heading: from the nearest ancestor holding links to two or more
     stories after the heading, each item the largest element holding links to one story only."""
-    site = _site(page_url)
     for box in heading.iterancestors():
         if box.tag in ("body", "html"):
             return []
-        links = _story_links(box, heading, base, site, page_url)
+        links = _story_links(box, heading, base, page)
         if len({url for url, _ in links}) >= 2:
             return _items(box, links)
     return []
@@ -256,8 +279,7 @@ def _story_links(
     box: lxml_html.HtmlElement,
     heading: lxml_html.HtmlElement,
     base: Base,
-    site: str,
-    page_url: str,
+    page: _Page,
 ) -> list[tuple[str, lxml_html.HtmlElement]]:
     """(URL, <a>) of links to stories on the same site that follow the heading within `box`,
     up to the next heading of a higher rank (the rail's section ends there). Links in the page's
@@ -281,7 +303,7 @@ def _story_links(
         if element.tag != "a":
             continue
         url = base.link(element.get("href"))
-        if not _is_story_url(url, site, page_url) or any(
+        if not _is_story_url(url, page) or any(
             _is_chrome(up) and up not in own_chrome for up in element.iterancestors()
         ):
             continue
@@ -313,12 +335,12 @@ def _site(url: str) -> str:
     return host.removeprefix("www.")
 
 
-def _is_story_url(url: str, site: str, page_url: str) -> bool:
-    if not is_web_url(url) or url.split("#")[0] == page_url.split("#")[0]:
+def _is_story_url(url: str, page: _Page) -> bool:
+    if not is_web_url(url) or url.split("#")[0] in page.addresses:
         return False
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    same_site = host == site or host.endswith("." + site)
+    same_site = any(host == site or host.endswith("." + site) for site in page.sites)
     return same_site and not _is_section_path(parts.path) and not NOT_STORY_PATHS.search(parts.path)
 
 
