@@ -105,16 +105,30 @@ def test_broken_sources_are_one_warning_each_and_the_rest_go_on(
     ]
 
 
-def test_when_every_source_fails_the_first_failure_is_raised() -> None:
-    with pytest.raises(SourceError) as caught:
+def test_when_every_source_fails_the_first_failure_is_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with (
+        caplog.at_level(logging.WARNING, logger="digest.sources"),
+        pytest.raises(SourceError) as caught,
+    ):
         gather([source("nope.xml"), source("not-a-feed.xml"), source("page.html")], Settings())
     assert str(caught.value) == f"{source('nope.xml')}: no such file (and 2 more sources failed)"
+    warned = [record.getMessage() for record in caplog.records]
+    assert [line.split(":")[0] for line in warned] == [
+        f"Could not read {source('not-a-feed.xml')}",
+        f"Could not read {source('page.html')}",
+    ], "each failure once: the first is the error, the others warnings"
 
 
-def test_a_single_failed_source_is_raised_as_is() -> None:
-    with pytest.raises(SourceError) as caught:
+def test_a_single_failed_source_is_raised_as_is(caplog: pytest.LogCaptureFixture) -> None:
+    with (
+        caplog.at_level(logging.WARNING, logger="digest.sources"),
+        pytest.raises(SourceError) as caught,
+    ):
         gather([source("nope.xml")], Settings())
     assert str(caught.value) == f"{source('nope.xml')}: no such file"
+    assert not caplog.records, "one failure, one line: the error"
 
 
 def test_no_sources_gives_no_stories() -> None:

@@ -57,11 +57,14 @@ def gather(locations: list[str], settings: Settings) -> list[Story]:
     failures: list[SourceError] = []
     for result in results:
         if isinstance(result, SourceError):
-            log.warning("Could not read %s", result)
             failures.append(result)
         else:
             stories.extend(result)
-    if locations and len(failures) == len(locations):
+    every_source_failed = bool(locations) and len(failures) == len(locations)
+    # When nothing could be read, the first failure is the error itself: not also a warning.
+    for failure in failures[1:] if every_source_failed else failures:
+        log.warning("Could not read %s", failure)
+    if every_source_failed:
         others = len(failures) - 1
         more = f" (and {others} more source{'s' if others > 1 else ''} failed)" if others else ""
         raise SourceError(f"{failures[0]}{more}")
