@@ -17,7 +17,7 @@ from pysbd.languages import LANGUAGE_CODES
 
 from digest.errors import BuildError
 from digest.models import Story
-from digest.text import clean_article_text, fold_space, strip_lead_in
+from digest.text import article_blocks, clean_article_text, fold_space, is_markup, strip_lead_in
 
 _WINDOW = 2_000
 _MAX_WINDOW = 8_000
@@ -51,11 +51,25 @@ _MISSED_BOUNDARY = re.compile(
 _REGEX_BOUNDARY = re.compile(
     r"(?<=[.!?…])[\"”’»)\]]*\s+(?=[\"“‘«(\[¿¡]?[A-ZÀ-Þ0-9])|(?<=[。！？])[」』”’）)]*"
 )
-# A sentence's last characters: a stop, then closing quotes or brackets (German closes with “ ‘,
+# A sentence's last characters: a stop, then closing quotes or brackets (German closes with “ ‘ «,
 # French puts a space before »).
-_SENTENCE_END = re.compile(r"[.!?…。！？](?:\s?[\"'”’“‘»)\]」』）])*$")
+_SENTENCE_END = re.compile(r"[.!?…。！？](?:\s?[\"'”’“‘»«)\]」』）])*$")
+# A day written as an ordinal number, as German and Nordic languages write dates ("4. Mai").
+_ORDINAL_DAY = re.compile(r"(?:^|[\s(])\d{1,2}\.$")
+_MONTH = re.compile(
+    r"(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November"
+    r"|Dezember)\b"
+)
+_GUILLEMETS = str.maketrans("«»", "‹›")
+_GUILLEMET_AFTER = re.compile(r"\s*[«»]\s+(?=\S)")
 _LIST_NUMBER = re.compile(r"\d{1,3}[.)]\s+(?=\S)")
 _CUT_END = re.compile(r"\s*(?:…|\.\.\.|\. \. \.)$")
+# Marks after which a block's sentence goes on in the next block.
+_GOES_ON = ":;,-–—/(&+、，：；"
+_OPENERS = "\"'“‘«„¿¡([ "
+# A block of at most this many half-words that opens the text and ends without a full stop is a
+# label or a subheading, not a standfirst.
+_LABEL_HALF_WORDS = 6
 _TRAILING_PUNCT = re.compile(r"[\s,;:\-–—/(\[{“‘\"'«„&+、，：；]+$")
 
 
@@ -72,10 +86,13 @@ def make_teaser(text: str, max_words: int, title: str = "", language: str = "en"
     """
     if max_words < 1:
         raise BuildError(f"teaser word budget must be at least 1 (got {max_words})")
-    cleaned = clean_article_text(text)
-    if not cleaned:
+    blocks = article_blocks(text)
+    if not blocks:
         return ""
+    cleaned = " ".join(blocks)
     body = strip_lead_in(_drop_title(cleaned, clean_article_text(title)) or cleaned) or cleaned
+    if is_markup(text):
+        body = _before_unfinished_block(body, cleaned, blocks)
     cut_marker = _CUT_END.search(body)
     was_cut = cut_marker is not None
     if cut_marker:
@@ -178,6 +195,46 @@ def _cut_cjk_token(token: str, budget: int) -> str:
     return token[:end]
 
 
+# --- blocks -------------------------------------------------------------------------------------
+
+
+def _before_unfinished_block(body: str, joined: str, blocks: list[str]) -> str:
+    """`body` (the end of `joined`, the `blocks` joined by spaces) up to its first block that ends
+    without a full stop, so no sentence runs from one block into the next.
+
+    Such a block is a standfirst, a list item, a subheading or a caption. When sentences come
+    before it, the teaser ends before it; when it opens the text, it is the teaser on its own,
+    unless it is a label of a few words ("Analysis", "Situación crítica") with text after it.
+    """
+    offset = len(joined) - len(body)
+    if offset < 0 or joined[offset:] != body:
+        return body
+    start = 0  # where the teaser's text starts in `body`
+    position = -offset  # where the current block starts in `body`
+    for index, block in enumerate(blocks):
+        block_start, block_end = position, position + len(block)
+        position = block_end + 1
+        following = blocks[index + 1] if index + 1 < len(blocks) else ""
+        if block_end <= start or not _is_unfinished(block, following):
+            continue
+        if block_start > start:
+            return body[start : block_start - 1]
+        if _weight(body[start:block_end]) <= _LABEL_HALF_WORDS:
+            start = block_end + 1
+            continue
+        return body[start:block_end]
+    return body[start:] or body
+
+
+def _is_unfinished(block: str, following: str) -> bool:
+    """Whether `block` ends without a full stop before a block that starts a new sentence (not a
+    line that goes on in lower case, nor text after a colon or comma)."""
+    if not following or _SENTENCE_END.search(block) or block[-1] in _GOES_ON:
+        return False
+    first = following.lstrip(_OPENERS)[:1]
+    return bool(first) and not first.islower()
+
+
 # --- title and lead-in ------------------------------------------------------------------------
 
 
@@ -253,12 +310,14 @@ def _word_end(text: str, position: int) -> int:
 
 def _boundaries(text: str, language: str) -> list[int]:
     """Offsets in `text` where a new sentence starts (0 and len(text) excluded)."""
-    bounds = _pysbd_boundaries(text, language)
+    # pysbd pairs guillemets as quotes whichever way they point, so German »…« followed by one
+    # more » (a cut excerpt) hides every sentence end in between; it reads ‹ › as plain marks.
+    bounds = _pysbd_boundaries(text.translate(_GUILLEMETS), language)
     if bounds is None:
         bounds = [m.end() for m in _REGEX_BOUNDARY.finditer(text)]
     bounds = sorted(
         {
-            *(_past_list_number(text, b) for b in bounds),
+            *(_past_closing_guillemet(text, _past_list_number(text, b)) for b in bounds),
             *(m.end() for m in _MISSED_BOUNDARY.finditer(text)),
         }
     )
@@ -287,6 +346,15 @@ def _is_address(token: str) -> bool:
     return "://" in token or token.lower().startswith("www.") or "@" in token.strip("@")
 
 
+def _past_closing_guillemet(text: str, bound: int) -> int:
+    """A boundary moved past a guillemet that closes a quote the sentence before it opened
+    (German »Ich komme.« Dann, French « Je viens. » Puis), not one that opens the next."""
+    mark = _GUILLEMET_AFTER.match(text, bound)
+    if mark and sum(text.count(g, 0, bound) for g in "«»") % 2:
+        return mark.end()
+    return bound
+
+
 def _past_list_number(text: str, bound: int) -> int:
     """pysbd takes "case 0. Dr. Smith…" for a numbered list and splits before "0."; move such a
     boundary to after the number, where the sentence really ends."""
@@ -303,6 +371,8 @@ def _wrong_boundary(before: str, after: str, bound: int, protected: list[tuple[i
         return True
     if not any(c.isalnum() for c in after):
         return True
+    if _ORDINAL_DAY.search(before) and (after[:1].islower() or _MONTH.match(after)):
+        return True  # "am 4. Mai", "den 3. oktober": a date, not a sentence end
     return bool(_BEFORE_NUMBER.search(before)) and after[:1].isdigit()
 
 

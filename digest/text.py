@@ -49,12 +49,22 @@ def clean_article_text(markup: str) -> str:
     A cut-off excerpt ("…their [...]") keeps a single trailing "…", so the teaser can tell that the
     last sentence is unfinished.
     """
+    return " ".join(article_blocks(markup))
+
+
+def article_blocks(markup: str) -> list[str]:
+    """The blocks (paragraphs, list items, headings, lines) of `clean_article_text`, in order."""
     kept: list[str] = []
     for block in _blocks(markup, _NEVER_TEXT + _NOT_ARTICLE):
         block = _strip_boilerplate_segments(block)
         if block and not _is_boilerplate_block(block) and (not kept or kept[-1] != block):
             kept.append(block)
-    return " ".join(kept)
+    return kept
+
+
+def is_markup(text: str) -> bool:
+    """Whether `text` is HTML (also HTML escaped once too often) rather than plain text."""
+    return bool(_TAG.search(text) or _ESCAPED_TAG.search(text))
 
 
 def strip_lead_in(text: str) -> str:
@@ -104,17 +114,18 @@ def _html_pieces(markup: str, dropped: tuple[str, ...]) -> list[str]:
     etree.strip_elements(
         root, *dropped, etree.Comment, etree.ProcessingInstruction, with_tail=False
     )
+    # A line break in the source is a space, as a browser shows it; only elements make blocks.
     parts: list[str] = []
     for event, element in etree.iterwalk(root, events=("start", "end")):
         block = isinstance(element.tag, str) and element.tag.lower() in _BLOCK_TAGS
         if event == "start":
             if block:
                 parts.append("\n")
-            parts.append(element.text or "")
+            parts.append(_SPACE.sub(" ", element.text or ""))
         else:
             if block:
                 parts.append("\n")
-            parts.append(element.tail or "")
+            parts.append(_SPACE.sub(" ", element.tail or ""))
     return "".join(parts).split("\n")
 
 
@@ -130,17 +141,26 @@ _AGENCY = (
     r"|alamy|pool)"
 )
 _NAMES = r"[A-ZÀ-Þ][\w.'’\-]*(?:\s+[A-ZÀ-Þ][\w.'’\-]*){0,3}"
+# "By", and the same word where newsrooms write in Portuguese/Spanish, French, German, Dutch,
+# Italian and Scandinavian languages; names joined by a comma or that language's "and".
 _BYLINE = (
-    rf"By\s+{_NAMES}(?:\s*(?:,|and|&)\s*{_NAMES})*(?:\s*,\s*(?:the\s+)?(?:Associated Press"
+    rf"(?:By|Por|Par|Von|Door|Di|Av|Af)\s+{_NAMES}"
+    rf"(?:\s*(?:,|and|&|e|y|et|und|en|og|och)\s*{_NAMES})*(?:\s*,\s*(?:the\s+)?(?:Associated Press"
     r"|Reuters|AFP|AP|CNN|BBC|Bloomberg|[\w ]{0,30}(?:Writer|Reporter|Correspondent|Editor|Staff"
     r"|Contributor)s?))?"
 )
 _SEPARATOR = r"[|•·—–-]"
-# Wire-copy openings: "WASHINGTON (AP) — ", "KYIV, Ukraine (Reuters) - ", "(AP) — ".
+_WIRE = r"(?:AP|Reuters|AFP|CNN|dpa|DPA|Bloomberg|UPI|EFE|ANSA|Lusa|Xinhua|Kyodo|TASS|ANP|APA)"
+# A date after the place: "24 SET", "Dec 5", "24 Set 2018".
+_DATELINE_DATE = r"(?:\d{1,2}\s+[^\W\d_]{3,10}\.?|[^\W\d_]{3,10}\.?\s+\d{1,2})(?:,?\s+\d{4})?"
+# Wire-copy openings: "WASHINGTON (AP) — ", "KYIV, Ukraine (Reuters) - ", "(AP) — ",
+# "MOSCOU, 24 SET (ANSA) - ", and, when a wire service is named, a place in mixed case:
+# "Quito, 24 Set 2018 (AFP) - ", "Nova York, 24 set (EFE).- ".
 _DATELINE = (
     r"(?:[A-ZÀ-Þ][A-ZÀ-Þ'’.\-]+(?:\s+[A-ZÀ-Þ][A-ZÀ-Þ'’.\-]+){0,3}"
-    r"(?:,\s+[A-ZÀ-Þ][\w.]*(?:\s+[\w.]+){0,2})?\s*(?:\([^()]{1,30}\)\s*)?"
-    r"|\((?:AP|Reuters|AFP|CNN|dpa|Bloomberg|UPI)\)\s*)[—–-]{1,2}"
+    rf"(?:,\s+(?:{_DATELINE_DATE}|[A-ZÀ-Þ][\w.]*(?:\s+[\w.]+){{0,2}}))?\s*(?:\([^()]{{1,30}}\)\.?\s*)?"
+    rf"|[A-ZÀ-Þ][\w'’.\-]+(?:\s+[A-ZÀ-Þ][\w'’.\-]+){{0,2}},\s+{_DATELINE_DATE}\s*\({_WIRE}\)\.?\s*"
+    rf"|\({_WIRE}\)\s*)[—–-]{{1,2}}"
 )
 _LEAD_IN = re.compile(rf"^(?:{_BYLINE}\s*{_SEPARATOR}+\s+)?(?:{_DATELINE}\s+(?=\S))?")
 
@@ -197,13 +217,30 @@ _STANDALONE = (
 _INLINE_BOILERPLATE = re.compile(
     rf"{_AFTER_SENTENCE}{_STANDALONE}\.?(?=\s+[\"“‘'«(\[A-Z0-9À-Þ]|\s*$)"
 )
-_WORDPRESS = re.compile(rf"{_AFTER_SENTENCE}The post\s.{{1,300}}?\sappeared first on\s.{{1,200}}$")
+# WordPress SEO plugins' feed footer, "The post <a>X</a> appeared first on <a>Site</a>.", as
+# their translations write it in German, French, Spanish, Italian, Dutch and Portuguese.
+_WORDPRESS = re.compile(
+    rf"{_AFTER_SENTENCE}(?:The post\s.{{1,300}}?\sappeared first on"
+    r"|Der Beitrag\s.{1,300}?\serschien zuerst auf"
+    r"|L[’']article\s.{1,300}?\sest apparu en premier sur"
+    r"|La entrada\s.{1,300}?\sse publicó primero en"
+    r"|L[’']articolo\s.{1,300}?\sproviene da"
+    r"|Het bericht\s.{1,300}?\sverscheen eerst op"
+    rf"|O post\s.{{1,300}}?\sapareceu primeiro em)\s.{{1,200}}$"
+)
+# "Read more" and its equivalents in the languages above (with an optional "(date - time)").
+_READ_MORE = (
+    r"read more|continue reading|keep reading|read the (?:full|whole|rest of the) (?:story|article)"
+    r"|(?:to )?read this (?:article|story|post) in full,? (?:please )?click here"
+    r"|weiterlesen|mehr lesen|lire la suite|leer más|seguir leyendo|continua a leggere"
+    r"|leggi tutto|lees meer|verder lezen|leia mais|continue lendo|ler mais"
+)
 _READ_MORE_TAIL = re.compile(
-    rf"{_AFTER_SENTENCE}(?i:read more|continue reading|keep reading"
-    r"|read the (?:full|whole|rest of the) (?:story|article))\b"
+    rf"{_AFTER_SENTENCE}(?i:{_READ_MORE})\b(?:\s*\([^()]{{1,40}}\))?"
     r"(?:\s*[.:»→›…]+|\s+[^.!?]{0,150}?\s*(?:[»→›…]|\.\.\.))?\s*$"
 )
-_CUT_MARKER = re.compile(r"\s*\[\s*(?:\.\s*\.\s*\.|…)\s*\]\s*$")
+# "[...]", "[…]", and "[?]": a "…" that a wrong character set turned into a question mark.
+_CUT_MARKER = re.compile(r"\s*\[\s*(?:\.\s*\.\s*\.|…|\?)\s*\]\s*$")
 # A sponsor line opening a block: "The DistroWatch Weekly news feed is brought to you by TUXEDO.",
 # "This episode is sponsored by Hover." It names the sponsor, not the story.
 _SPONSOR_LEAD = re.compile(

@@ -126,3 +126,40 @@ def test_tracking_pixels_are_never_the_picture() -> None:
     for story in stories("npr-world.json"):
         assert story.image is not None
         assert "tracking" not in story.image.url
+
+
+def test_guardian_standfirst_is_the_teaser_and_the_credit_is_kept() -> None:
+    speech = stories("guardian-us.rss.xml")[0]
+    assert teaser_for(speech, 60) == (
+        "The president’s ‘new American moment’ speech stirred Republican applause while Democrats "
+        "showed thinly disguised contempt"
+    )
+    assert speech.author == "David Smith in Washington"
+    assert speech.image is not None
+    assert speech.image.width == 460
+    assert speech.image.credit == "Photograph: Networ/Sipa USA/REX/Shutterstock"
+
+
+def test_wire_datelines_and_bylines_in_portuguese() -> None:
+    items = stories("uol-noticias.rss.xml")
+    teasers = {story.title[:20]: teaser_for(story, 60) for story in items}
+    assert teasers["Dow Jones fecha em b"].startswith("O índice Dow Jones Industrial fechou")
+    assert teasers["Rival de Putin é con"].startswith("O líder de oposição russo")
+    assert teasers["Assange chegou a ren"].startswith("O fundador do WikiLeaks")
+    assert teasers["Relatório do governo"] == ""  # the description is only "Por Matt Spetalnick…"
+    assert not any("Leia mais" in teaser or "[?]" in teaser for teaser in teasers.values())
+
+
+def test_localized_wordpress_footer_and_cut_excerpt() -> None:
+    """German Yoast footer ("Der Beitrag … erschien zuerst auf …"), a "[…]" cut inside German
+    guillemets, and a date written "4. Mai" that ends no sentence."""
+    jujutsu, academia = stories("anime2you-wordpress.rss.xml")
+    assert teaser_for(jujutsu, 60).endswith(
+        "ihrem Ende nähert. Wir fassen zusammen. Ende innerhalb eines Jahres?"
+    )
+    assert teaser_for(academia, 60).endswith("zum Abschluss bringen möchte. Wir fassen zusammen.")
+
+
+def test_magazine_click_here_tail_is_dropped() -> None:
+    for story in stories("macworld-idg.rss.xml"):
+        assert "click here" not in teaser_for(story, 500)

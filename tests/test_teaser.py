@@ -313,3 +313,68 @@ def test_teaser_for_without_editor_teaser_makes_one() -> None:
         "The Senate voted."
     )
     assert teaser_for(story(""), 35) == ""
+
+
+# --- blocks that end without a full stop ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        (  # a standfirst is a teaser of its own: no sentence runs on into the body
+            "<p>The speech stirred applause while Democrats showed contempt</p>"
+            "<p>Donald Trump promised a new moment. It did not last.</p>",
+            "The speech stirred applause while Democrats showed contempt",
+        ),
+        (  # a list after the opening sentences ends the teaser
+            "<p>I am presenting today. My talk is on state machines.</p>"
+            "<ul><li>Slides</li><li>Source code</li></ul><p>Share and enjoy.</p>",
+            "I am presenting today. My talk is on state machines.",
+        ),
+        (  # a label or subheading of a few words at the start is skipped
+            "<h2>Situación crítica</h2><p>Se está complicando. Es una lástima.</p>",
+            "Se está complicando. Es una lástima.",
+        ),
+        (  # a colon goes on into the next block, a line break into lower case too
+            "<p>He said:</p><blockquote>We will win.</blockquote>",
+            "He said: We will win.",
+        ),
+        ("<p>A line that goes<br>on in lower case.</p>", "A line that goes on in lower case."),
+        ("<p>Nothing but a title-like line</p>", "Nothing but a title-like line"),
+    ],
+)
+def test_no_sentence_runs_across_an_unfinished_block(markup: str, expected: str) -> None:
+    assert make_teaser(markup, 60) == expected
+
+
+# --- guillemets and dates --------------------------------------------------------------------
+
+
+def test_a_cut_excerpt_with_german_guillemets_keeps_its_sentences() -> None:
+    text = (
+        "Gege Akutami enthüllte, dass sich »Jujutsu Kaisen« dem Ende nähert. Wir fassen "
+        "zusammen. Ende innerhalb eines Jahres? Derzeit erwarten die Fans das »Jujutsu [&#8230;]"
+    )
+    assert make_teaser(text, 60) == (
+        "Gege Akutami enthüllte, dass sich »Jujutsu Kaisen« dem Ende nähert. Wir fassen "
+        "zusammen. Ende innerhalb eines Jahres?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Er sagte: »Ich komme.« Dann ging er.", ["Er sagte: »Ich komme.«", "Dann ging er."]),
+        (
+            "Il a dit : « Je viens. » Puis il est parti. « Oui », dit-elle.",
+            ["Il a dit : « Je viens. »", "Puis il est parti.", "« Oui », dit-elle."],
+        ),
+        (
+            "Die Staffel startet am 4. Mai 2024, sagte er. Dann ging er.",
+            ["Die Staffel startet am 4. Mai 2024, sagte er.", "Dann ging er."],
+        ),
+        ("Det skjer 4. mai i år. Bra.", ["Det skjer 4. mai i år.", "Bra."]),
+    ],
+)
+def test_guillemets_and_ordinal_dates(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from digest.text import clean_article_text, fold_space, html_to_text, strip_lead_in
+from digest.text import (
+    article_blocks,
+    clean_article_text,
+    fold_space,
+    html_to_text,
+    strip_lead_in,
+)
 from tests.conftest import FIXTURES
 
 ARTICLE = (FIXTURES / "teaser" / "article.html").read_text(encoding="utf-8")
@@ -124,6 +130,11 @@ def test_clean_article_text_of_a_real_looking_page() -> None:
         "By Jane Doe | Updated 3:45 PM",
         "© 2026 Example News. All rights reserved.",
         "The post Senate passes the bill appeared first on Example News.",
+        "Der Beitrag Senat beschließt das Gesetz erschien zuerst auf Beispiel.",
+        "Por Matt Spetalnick e Jason Szep",
+        "Von Anna Schmidt und Jan Meier",
+        "To read this article in full, please click here",
+        "Leia mais (09/24/2018 - 19h22)",
     ],
 )
 def test_boilerplate_paragraphs_are_dropped(boilerplate: str) -> None:
@@ -152,6 +163,9 @@ def test_boilerplate_paragraphs_are_dropped(boilerplate: str) -> None:
         "Follow the money, investigators said.",
         "He said he would share this story with his grandchildren.",
         "The 5 min read limit was dropped by the editors last year.",
+        "Di Maio said the coalition would hold.",
+        "Por fim, o governo recuou.",
+        "Wir wollen weiterlesen, sagte sie.",
     ],
 )
 def test_real_sentences_with_boilerplate_words_survive(sentence: str) -> None:
@@ -181,6 +195,12 @@ def test_real_sentences_with_boilerplate_words_survive(sentence: str) -> None:
         ("A cut excerpt, [...] Read more", "A cut excerpt…"),
         ("A cut excerpt [&#8230;] Continue reading →", "A cut excerpt…"),
         ("He said “we […] will win” today.", "He said “we […] will win” today."),
+        ("Um texto cortado em [?]", "Um texto cortado em…"),
+        ("Ein Satz. Der Beitrag Titel erschien zuerst auf Blog.", "Ein Satz."),
+        ("Une phrase. L’article Titre est apparu en premier sur Blog.", "Une phrase."),
+        ("Una frase. La entrada Título se publicó primero en Blog.", "Una frase."),
+        ("Uma frase. Leia mais (09/24/2018 - 19h22)", "Uma frase."),
+        ("The end. To read this article in full, please click here", "The end."),
         ("[...]", ""),
     ],
 )
@@ -220,6 +240,12 @@ def test_clean_article_text_of_nothing() -> None:
         ("LONDON, Dec 5 (Reuters) - Shares fell.", "Shares fell."),
         ("NEW YORK — Prices rose.", "Prices rose."),
         ("(Reuters) - Oil slipped.", "Oil slipped."),
+        ("MOSCOU, 24 SET (ANSA) - O líder foi condenado.", "O líder foi condenado."),
+        ("Quito, 24 Set 2018 (AFP) - O fundador falou.", "O fundador falou."),
+        ("Nova York, 24 set (EFE).- O índice caiu.", "O índice caiu."),
+        ("BRASÍLIA (Reuters) - O candidato falou.", "O candidato falou."),
+        ("Paris, 12 mai 2020 — Le texte.", "Paris, 12 mai 2020 — Le texte."),
+        ("Por Matt Spetalnick e Jason Szep | O relatório saiu.", "O relatório saiu."),
         ("By Jane Doe | LONDON — Prices rose.", "Prices rose."),
         ("By Jane Doe — The Senate voted.", "The Senate voted."),
         ("The Senate voted — again.", "The Senate voted — again."),
@@ -229,6 +255,12 @@ def test_clean_article_text_of_nothing() -> None:
 )
 def test_strip_lead_in(text: str, expected: str) -> None:
     assert strip_lead_in(text) == expected
+
+
+def test_article_blocks_follow_elements_not_source_lines() -> None:
+    markup = "<p>It came at 10 p.m. on a cold\n  evening.</p><ul><li>Slides</li><li>Code</li></ul>"
+    assert article_blocks(markup) == ["It came at 10 p.m. on a cold evening.", "Slides", "Code"]
+    assert article_blocks("Plain line one\nPlain line two") == ["Plain line one", "Plain line two"]
 
 
 def test_fold_space() -> None:
