@@ -148,6 +148,13 @@ def test_wire_datelines_and_bylines_in_portuguese() -> None:
     assert teasers["Assange chegou a ren"].startswith("O fundador do WikiLeaks")
     assert teasers["Relatório do governo"] == ""  # the description is only "Por Matt Spetalnick…"
     assert not any("Leia mais" in teaser or "[?]" in teaser for teaser in teasers.values())
+    # "Seg, 24 Set 2018 19:42:40 -0300": Portuguese day and month names
+    assert items[0].published == dt.datetime(2018, 9, 24, 22, 42, 40, tzinfo=dt.UTC)
+    assert all(story.published for story in items)
+
+
+def test_picture_enclosure_declared_as_html_is_still_the_picture() -> None:
+    assert all(story.image for story in stories("lemonde-une.rss.xml"))
 
 
 def test_localized_wordpress_footer_and_cut_excerpt() -> None:

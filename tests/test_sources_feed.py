@@ -267,3 +267,45 @@ def test_a_home_page_points_to_its_feed(http_server: LocalServer) -> None:
 def test_valid_feed_with_no_items_is_empty_not_an_error(http_server: LocalServer) -> None:
     body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
     assert read_source(http_server.add("/quiet", body, "application/rss+xml"), Settings()) == []
+
+
+def _rss_item(tmp_path: Path, item: str) -> Story:
+    path = tmp_path / "feed.xml"
+    path.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        f"<link>https://news.example.com/</link><item><title>Item</title>"
+        f"<link>https://news.example.com/a</link>{item}</item></channel></rss>",
+        encoding="utf-8",
+    )
+    [story] = read_source(str(path), Settings())
+    return story
+
+
+@pytest.mark.parametrize(
+    ("pub_date", "expected"),
+    [
+        ("Seg, 24 Set 2018 19:42:40 -0300", dt.datetime(2018, 9, 24, 22, 42, 40, tzinfo=UTC)),
+        ("Di, 05 Mär 2024 10:00:00 +0100", dt.datetime(2024, 3, 5, 9, 0, tzinfo=UTC)),
+        ("mer., 7 févr. 2024 08:00:00 +0100", dt.datetime(2024, 2, 7, 7, 0, tzinfo=UTC)),
+        ("lun, 12 dic 2022 10:00:00 GMT", dt.datetime(2022, 12, 12, 10, 0, tzinfo=UTC)),
+        ("not a date at all", None),
+    ],
+)
+def test_rss_dates_with_day_and_month_in_the_sites_language(
+    tmp_path: Path, pub_date: str, expected: dt.datetime | None
+) -> None:
+    assert _rss_item(tmp_path, f"<pubDate>{pub_date}</pubDate>").published == expected
+
+
+def test_picture_enclosure_with_a_wrong_type_is_the_image(tmp_path: Path) -> None:
+    story = _rss_item(
+        tmp_path,
+        '<enclosure url="https://img.example.com/a.jpg" type="text/html; charset=UTF-8" '
+        'length="34251"/>',
+    )
+    assert story.image is not None
+    assert story.image.url == "https://img.example.com/a.jpg"
+    podcast = _rss_item(
+        tmp_path, '<enclosure url="https://cdn.example.com/show.jpg" type="audio/mpeg"/>'
+    )
+    assert podcast.image is None

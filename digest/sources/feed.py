@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import email.utils
 import io
 import logging
+import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from digest.sources.fetch import Fetched
 from digest.sources.items import (
     Base,
     ContentImage,
+    aware,
     first_content_image,
     has_image_extension,
     is_web_url,
@@ -58,6 +61,24 @@ BINARY_TYPES = frozenset(
     }
 )
 """Types that are certainly not a feed, named as they are instead of as broken XML."""
+# Month names (and their usual abbreviations) as Portuguese, Spanish, French, German, Italian
+# and Dutch sites write them in RSS dates, by their English RFC 822 abbreviation.
+LOCAL_MONTHS = {
+    **dict.fromkeys(("jan", "janv", "ene", "gen", "jän", "jänner"), "Jan"),
+    **dict.fromkeys(("fev", "févr", "fevr", "feb"), "Feb"),
+    **dict.fromkeys(("mar", "mars", "mär", "märz", "mrz", "mrt"), "Mar"),
+    **dict.fromkeys(("abr", "avr", "apr"), "Apr"),
+    **dict.fromkeys(("mai", "may", "mag", "mei"), "May"),
+    **dict.fromkeys(("jun", "juin", "giu"), "Jun"),
+    **dict.fromkeys(("jul", "juil", "lug"), "Jul"),
+    **dict.fromkeys(("ago", "août", "aout", "aug"), "Aug"),
+    **dict.fromkeys(("set", "sep", "sept"), "Sep"),
+    **dict.fromkeys(("out", "oct", "okt", "ott"), "Oct"),
+    **dict.fromkeys(("nov",), "Nov"),
+    **dict.fromkeys(("dez", "dic", "déc", "dec"), "Dec"),
+}
+_WEEKDAY = re.compile(r"^[^\W\d_]{2,12}\.?,\s*")
+_WORD = re.compile(r"[^\W\d_]{3,9}\.?")
 PLACEHOLDER_CATEGORIES = frozenset({"uncategorized", "uncategorised"})
 # `itunes:keywords` arrive as tags but are search words ("podcast", "joe"), not a section.
 KEYWORD_SCHEMES = frozenset(
@@ -252,11 +273,15 @@ def _widest(candidates: Iterable[Media]) -> Media | None:
 
 
 def _enclosure(entry: Any, base: Base) -> Media | None:
+    """An image enclosure; a picture file declared with a wrong type ("text/html") counts too,
+    audio and video never do."""
     for enclosure in entry.get("enclosures", []):
         url = enclosure.get("href") or enclosure.get("url") or ""
-        kind = enclosure.get("type", "")
-        if kind.startswith("image/") or (not kind and has_image_extension(url)):
+        kind = enclosure.get("type", "").lower()
+        if kind.startswith("image/"):
             return Media(url=base.image(url), type=kind)
+        if has_image_extension(url) and not kind.startswith(("audio/", "video/")):
+            return Media(url=base.image(url), medium="image")
     return None
 
 
@@ -292,7 +317,32 @@ def _published(entry: Any) -> dt.datetime | None:
                 return dt.datetime(*moment[:6], tzinfo=dt.UTC)
             except (TypeError, ValueError):
                 continue
+    for key in ("published", "updated", "created"):
+        moment = _localized_rfc822(dict.get(entry, key))
+        if moment:
+            return moment
     return None
+
+
+def _localized_rfc822(value: object) -> dt.datetime | None:
+    """An RFC 822 date whose CMS wrote the day and month in the site's language, which
+    feedparser cannot read: "Seg, 24 Set 2018 19:42:40 -0300", "Di, 05 Mär 2024 …"."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = _WEEKDAY.sub("", value.strip(), count=1)
+    text = _WORD.sub(lambda word: _month(word.group(0)), text)
+    try:
+        return aware(email.utils.parsedate_to_datetime(text)).astimezone(dt.UTC)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _month(word: str) -> str:
+    key = word.casefold().rstrip(".")
+    for size in (len(key), 4, 3):
+        if key[:size] in LOCAL_MONTHS:
+            return LOCAL_MONTHS[key[:size]]
+    return word
 
 
 def _not_text(fetched: Fetched) -> str:
