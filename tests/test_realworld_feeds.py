@@ -170,3 +170,10 @@ def test_localized_wordpress_footer_and_cut_excerpt() -> None:
 def test_magazine_click_here_tail_is_dropped() -> None:
     for story in stories("macworld-idg.rss.xml"):
         assert "click here" not in teaser_for(story, 500)
+
+
+def test_json_feed_site_icon_and_counting_pixel_are_no_picture() -> None:
+    lecker, video = stories("3960-journal.json")
+    assert lecker.image is None  # `image` is the site's 192px icon, the HTML has a Matomo pixel
+    assert video.image is not None
+    assert video.image.url == "https://img.youtube.com/vi/G2dGWH90aew/hqdefault.jpg"

@@ -113,3 +113,35 @@ def test_json_that_is_neither_feed_nor_curated(http_server: LocalServer) -> None
     url = http_server.add("/api/status", b'{"status": "ok"}', "application/json")
     with pytest.raises(SourceError, match=r"neither a JSON Feed .* nor a curated file"):
         read_source(url, Settings())
+
+
+def test_the_feeds_icon_is_no_items_picture_nor_is_a_counting_pixel(tmp_path: Path) -> None:
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "home_page_url": "https://blog.example.de/",
+        "icon": "https://cdn.example.de/favicon-192x192.png",
+        "favicon": "https://cdn.example.de/tile-128x128.png",
+        "items": [
+            {
+                "url": "https://blog.example.de/a/",
+                "title": "Logo only",
+                "content_html": '<p>Text.</p><img src="https://stats.example.de/p.php?idsite=8'
+                '&amp;action_name=A" style="border:0;" alt="" />',
+                "image": "https://cdn.example.de/favicon-192x192.png",
+                "banner_image": "https://cdn.example.de/tile-128x128.png",
+            },
+            {
+                "url": "https://blog.example.de/b/",
+                "title": "A real picture",
+                "content_html": "<p>Text.</p>",
+                "image": "https://img.example.de/b.jpg",
+                "banner_image": "https://cdn.example.de/favicon-192x192.png",
+            },
+        ],
+    }
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps(feed), encoding="utf-8")
+    logo_only, real = read_source(str(path), Settings())
+    assert logo_only.image is None
+    assert real.image is not None
+    assert real.image.url == "https://img.example.de/b.jpg"

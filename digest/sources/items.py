@@ -20,7 +20,15 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"}
 MIN_IMAGE_SIDE = 50
 """Images declared smaller than this are icons, share buttons or tracking pixels."""
 TITLE_WORDS = 12
-TRACKERS = ("feeds.feedburner.com/~", "pixel.wp.com/", "stats.wordpress.com/", "doubleclick.net/")
+TRACKERS = (
+    "feeds.feedburner.com/~",
+    "pixel.wp.com/",
+    "stats.wordpress.com/",
+    "doubleclick.net/",
+    "/piwik.php",
+    "/matomo.php",
+    "idsite=",  # Matomo's counting pixel, wherever it is installed
+)
 LAZY_SOURCES = ("data-src", "data-lazy-src", "data-original")
 
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-f]+|[a-z]+\d*);", re.IGNORECASE)

@@ -63,6 +63,8 @@ class _Feed(BaseModel):
     version: str = Field(pattern=r"^https://jsonfeed\.org/version/")
     title: str | None = None
     home_page_url: str | None = None
+    icon: str | None = None
+    favicon: str | None = None
     authors: list[_Author] | None = None
     author: _Author | None = None
     items: list[dict[str, Any]]
@@ -80,6 +82,7 @@ def parse_json_feed(data: object, fetched: Fetched, location: str) -> list[Story
         raise SourceError(f"{location}: not a valid JSON Feed: {describe(exc)}") from None
     base = Base(url=fetched.url, site=feed.home_page_url or "")
     feed_author = _names(feed.authors, feed.author)
+    icons = frozenset(url for url in (base.image(feed.icon), base.image(feed.favicon)) if url)
     stories = []
     for index, raw in enumerate(feed.items):
         try:
@@ -87,13 +90,15 @@ def parse_json_feed(data: object, fetched: Fetched, location: str) -> list[Story
         except ValidationError as exc:
             log.warning("%s: skipped items[%d]: %s", location, index, describe(exc))
             continue
-        story = _story(item, location, base, feed_author)
+        story = _story(item, location, base, feed_author, icons)
         if story:
             stories.append(story)
     return stories
 
 
-def _story(item: _Item, location: str, base: Base, feed_author: str) -> Story | None:
+def _story(
+    item: _Item, location: str, base: Base, feed_author: str, icons: frozenset[str]
+) -> Story | None:
     text = item.content_html or item.content_text or item.summary or ""
     title = plain(item.title) or title_from_text(text)
     if not title:
@@ -107,7 +112,7 @@ def _story(item: _Item, location: str, base: Base, feed_author: str) -> Story | 
         title=title,
         url=url,
         text=text,
-        image=_image(item, title, base),
+        image=_image(item, title, base, icons),
         kicker=plain(item.tags[0]) if item.tags else "",
         author=_names(item.authors, item.author) or feed_author,
         published=parse_datetime(item.date_published) or parse_datetime(item.date_modified),
@@ -115,10 +120,12 @@ def _story(item: _Item, location: str, base: Base, feed_author: str) -> Story | 
     )
 
 
-def _image(item: _Item, title: str, base: Base) -> Image | None:
+def _image(item: _Item, title: str, base: Base, icons: frozenset[str]) -> Image | None:
+    """The item's `image` or `banner_image`, unless a generator filled it with the feed's own
+    `icon` or `favicon` (a logo, not the story's picture); else the first picture in the HTML."""
     for candidate in (item.image, item.banner_image):
         url = base.image(candidate)
-        if url:
+        if url and url not in icons:
             return make_image(url, title)
     inline = first_content_image(item.content_html or "", base)
     return inline.to_image(title) if inline else None
