@@ -79,6 +79,10 @@ LOCAL_MONTHS = {
 }
 _WEEKDAY = re.compile(r"^[^\W\d_]{2,12}\.?,\s*")
 _WORD = re.compile(r"[^\W\d_]{3,9}\.?")
+# "24 Set 2018 19:42:40 -0300" once the weekday is gone: day, month, year, time, optional zone.
+_RFC822_SHAPE = re.compile(
+    r"\d{1,2}\s+[^\W\d_]{3,9}\.?\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s+\S+)?$"
+)
 PLACEHOLDER_CATEGORIES = frozenset({"uncategorized", "uncategorised"})
 # `itunes:keywords` arrive as tags but are search words ("podcast", "joe"), not a section.
 KEYWORD_SCHEMES = frozenset(
@@ -330,6 +334,8 @@ def _localized_rfc822(value: object) -> dt.datetime | None:
     if not isinstance(value, str) or not value.strip():
         return None
     text = _WEEKDAY.sub("", value.strip(), count=1)
+    if not _RFC822_SHAPE.match(text):
+        return None
     text = _WORD.sub(lambda word: _month(word.group(0)), text)
     try:
         return aware(email.utils.parsedate_to_datetime(text)).astimezone(dt.UTC)
