@@ -203,8 +203,9 @@ def _before_unfinished_block(body: str, joined: str, blocks: list[str]) -> str:
     without a full stop, so no sentence runs from one block into the next.
 
     Such a block is a standfirst, a list item, a subheading or a caption. When sentences come
-    before it, the teaser ends before it; when it opens the text, it is the teaser on its own,
-    unless it is a label of a few words ("Analysis", "Situación crítica") with text after it.
+    before it, the teaser ends before it (after it, when they end with a colon that announces
+    it); when it opens the text, it is the teaser on its own, unless it is a label of a few words
+    ("Analysis", "Situación crítica") with text after it.
     """
     offset = len(joined) - len(body)
     if offset < 0 or joined[offset:] != body:
@@ -218,7 +219,9 @@ def _before_unfinished_block(body: str, joined: str, blocks: list[str]) -> str:
         if block_end <= start or not _is_unfinished(block, following):
             continue
         if block_start > start:
-            return body[start : block_start - 1]
+            before = body[start : block_start - 1]
+            # after "This week:" the first item belongs to the sentence that announced it
+            return before if _SENTENCE_END.search(before) else body[start:block_end]
         if _weight(body[start:block_end]) <= _LABEL_HALF_WORDS:
             start = block_end + 1
             continue

@@ -340,6 +340,10 @@ def test_teaser_for_without_editor_teaser_makes_one() -> None:
             "He said: We will win.",
         ),
         ("<p>A line that goes<br>on in lower case.</p>", "A line that goes on in lower case."),
+        (  # a colon announces the first item, which then ends the teaser
+            "<p>This week in the Weekly:</p><ul><li>Review: Liya 2.0</li><li>News: Haiku</li></ul>",
+            "This week in the Weekly: Review: Liya 2.0",
+        ),
         ("<p>Nothing but a title-like line</p>", "Nothing but a title-like line"),
     ],
 )
