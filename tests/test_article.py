@@ -209,3 +209,30 @@ def test_a_breadcrumb_trail_and_a_line_of_facts_above_the_story_are_not_text() -
 
     assert article.text.startswith(STORY)
     assert article.text.endswith("Home > News > Local")
+
+
+@pytest.mark.parametrize(
+    "promo",
+    [
+        "Caught in the storm? Please <a href='/ireport'>share your photos and stories</a>.",
+        "Sign up for our morning newsletter.",
+        "Follow us on Instagram and download our free app!",
+        "Suscríbete a nuestro boletín.",
+    ],
+)
+def test_a_call_to_action_does_not_open_the_text(promo: str) -> None:
+    article = read(
+        f"<html><body><article><h1>Storm</h1><p><em>{promo}</em></p>"
+        f"<p>{PROSE}</p><p>{PROSE}</p></article></body></html>"
+    )
+
+    assert article.text.startswith("Veteran Nollywood actress")
+
+
+def test_a_lead_that_only_mentions_subscribers_is_text() -> None:
+    lead = "Subscribers were told to sign up again. Download the app, the firm said."
+    article = read(
+        f"<html><body><article><h1>Apps</h1><p>{lead}</p><p>{PROSE}</p></article></body></html>"
+    )
+
+    assert article.text.startswith(lead)

@@ -70,6 +70,25 @@ _TRAIL_SEPARATOR = re.compile(r"\s+[>›»|/＞]\s+")
 _TRAIL_PARTS = 3
 _TRAIL_PART_CHARS = 30
 _SITE_NAME_WORDS = 3
+_PROMO_CHARS = 300
+"""The longest line at the start of the text that may be a call to action and not the story."""
+_SENTENCE = re.compile(r"(?<=[.!?。！？])\s*")
+_CALL_TO_ACTION = re.compile(
+    r"(?:please\s+|now\s+)?(?:"
+    r"(?:share|send|submit|upload)\s+(?:us\s+)?your\b"
+    r"|(?:sign\s+up|subscribe|register)\b|follow\s+us\b|like\s+us\b|join\s+(?:us|our)\b"
+    r"|(?:download|get|install)\s+(?:our|the)\b.{0,40}\bapps?\b|click\s+here\b"
+    # Spanish, Portuguese, French, German, Italian
+    r"|suscr[ií]bete|suscr[ií]base|s[ií]guenos|s[ií]ganos|desc[aá]rga(?:te|nos)?\s+(?:la|nuestra)\b"
+    r"|comparte\s+tus\b|env[ií]anos\b|assine\b|inscreva-se|siga-nos|baixe\s+o\b"
+    r"|abonnez-vous|inscrivez-vous|suivez-nous|t[ée]l[ée]chargez|partagez\s+vos\b"
+    r"|abonnieren\s+sie|folgen\s+sie\s+uns|laden\s+sie\b|melden\s+sie\s+sich"
+    r"|iscriviti|seguici|scarica\s+l"
+    r")",
+    re.IGNORECASE,
+)
+"""How a sentence addressed to the reader starts: share your photos, sign up, follow us,
+download our app… (in English and some European languages)."""
 _DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b")
 _HOST_FILLERS = frozenset({"www", "m", "com", "net", "org", "co", "news", "edition", "en"})
 
@@ -182,11 +201,27 @@ def _shown(title: str, root: lxml_html.HtmlElement) -> str:
 def _from_prose(text: str, title: str) -> str:
     """Main text from its first line of prose: without the headline trafilatura sometimes keeps
     as its first line, nor a breadcrumb trail or a line of facts above the story ("Home > News >
-    Local", "Jane Doe | Palma | 08/01/2014")."""
+    Local", "Jane Doe | Palma | 08/01/2014"), nor a call to action ("Please share your photos")."""
     lines = text.split("\n")
-    while lines and (_is_trail(lines[0]) or (title and _folded(lines[0]) == _folded(title))):
+    while lines and (
+        _is_trail(lines[0])
+        or (title and _folded(lines[0]) == _folded(title))
+        or _is_call_to_action(lines[0])
+    ):
         lines.pop(0)
     return "\n".join(lines).lstrip()
+
+
+def _is_call_to_action(line: str) -> bool:
+    """A short line whose every sentence asks something of the reader: a call to action, maybe
+    after a question ("Caught in the storm? Please share your photos at iReport.")."""
+    line = line.strip()
+    if not line or len(line) > _PROMO_CHARS:
+        return False
+    sentences = [part for part in _SENTENCE.split(line) if part]
+    return any(_CALL_TO_ACTION.match(part) for part in sentences) and all(
+        _CALL_TO_ACTION.match(part) or part.endswith(("?", "？")) for part in sentences
+    )
 
 
 def _is_trail(line: str) -> bool:
