@@ -236,3 +236,33 @@ def test_a_lead_that_only_mentions_subscribers_is_text() -> None:
     )
 
     assert article.text.startswith(lead)
+
+
+@pytest.mark.parametrize(
+    "widget",
+    [
+        # As on afpbb.com: a visually hidden heading over the buttons, in a box classed "sns".
+        "<section class='article-sns'><h2 class='hide-text'>Diese Nachricht weitergeben</h2>"
+        "<div class='sns'><a href='https://x.example/share'></a></div></section>",
+        "<div id='shareBar'><h3>Pass it on</h3><a href='/mail'>Email</a></div>",
+        "<h2>このニュースをシェア</h2>",
+        "<h2>Share this story:</h2>",
+        "<p>Advertisement</p>",
+    ],
+)
+def test_a_share_bar_or_ad_label_does_not_open_the_text(widget: str) -> None:
+    article = read(
+        f"<html><body><article><h1>Storm</h1>{widget}"
+        f"<p>{PROSE}</p><p>{PROSE}</p></article></body></html>"
+    )
+
+    assert article.text.startswith("Veteran Nollywood actress")
+
+
+def test_a_long_text_in_a_box_classed_social_is_text() -> None:
+    article = read(
+        f"<html><body><div class='section-social'><h1>Friends</h1><p>{PROSE}</p><p>{PROSE}</p>"
+        "</div></body></html>"
+    )
+
+    assert article.text.startswith("Veteran Nollywood actress")

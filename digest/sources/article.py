@@ -89,6 +89,20 @@ _CALL_TO_ACTION = re.compile(
 )
 """How a sentence addressed to the reader starts: share your photos, sign up, follow us,
 download our app… (in English and some European languages)."""
+_WIDGET_LABEL = re.compile(
+    r"(?:share|share\s+(?:this|on|via)\b.{0,25}|compartir|compartilhar|partager|teilen|condividi"
+    r"|(?:この(?:ニュース|記事)を)?(?:シェア|共有)(?:する)?|分享(?:到)?|공유(?:하기)?|مشاركة"
+    r"|advertisement|advertising|sponsored|publicidad|anuncio|anzeige|werbung|publicité"
+    r"|pubblicità|広告|广告|إعلان)\s*[:：]?",
+    re.IGNORECASE,
+)
+"""The label of a share button bar or an ad slot, alone on a line, in some languages."""
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+"""The words of a class name or id: `article-sns` → article, sns; `shareBar` → share, Bar."""
+_SHARE_WORDS = frozenset({"share", "sharing", "social", "sns", "sharethis", "addthis", "addtoany"})
+_MAYBE_SHARE = re.compile(r"shar|soci|sns|addt", re.IGNORECASE)
+_WIDGET_CHARS = 200
+"""The most text a share widget holds ("Share this story: Facebook, X, WhatsApp, Email…")."""
 _DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b")
 _HOST_FILLERS = frozenset({"www", "m", "com", "net", "org", "co", "news", "edition", "en"})
 
@@ -207,6 +221,7 @@ def _from_prose(text: str, title: str) -> str:
         _is_trail(lines[0])
         or (title and _folded(lines[0]) == _folded(title))
         or _is_call_to_action(lines[0])
+        or _WIDGET_LABEL.fullmatch(lines[0].strip())
     ):
         lines.pop(0)
     return "\n".join(lines).lstrip()
@@ -238,7 +253,7 @@ def main_text(root: lxml_html.HtmlElement) -> str:
     # trafilatura takes most of a second to import; only pay that when a page is read.
     import trafilatura
 
-    page = lxml_html.tostring(_unwrapped(root), encoding="unicode")
+    page = lxml_html.tostring(_readable(root), encoding="unicode")
     # Favouring precision drops boilerplate the default keeps (readers' comments it does not
     # recognise as such, share and paywall boxes, lists of links to other stories) but leaves
     # nothing of some table-layout pages; those are read again with the defaults.
@@ -260,17 +275,35 @@ def main_text(root: lxml_html.HtmlElement) -> str:
     return ""
 
 
-def _unwrapped(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
-    """A copy of the page with the line breaks of its source text made spaces, as browsers show
-    them (trafilatura keeps them, cutting a paragraph into lines), but in preformatted text."""
+def _readable(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+    """A copy of the page as trafilatura should read it:
+    - with the line breaks of its source text made spaces, as browsers show them (trafilatura
+      keeps them, cutting a paragraph into lines), but in preformatted text;
+    - without share and follow-us button bars: elements with little text whose class or id says
+      share, social or sns (`article-sns`, `social-share`, `shareBar`), whose labels
+      ("このニュースをシェア", "Share this story") trafilatura keeps when they are headings."""
     page = copy.deepcopy(root)
     kept = {element for block in page.iter(*_PREFORMATTED) for element in block.iter()}
+    widgets = []
     for element in page.iter():
         if element.text and element not in kept:
             element.text = _LINE_BREAK.sub(" ", element.text)
         if element.tail and element.getparent() not in kept:
             element.tail = _LINE_BREAK.sub(" ", element.tail)
+        if isinstance(element.tag, str) and _is_share_widget(element):
+            widgets.append(element)
+    for element in widgets:
+        if len(element.text_content()) <= _WIDGET_CHARS:
+            element.drop_tree()
     return page
+
+
+def _is_share_widget(element: lxml_html.HtmlElement) -> bool:
+    names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    if not _MAYBE_SHARE.search(names) or element.tag in ("html", "body", "article", "main"):
+        return False
+    words = {word.lower() for word in _WORD.findall(names)}
+    return any(word in _SHARE_WORDS or word.startswith(("share", "social")) for word in words)
 
 
 # --- JSON-LD -----------------------------------------------------------------------------------
