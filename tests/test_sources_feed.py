@@ -289,7 +289,10 @@ def _rss_item(tmp_path: Path, item: str) -> Story:
         ("mer., 7 févr. 2024 08:00:00 +0100", dt.datetime(2024, 2, 7, 7, 0, tzinfo=UTC)),
         ("lun, 12 dic 2022 10:00:00 GMT", dt.datetime(2022, 12, 12, 10, 0, tzinfo=UTC)),
         ("not a date at all", None),
-        ("Friday, January 29, 2021 04:42 PM", None),  # not RFC 822: no guessing at the hour
+        # Not RFC 822, but unambiguous in English; no zone, so UTC as feedparser does for RSS.
+        ("Friday, January 29, 2021 04:42 PM", dt.datetime(2021, 1, 29, 16, 42, tzinfo=UTC)),
+        ("January 29, 2021", dt.datetime(2021, 1, 29, tzinfo=UTC)),
+        ("01/02/2021 04:42", None),  # day or month first: not guessed
     ],
 )
 def test_rss_dates_with_day_and_month_in_the_sites_language(

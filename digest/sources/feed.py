@@ -83,6 +83,15 @@ _WORD = re.compile(r"[^\W\d_]{3,9}\.?")
 _RFC822_SHAPE = re.compile(
     r"\d{1,2}\s+[^\W\d_]{3,9}\.?\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s+\S+)?$"
 )
+SPELLED_OUT_LAYOUTS = (
+    "%B %d, %Y %I:%M %p",
+    "%B %d, %Y %I:%M:%S %p",
+    "%B %d, %Y %H:%M",
+    "%B %d, %Y %H:%M:%S",
+    "%b %d, %Y %I:%M %p",
+    "%d %B %Y %H:%M",
+    "%B %d, %Y",
+)
 PLACEHOLDER_CATEGORIES = frozenset({"uncategorized", "uncategorised"})
 # `itunes:keywords` arrive as tags but are search words ("podcast", "joe"), not a section.
 KEYWORD_SCHEMES = frozenset(
@@ -322,9 +331,24 @@ def _published(entry: Any) -> dt.datetime | None:
             except (TypeError, ValueError):
                 continue
     for key in ("published", "updated", "created"):
-        moment = _localized_rfc822(dict.get(entry, key))
+        value = dict.get(entry, key)
+        moment = _localized_rfc822(value) or _spelled_out(value)
         if moment:
             return moment
+    return None
+
+
+def _spelled_out(value: object) -> dt.datetime | None:
+    """A date some CMSs write in words rather than RFC 822 ("Friday, January 29, 2021 04:42 PM"),
+    read only in these unambiguous English layouts; taken as UTC when it names no zone."""
+    if not isinstance(value, str):
+        return None
+    text = " ".join(_WEEKDAY.sub("", value.strip(), count=1).split())
+    for layout in SPELLED_OUT_LAYOUTS:
+        try:
+            return aware(dt.datetime.strptime(text, layout)).astimezone(dt.UTC)
+        except ValueError:
+            continue
     return None
 
 
