@@ -334,6 +334,8 @@ def _boundaries(text: str, language: str) -> list[int]:
     for index, bound in enumerate(bounds):
         if not 0 < bound < len(text):
             continue
+        if text[bound - 1] == "." and text[bound].isalnum():
+            continue  # no space after the stop: an abbreviation ("21 ม.ค.2561", "U.S.Army")
         following = bounds[index + 1] if index + 1 < len(bounds) else len(text)
         if _wrong_boundary(
             text[previous:bound].rstrip(), text[bound:following].strip(), bound, protected

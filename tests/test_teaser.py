@@ -378,7 +378,13 @@ def test_a_cut_excerpt_with_german_guillemets_keeps_its_sentences() -> None:
             ["Die Staffel startet am 4. Mai 2024, sagte er.", "Dann ging er."],
         ),
         ("Det skjer 4. mai i år. Bra.", ["Det skjer 4. mai i år.", "Bra."]),
+        # A stop with no space after it abbreviates (Thai has no sentence full stop at all).
+        (
+            "เป็นคนสนิท อ.สุรชัย เมื่อวันที่ 21 ม.ค.2561 ตำรวจได้ตรวจสอบ",
+            ["เป็นคนสนิท อ.สุรชัย เมื่อวันที่ 21 ม.ค.2561 ตำรวจได้ตรวจสอบ"],
+        ),
+        ("The U.S.Army came. Then rain.", ["The U.S.Army came.", "Then rain."]),
     ],
 )
-def test_guillemets_and_ordinal_dates(text: str, expected: list[str]) -> None:
+def test_guillemets_ordinal_dates_and_abbreviations(text: str, expected: list[str]) -> None:
     assert split_sentences(text) == expected
