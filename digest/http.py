@@ -400,6 +400,10 @@ class Http:
                 if self.cache and limit is None:
                     self.cache.store(url, fetched, response.headers)
                 return fetched
+        except httpx.ConnectTimeout:
+            raise _Retry(
+                f"no connection within {settings.fetch_connect_timeout:g} s", network=True
+            ) from None
         except httpx.TimeoutException:
             raise _Retry(f"timed out after {settings.fetch_timeout:g} s", network=True) from None
         except httpx.TooManyRedirects:
