@@ -266,3 +266,87 @@ def test_a_long_text_in_a_box_classed_social_is_text() -> None:
     )
 
     assert article.text.startswith("Veteran Nollywood actress")
+
+
+PHOTO = "https://news.example.org/media/2024/harbour-storm.jpg"
+
+
+def story_with(pictures: str, head: str = "") -> Article:
+    return read(
+        f"<html><head>{head}</head><body><article><h1>Storm</h1>{pictures}"
+        f"<p>{PROSE}</p><p>{PROSE}</p></article></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    "ad",
+    [
+        "<a href='https://banners.example.es/www/delivery/ck.php?n=1'><img alt='Publicidad'"
+        " src='https://banners.example.es/www/delivery/avw.php?zoneid=15&amp;n=1'></a>",
+        "<img alt='Anzeige' src='/media/2024/autohaus.jpg'>",
+        "<div class='ad-slot'><img src='/media/2024/autohaus.jpg'></div>",
+        "<div id='dfpAdTop'><img src='/media/2024/autohaus.jpg'></div>",
+        "<img src='https://cdn.example.org/ads/728x90/autohaus.jpg'>",
+        "<img src='https://ad.doubleclick.net/ddm/ad/autohaus.jpg'>",
+        "<aside><img src='/media/2024/other-story.jpg'></aside>",
+        "<div class='AsidePromo-media'><img src='/media/2024/watch-us-live.jpg'></div>",
+    ],
+)
+def test_an_ad_or_a_sidebar_picture_is_not_the_storys(ad: str) -> None:
+    assert story_with(f"{ad}<img src='{PHOTO}' alt='The harbour'>").image.url == PHOTO
+
+
+@pytest.mark.parametrize(
+    "placeholder",
+    [
+        "<img src='/styleguide/assets/Blank.gif' data-src=''>",
+        "<img src='/img/spacer.gif'>",
+        "<img src='/img/pixel.gif'>",
+        "<img src='/img/1x1.png'>",
+        "<img src='/images/iconos/preload.gif' alt='preload'>",
+        "<img src='data:image/gif;base64,R0lGODlhAQABAAAAACw='>",
+    ],
+)
+def test_a_placeholder_is_never_the_picture(placeholder: str) -> None:
+    assert story_with(placeholder).image is None
+    assert story_with(f"{placeholder}<img src='{PHOTO}'>").image.url == PHOTO
+
+
+@pytest.mark.parametrize(
+    "lazy",
+    [
+        f"<img src='/assets/Blank.gif' data-src='{PHOTO}'>",
+        f"<img src='data:image/gif;base64,R0lGODlhAQABAAAAACw=' data-original='{PHOTO}'>",
+        f"<img src='/img/grey-placeholder.png' data-srcset='{PHOTO} 800w, /small.jpg 300w'>",
+        f"<img src='/img/lazy.gif' srcset='{PHOTO} 1x'>",
+    ],
+)
+def test_a_lazy_loaded_picture_is_read_at_its_real_address(lazy: str) -> None:
+    assert story_with(lazy).image.url == PHOTO
+
+
+def test_a_picture_named_like_a_placeholder_word_is_still_a_picture() -> None:
+    phone = "https://news.example.org/media/pixel-8-pro.jpg"
+
+    assert story_with(f"<img src='{phone}'>").image.url == phone
+
+
+def test_the_metadata_picture_wins_unless_it_is_an_ad_or_a_placeholder() -> None:
+    body = "<img src='/media/2024/body.jpg'>"
+    og = f"<meta property='og:image' content='{PHOTO}'>"
+    blank = "<meta property='og:image' content='https://news.example.org/Blank.gif'>"
+    ad = "<meta property='og:image' content='https://ads.example.net/banner.jpg'>"
+    twitter = f"<meta name='twitter:image' content='{PHOTO}'>"
+
+    assert story_with(body, og).image.url == PHOTO
+    assert story_with(body, blank + twitter).image.url == PHOTO
+    assert story_with(body, ad).image.url == "https://news.example.org/media/2024/body.jpg"
+
+
+def test_a_box_holding_the_headline_is_no_ad_slot_or_sidebar() -> None:
+    article = read(
+        "<html><body><div class='page'><div class='main-rail article-with-ads'><h1>Storm</h1>"
+        f"<img src='{PHOTO}'></div><p>{PROSE}</p><p>{PROSE}</p></div></body></html>"
+    )
+
+    assert article.image.url == PHOTO

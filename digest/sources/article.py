@@ -12,10 +12,12 @@ import copy
 import datetime as dt
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -23,6 +25,8 @@ from lxml import html as lxml_html
 from digest.http import Fetched
 from digest.models import Image
 from digest.sources.items import (
+    LAZY_SOURCES,
+    TRACKERS,
     Base,
     absolute,
     first_content_image,
@@ -100,6 +104,62 @@ _WIDGET_LABEL = re.compile(
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 """The words of a class name or id: `article-sns` → article, sns; `shareBar` → share, Bar."""
 _SHARE_WORDS = frozenset({"share", "sharing", "social", "sns", "sharethis", "addthis", "addtoany"})
+_AD_WORDS = frozenset(
+    {
+        "ad",
+        "ads",
+        "adsbygoogle",
+        "adsense",
+        "adserver",
+        "adslot",
+        "adunit",
+        "advert",
+        "advertisement",
+        "advertising",
+        "advertorial",
+        "adverts",
+        "anuncio",
+        "anzeige",
+        "dfp",
+        "publicidad",
+        "publicite",
+        "pubblicita",
+        "reklama",
+        "sponsored",
+        "werbung",
+    }
+)
+"""Words of the class, id or alt of an ad slot or ad picture, in some languages."""
+_ASIDE_WORDS = frozenset({"aside", "sidebar", "rail", "promo", "promos", "promotion"})
+"""Words of the class or id of a sidebar or a promotion box, whose pictures are not the story's."""
+_AD_ALTS = _AD_WORDS | {"banner", "advertising banner", "広告", "广告", "광고", "إعلان"}
+_AD_URL = re.compile(
+    r"^[a-z]+://(?:[^/?#]*[.-])?"
+    r"(?:ads?|adserver|adservice|adsystem|adnxs|banners?|doubleclick|googlesyndication)[.-]"
+    r"|/(?:ads?|adserver|adverts?|advertising|advertisement|banners|pagead|publicidad|werbung)/"
+    r"|/(?:avw|ajs|adview|adimage|adframe)\.php\b",
+    re.IGNORECASE,
+)
+"""The address of a picture an ad server delivers: on an ad host (`ads.`, `banners.`,
+doubleclick), in an ad folder (`/ads/`), or from Revive/OpenX's `avw.php`."""
+_PLACEHOLDER_NAMES = frozenset(
+    {"blank", "spacer", "placeholder", "lazyload", "preload", "preloader", "spinner"}
+)
+_PLACEHOLDER_ONLY_NAMES = _PLACEHOLDER_NAMES | {
+    "pixel",
+    "transparent",
+    "trans",
+    "clear",
+    "empty",
+    "shim",
+    "lazy",
+    "loading",
+    "loader",
+}
+"""Words of a file name that is a placeholder when they are all it says (`pixel.gif`, but not
+`pixel-8-pro.jpg`); the words above make it one wherever they are (`Blank.gif`,
+`grey-placeholder.png`)."""
+_ONE_PIXEL = re.compile(r"(?<!\d)1x1(?!\d)", re.IGNORECASE)
 _MAYBE_SHARE = re.compile(r"shar|soci|sns|addt", re.IGNORECASE)
 _WIDGET_CHARS = 200
 """The most text a share widget holds ("Share this story: Facebook, X, WhatsApp, Email…")."""
@@ -383,15 +443,21 @@ def _id_or_url(value: object) -> str:
 
 def _ld_image(ld: dict[str, Any], base: Base, title: str) -> Image | None:
     value = ld.get("image") or ld.get("thumbnailUrl")
-    if isinstance(value, list):
-        value = value[0] if value else None
+    for one in value if isinstance(value, list) else [value]:
+        image = _ld_one_image(one, base, title)
+        if image is not None:
+            return image
+    return None
+
+
+def _ld_one_image(value: object, base: Base, title: str) -> Image | None:
     if isinstance(value, str):
         url = base.image(value)
-        return make_image(url, title) if url else None
+        return make_image(url, title) if url and not is_junk_picture(url) else None
     if not isinstance(value, dict):
         return None
     url = base.image(_id_or_url(value.get("url")) or _id_or_url(value.get("contentUrl")))
-    if not url:
+    if not url or is_junk_picture(url):
         return None
     return make_image(
         url,
@@ -463,14 +529,92 @@ def _meta(root: lxml_html.HtmlElement) -> dict[str, str]:
 
 def _body_image(root: lxml_html.HtmlElement, base: Base) -> Image | None:
     """With no picture in the metadata: the first picture in the block holding the headline
-    and the prose (never one from the header, a sidebar or an ad slot elsewhere)."""
+    and the prose (never one from the header, a sidebar or an ad slot elsewhere), at the address
+    a lazy loader shows; never an ad or a placeholder."""
     for h1 in root.iter("h1"):
         box = next((up for up in h1.iterancestors() if len(up.findall(".//p")) >= 2), None)
         if box is None:
             return None
-        found = first_content_image(lxml_html.tostring(box, encoding="unicode"), base)
+        markup = lxml_html.tostring(_pictures_shown(box, base), encoding="unicode")
+        found = first_content_image(markup, base)
         return found.to_image(plain(h1.text_content())) if found else None
     return None
+
+
+def _pictures_shown(box: lxml_html.HtmlElement, base: Base) -> lxml_html.HtmlElement:
+    """A copy of `box` whose `<img>`s are the pictures it shows, each with its address in `src`:
+    the real one a lazy loader puts there (`data-src`, `data-original`, `srcset` behind a
+    `Blank.gif` or `data:` placeholder); without ads, placeholders, pictures in a sidebar or a
+    promotion box, and pictures with no address."""
+    box = copy.deepcopy(box)
+    for img in list(box.iter("img")):
+        url = base.image(_shown_source(img))
+        if not url or is_junk_picture(url) or _beside_story(img):
+            img.drop_tree()
+        else:
+            img.set("src", url)
+    return box
+
+
+def _shown_source(img: lxml_html.HtmlElement) -> str:
+    """The address of the picture an `<img>` shows once loaded: a lazy loader's (`data-src`,
+    `data-lazy-src`, `data-original`, `data-srcset`), else `src` unless it is a placeholder, else
+    the first of `srcset`; "" when it names none."""
+    lazy = [img.get(name) for name in LAZY_SOURCES]
+    lazy += [_first_of_srcset(img.get(name)) for name in ("data-lazy-srcset", "data-srcset")]
+    src = (img.get("src") or "").strip()
+    for value in (*lazy, "" if _is_placeholder(src) else src, _first_of_srcset(img.get("srcset"))):
+        value = (value or "").strip()
+        if value and not value.startswith("data:"):
+            return value
+    return ""
+
+
+def _first_of_srcset(value: str | None) -> str:
+    first = (value or "").split(",")[0].split()
+    return first[0] if first else ""
+
+
+def is_junk_picture(url: str) -> bool:
+    """Whether `url` is no picture of a story: an ad server's, a tracking pixel, or a
+    placeholder (blank.gif, spacer.gif, pixel.gif, 1x1, a `data:` URI)."""
+    return (
+        bool(_AD_URL.search(url))
+        or any(marker in url for marker in TRACKERS)
+        or _is_placeholder(url)
+    )
+
+
+def _is_placeholder(url: str) -> bool:
+    if url.startswith("data:"):
+        return True
+    stem = PurePosixPath(unquote(urlsplit(url).path)).name.split(".")[0]
+    if _ONE_PIXEL.search(stem):
+        return True
+    words = [word.lower() for word in _WORD.findall(stem)]
+    named = [word for word in words if not word.isdigit()]
+    return any(word in _PLACEHOLDER_NAMES for word in words) or bool(
+        named and all(word in _PLACEHOLDER_ONLY_NAMES for word in named)
+    )
+
+
+def _beside_story(img: lxml_html.HtmlElement) -> bool:
+    """Whether `img` says it is an ad (alt "Publicidad", "Advertisement") or sits, below the top
+    of its copy, in an ad slot (class or id `ad-slot`, `adsbygoogle`, `dfp-ad`), a sidebar or a
+    promotion box (`<aside>`, `right-rail`, `AsidePromo`) that does not hold the headline (an
+    `article-with-ads` or a `main-rail` does)."""
+    alt = unicodedata.normalize("NFKD", plain(img.get("alt")).casefold())
+    if "".join(char for char in alt if not unicodedata.combining(char)) in _AD_ALTS:
+        return True
+    for element in (img, *img.iterancestors()):
+        if element.getparent() is None:
+            return False
+        names = f"{element.get('class') or ''} {element.get('id') or ''}"
+        words = {word.lower() for word in _WORD.findall(names)}
+        beside = element.tag == "aside" or words & (_AD_WORDS | _ASIDE_WORDS)
+        if beside and element.find(".//h1") is None:
+            return True
+    return False
 
 
 def _canonical(root: lxml_html.HtmlElement, meta: dict[str, str], base: Base) -> str:
@@ -505,7 +649,14 @@ def _meta_image(meta: dict[str, str], base: Base, title: str) -> Image | None:
         meta.get("twitter:image", ""),
         meta.get("twitter:image:src", ""),
     )
-    url = next((found for value in candidates if (found := base.image(value))), "")
+    url = next(
+        (
+            found
+            for value in candidates
+            if (found := base.image(value)) and not is_junk_picture(found)
+        ),
+        "",
+    )
     if not url:
         return None
     return make_image(
@@ -582,9 +733,12 @@ def img_showing(url: str, root: lxml_html.HtmlElement, base: Base) -> lxml_html.
     """The `<img>` showing the same file as `url` (same path; sizes in the query may differ)."""
     wanted = urlsplit(url).path
     for img in root.iter("img"):
-        sources = [img.get(name) or "" for name in ("src", "data-src", "data-lazy-src")]
+        sources = [img.get(name) or "" for name in ("src", *LAZY_SOURCES)]
         sources += [
-            part.split()[0] for part in (img.get("srcset") or "").split(",") if part.split()
+            part.split()[0]
+            for name in ("srcset", "data-srcset", "data-lazy-srcset")
+            for part in (img.get(name) or "").split(",")
+            if part.split()
         ]
         if any(source and urlsplit(base.image(source)).path == wanted for source in sources):
             return img
