@@ -198,11 +198,12 @@ def test_a_byline_named_only_by_its_id_is_not_text() -> None:
     assert article.text.startswith("Veteran Nollywood actress")
 
 
-def test_a_breadcrumb_trail_and_a_line_of_facts_above_the_story_are_not_text() -> None:
+def test_a_breadcrumb_trail_facts_and_language_links_above_the_story_are_not_text() -> None:
     article = read(
         "<html><body><table>"
         "<tr><td>福娘童話集 &gt; きょうのイソップ童話 &gt; 欲張りなイヌ</td></tr>"
         "<tr><td>Jane Doe | Palma de Mallorca | 08/01/2014</td></tr>"
+        "<tr><td>欲張りなイヌ ひらがな ←→ 日本語・英語 ←→ English</td></tr>"
         f"<tr><td><font size=3>{STORY}<br>Home &gt; News &gt; Local</font></td></tr></table>"
         "</body></html>"
     )

@@ -70,7 +70,7 @@ _PRUNED = [
 ]
 """Bylines and "recirculation" boxes (links to more stories), which trafilatura keeps when only
 an id says byline or a class says recirc (`inline-article-recirc`)."""
-_TRAIL_SEPARATOR = re.compile(r"\s+[>›»|/＞]\s+")
+_TRAIL_SEPARATOR = re.compile(r"\s+[>›»|/＞]\s+|\s*(?:←→|↔|⇔)\s*")
 _TRAIL_PARTS = 3
 _TRAIL_PART_CHARS = 30
 _SITE_NAME_WORDS = 3
