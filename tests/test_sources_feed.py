@@ -313,3 +313,27 @@ def test_picture_enclosure_with_a_wrong_type_is_the_image(tmp_path: Path) -> Non
         tmp_path, '<enclosure url="https://cdn.example.com/show.jpg" type="audio/mpeg"/>'
     )
     assert podcast.image is None
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        # A lazy loader's placeholder in src, the real picture in data-src.
+        (
+            '<img src="/img/Blank.gif" data-src="https://img.example.com/harbour.jpg">',
+            "https://img.example.com/harbour.jpg",
+        ),
+        # An ad server's banner first, then the story's picture.
+        (
+            '<img src="https://banners.example.es/www/delivery/avw.php?zoneid=15" alt="Publicidad">'
+            '<img src="https://img.example.com/story.jpg">',
+            "https://img.example.com/story.jpg",
+        ),
+        ('<img src="https://img.example.com/spacer.gif">', None),
+    ],
+)
+def test_content_image_is_the_picture_shown_never_a_placeholder_or_an_ad(
+    tmp_path: Path, markup: str, expected: str | None
+) -> None:
+    story = _rss_item(tmp_path, f"<description><![CDATA[<p>Text.</p>{markup}]]></description>")
+    assert (story.image.url if story.image else None) == expected

@@ -15,9 +15,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -25,8 +24,6 @@ from lxml import html as lxml_html
 from digest.http import Fetched
 from digest.models import Image
 from digest.sources.items import (
-    LAZY_SOURCES,
-    TRACKERS,
     Base,
     absolute,
     first_content_image,
@@ -36,6 +33,7 @@ from digest.sources.items import (
     plain,
     to_int,
 )
+from digest.sources.pictures import LAZY_SOURCES, is_junk_picture, name_words, shown_source
 
 ARTICLE_TYPES = frozenset(
     {
@@ -101,8 +99,6 @@ _WIDGET_LABEL = re.compile(
     re.IGNORECASE,
 )
 """The label of a share button bar or an ad slot, alone on a line, in some languages."""
-_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-"""The words of a class name or id: `article-sns` → article, sns; `shareBar` → share, Bar."""
 _SHARE_WORDS = frozenset({"share", "sharing", "social", "sns", "sharethis", "addthis", "addtoany"})
 _AD_WORDS = frozenset(
     {
@@ -133,33 +129,6 @@ _AD_WORDS = frozenset(
 _ASIDE_WORDS = frozenset({"aside", "sidebar", "rail", "promo", "promos", "promotion"})
 """Words of the class or id of a sidebar or a promotion box, whose pictures are not the story's."""
 _AD_ALTS = _AD_WORDS | {"banner", "advertising banner", "広告", "广告", "광고", "إعلان"}
-_AD_URL = re.compile(
-    r"^[a-z]+://(?:[^/?#]*[.-])?"
-    r"(?:ads?|adserver|adservice|adsystem|adnxs|banners?|doubleclick|googlesyndication)[.-]"
-    r"|/(?:ads?|adserver|adverts?|advertising|advertisement|banners|pagead|publicidad|werbung)/"
-    r"|/(?:avw|ajs|adview|adimage|adframe)\.php\b",
-    re.IGNORECASE,
-)
-"""The address of a picture an ad server delivers: on an ad host (`ads.`, `banners.`,
-doubleclick), in an ad folder (`/ads/`), or from Revive/OpenX's `avw.php`."""
-_PLACEHOLDER_NAMES = frozenset(
-    {"blank", "spacer", "placeholder", "lazyload", "preload", "preloader", "spinner"}
-)
-_PLACEHOLDER_ONLY_NAMES = _PLACEHOLDER_NAMES | {
-    "pixel",
-    "transparent",
-    "trans",
-    "clear",
-    "empty",
-    "shim",
-    "lazy",
-    "loading",
-    "loader",
-}
-"""Words of a file name that is a placeholder when they are all it says (`pixel.gif`, but not
-`pixel-8-pro.jpg`); the words above make it one wherever they are (`Blank.gif`,
-`grey-placeholder.png`)."""
-_ONE_PIXEL = re.compile(r"(?<!\d)1x1(?!\d)", re.IGNORECASE)
 _MAYBE_SHARE = re.compile(r"shar|soci|sns|addt", re.IGNORECASE)
 _WIDGET_CHARS = 200
 """The most text a share widget holds ("Share this story: Facebook, X, WhatsApp, Email…")."""
@@ -362,7 +331,7 @@ def _is_share_widget(element: lxml_html.HtmlElement) -> bool:
     names = f"{element.get('class') or ''} {element.get('id') or ''}"
     if not _MAYBE_SHARE.search(names) or element.tag in ("html", "body", "article", "main"):
         return False
-    words = {word.lower() for word in _WORD.findall(names)}
+    words = set(name_words(names))
     return any(word in _SHARE_WORDS or word.startswith(("share", "social")) for word in words)
 
 
@@ -548,54 +517,12 @@ def _pictures_shown(box: lxml_html.HtmlElement, base: Base) -> lxml_html.HtmlEle
     promotion box, and pictures with no address."""
     box = copy.deepcopy(box)
     for img in list(box.iter("img")):
-        url = base.image(_shown_source(img))
+        url = base.image(shown_source(img))
         if not url or is_junk_picture(url) or _beside_story(img):
             img.drop_tree()
         else:
             img.set("src", url)
     return box
-
-
-def _shown_source(img: lxml_html.HtmlElement) -> str:
-    """The address of the picture an `<img>` shows once loaded: a lazy loader's (`data-src`,
-    `data-lazy-src`, `data-original`, `data-srcset`), else `src` unless it is a placeholder, else
-    the first of `srcset`; "" when it names none."""
-    lazy = [img.get(name) for name in LAZY_SOURCES]
-    lazy += [_first_of_srcset(img.get(name)) for name in ("data-lazy-srcset", "data-srcset")]
-    src = (img.get("src") or "").strip()
-    for value in (*lazy, "" if _is_placeholder(src) else src, _first_of_srcset(img.get("srcset"))):
-        value = (value or "").strip()
-        if value and not value.startswith("data:"):
-            return value
-    return ""
-
-
-def _first_of_srcset(value: str | None) -> str:
-    first = (value or "").split(",")[0].split()
-    return first[0] if first else ""
-
-
-def is_junk_picture(url: str) -> bool:
-    """Whether `url` is no picture of a story: an ad server's, a tracking pixel, or a
-    placeholder (blank.gif, spacer.gif, pixel.gif, 1x1, a `data:` URI)."""
-    return (
-        bool(_AD_URL.search(url))
-        or any(marker in url for marker in TRACKERS)
-        or _is_placeholder(url)
-    )
-
-
-def _is_placeholder(url: str) -> bool:
-    if url.startswith("data:"):
-        return True
-    stem = PurePosixPath(unquote(urlsplit(url).path)).name.split(".")[0]
-    if _ONE_PIXEL.search(stem):
-        return True
-    words = [word.lower() for word in _WORD.findall(stem)]
-    named = [word for word in words if not word.isdigit()]
-    return any(word in _PLACEHOLDER_NAMES for word in words) or bool(
-        named and all(word in _PLACEHOLDER_ONLY_NAMES for word in named)
-    )
 
 
 def _beside_story(img: lxml_html.HtmlElement) -> bool:
@@ -610,7 +537,7 @@ def _beside_story(img: lxml_html.HtmlElement) -> bool:
         if element.getparent() is None:
             return False
         names = f"{element.get('class') or ''} {element.get('id') or ''}"
-        words = {word.lower() for word in _WORD.findall(names)}
+        words = set(name_words(names))
         beside = element.tag == "aside" or words & (_AD_WORDS | _ASIDE_WORDS)
         if beside and element.find(".//h1") is None:
             return True

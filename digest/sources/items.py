@@ -14,22 +14,13 @@ from lxml import html as lxml_html
 from pydantic import ValidationError
 
 from digest.models import Image
+from digest.sources.pictures import is_junk_picture, shown_source
 from digest.text import html_to_text
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"})
 MIN_IMAGE_SIDE = 50
 """Images declared smaller than this are icons, share buttons or tracking pixels."""
 TITLE_WORDS = 12
-TRACKERS = (
-    "feeds.feedburner.com/~",
-    "pixel.wp.com/",
-    "stats.wordpress.com/",
-    "doubleclick.net/",
-    "/piwik.php",
-    "/matomo.php",
-    "idsite=",  # Matomo's counting pixel, wherever it is installed
-)
-LAZY_SOURCES = ("data-src", "data-lazy-src", "data-original")
 
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-f]+|[a-z]+\d*);", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
@@ -163,23 +154,13 @@ def first_content_image(markup: str, base: Base) -> ContentImage | None:
         width, height = to_int(img.get("width")), to_int(img.get("height"))
         if any(side is not None and side < MIN_IMAGE_SIDE for side in (width, height)):
             continue
-        url = base.image(_image_source(img))
-        if not url or any(marker in url for marker in TRACKERS):
+        url = base.image(shown_source(img))
+        if not url or is_junk_picture(url):
             continue
         return ContentImage(
             url=url, alt=plain(img.get("alt")), caption=_caption(img), width=width, height=height
         )
     return None
-
-
-def _image_source(img: lxml_html.HtmlElement) -> str:
-    """The real source of an image, also when lazy loading hides it in `data-src` or `srcset`."""
-    for attribute in ("src", *LAZY_SOURCES):
-        value = (img.get(attribute) or "").strip()
-        if value and not value.startswith("data:"):
-            return value
-    srcset = (img.get("srcset") or "").strip()
-    return srcset.split(",")[0].split()[0] if srcset else ""
 
 
 def _caption(img: lxml_html.HtmlElement) -> str:
