@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import statistics
 import tempfile
 import time
@@ -114,11 +115,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
+    # The 30-item issue is over Gmail's limit on purpose; say so once, not once per run.
+    logging.getLogger("digest.pipeline").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         print(f"median of {args.runs} runs per stage")
         measure("sample", sample_feed(), 4, args.runs, folder)
         measure("30 items", many_items_feed(folder, 31), 30, args.runs, folder)
+        print("(the 30-item email is over the 102 KB at which Gmail clips; the build warns)")
 
 
 if __name__ == "__main__":
