@@ -1,5 +1,6 @@
-"""Reading one article page: what its publisher says about it (JSON-LD `NewsArticle`, OpenGraph,
-plain HTML) and its main text (trafilatura).
+"""Reading one article page into an `Article`: what its publisher says about it (JSON-LD
+`NewsArticle` read by `jsonld`, OpenGraph, plain HTML), its headline, lead picture and main text
+(`article_text`).
 
 Metadata is trusted in that order because it is written for machines: a JSON-LD headline has no
 " | Site name" tail, and its `ImageObject` names the caption and credit of the picture. Where
@@ -10,10 +11,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +22,7 @@ from lxml import html as lxml_html
 
 from digest.http import Fetched
 from digest.models import Image
+from digest.sources.article_text import folded, from_prose, main_text
 from digest.sources.items import (
     Base,
     absolute,
@@ -33,24 +33,17 @@ from digest.sources.items import (
     plain,
     to_int,
 )
+from digest.sources.jsonld import (
+    id_or_url,
+    json_ld_article,
+    names_of,
+    publisher_name,
+    section_of,
+    size_of,
+    text_of,
+)
 from digest.sources.pictures import LAZY_SOURCES, is_junk_picture, name_words, shown_source
 
-ARTICLE_TYPES = frozenset(
-    {
-        "newsarticle",
-        "article",
-        "reportagenewsarticle",
-        "analysisnewsarticle",
-        "opinionnewsarticle",
-        "backgroundnewsarticle",
-        "reviewnewsarticle",
-        "askpublicnewsarticle",
-        "blogposting",
-        "liveblogposting",
-        "report",
-        "socialmediaposting",
-    }
-)
 CREDIT_CLASSES = re.compile(r"credit|copyright|photographer|attribution", re.I)
 CAPTION_CLASSES = re.compile(r"caption", re.I)
 CAPTION_LEVELS = 4
@@ -59,47 +52,7 @@ _TITLE_SEPARATORS = re.compile(r"\s+(?:[|–—·•»-]|--|::)\s+|\s*｜\s*|\s+
 _TAIL = re.compile(rf"{_TITLE_SEPARATORS.pattern}|\s+[(（\[【＜《〈]")
 """How a tail after the headline starts: a separator, or a bracket after a space."""
 _BRACKETED_TAIL = re.compile(r"\s+[＜【《〈][^＜＞【】《》〈〉]+[＞】》〉]$")
-_PREFORMATTED = ("pre", "textarea", "listing", "plaintext", "xmp")
-_LINE_BREAK = re.compile(r"\s*\n\s*")
-_PRUNED = [
-    f"//*[contains(translate(@id, '{word.upper()}', '{word}'), '{word}')"
-    f" or contains(translate(@class, '{word.upper()}', '{word}'), '{word}')]"
-    for word in ("byline", "recirc")
-]
-"""Bylines and "recirculation" boxes (links to more stories), which trafilatura keeps when only
-an id says byline or a class says recirc (`inline-article-recirc`)."""
-_TRAIL_SEPARATOR = re.compile(r"\s+[>›»|/＞]\s+|\s*(?:←→|↔|⇔)\s*")
-_TRAIL_PARTS = 3
-_TRAIL_PART_CHARS = 30
 _SITE_NAME_WORDS = 3
-_PROMO_CHARS = 300
-"""The longest line at the start of the text that may be a call to action and not the story."""
-_SENTENCE = re.compile(r"(?<=[.!?。！？])\s*")
-_CALL_TO_ACTION = re.compile(
-    r"(?:please\s+|now\s+)?(?:"
-    r"(?:share|send|submit|upload)\s+(?:us\s+)?your\b"
-    r"|(?:sign\s+up|subscribe|register)\b|follow\s+us\b|like\s+us\b|join\s+(?:us|our)\b"
-    r"|(?:download|get|install)\s+(?:our|the)\b.{0,40}\bapps?\b|click\s+here\b"
-    # Spanish, Portuguese, French, German, Italian
-    r"|suscr[ií]bete|suscr[ií]base|s[ií]guenos|s[ií]ganos|desc[aá]rga(?:te|nos)?\s+(?:la|nuestra)\b"
-    r"|comparte\s+tus\b|env[ií]anos\b|assine\b|inscreva-se|siga-nos|baixe\s+o\b"
-    r"|abonnez-vous|inscrivez-vous|suivez-nous|t[ée]l[ée]chargez|partagez\s+vos\b"
-    r"|abonnieren\s+sie|folgen\s+sie\s+uns|laden\s+sie\b|melden\s+sie\s+sich"
-    r"|iscriviti|seguici|scarica\s+l"
-    r")",
-    re.IGNORECASE,
-)
-"""How a sentence addressed to the reader starts: share your photos, sign up, follow us,
-download our app… (in English and some European languages)."""
-_WIDGET_LABEL = re.compile(
-    r"(?:share|share\s+(?:this|on|via)\b.{0,25}|compartir|compartilhar|partager|teilen|condividi"
-    r"|(?:この(?:ニュース|記事)を)?(?:シェア|共有)(?:する)?|分享(?:到)?|공유(?:하기)?|مشاركة"
-    r"|advertisement|advertising|sponsored|publicidad|anuncio|anzeige|werbung|publicité"
-    r"|pubblicità|広告|广告|إعلان)\s*[:：]?",
-    re.IGNORECASE,
-)
-"""The label of a share button bar or an ad slot, alone on a line, in some languages."""
-_SHARE_WORDS = frozenset({"share", "sharing", "social", "sns", "sharethis", "addthis", "addtoany"})
 _AD_WORDS = frozenset(
     {
         "ad",
@@ -129,9 +82,6 @@ _AD_WORDS = frozenset(
 _ASIDE_WORDS = frozenset({"aside", "sidebar", "rail", "promo", "promos", "promotion"})
 """Words of the class or id of a sidebar or a promotion box, whose pictures are not the story's."""
 _AD_ALTS = _AD_WORDS | {"banner", "advertising banner", "広告", "广告", "광고", "إعلان"}
-_MAYBE_SHARE = re.compile(r"shar|soci|sns|addt", re.IGNORECASE)
-_WIDGET_CHARS = 200
-"""The most text a share widget holds ("Share this story: Facebook, X, WhatsApp, Email…")."""
 _DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b")
 _HOST_FILLERS = frozenset({"www", "m", "com", "net", "org", "co", "news", "edition", "en"})
 
@@ -177,14 +127,14 @@ def read_article(fetched: Fetched) -> Article:
 
 def article_from_tree(root: lxml_html.HtmlElement, fetched: Fetched) -> Article:
     base = Base(url=fetched.url)
-    ld = _json_ld_article(root, fetched.url)
+    ld = json_ld_article(root, fetched.url)
     meta = _meta(root)
-    site_name = plain(meta.get("og:site_name")) or plain(_publisher(ld))
+    site_name = plain(meta.get("og:site_name")) or plain(publisher_name(ld))
     title = _title(root, ld, meta, site_name, urlsplit(fetched.url).hostname or "")
     image = _ld_image(ld, base, title) or _meta_image(meta, base, title) or _body_image(root, base)
     if image is not None:
         image = _with_figure(image, title, root, base)
-    text = _from_prose(main_text(root), title) or plain(ld.get("articleBody"))
+    text = from_prose(main_text(root), title) or plain(ld.get("articleBody"))
     return Article(
         url=fetched.url,
         title=title,
@@ -192,11 +142,11 @@ def article_from_tree(root: lxml_html.HtmlElement, fetched: Fetched) -> Article:
         description=plain(ld.get("description") or meta.get("og:description"))
         or plain(meta.get("description") or meta.get("twitter:description")),
         image=image,
-        author=_names(ld.get("author")) or _meta_author(meta),
+        author=names_of(ld.get("author")) or _meta_author(meta),
         published=parse_date(ld.get("datePublished"))
         or parse_date(meta.get("article:published_time"))
         or parse_date(root.xpath("string(//time[@datetime][1]/@datetime)")),
-        section=_section(ld.get("articleSection")) or plain(meta.get("article:section")),
+        section=section_of(ld.get("articleSection")) or plain(meta.get("article:section")),
         site_name=site_name,
         canonical=_canonical(root, meta, base),
         declared=bool(ld) or meta.get("og:type", "").lower() == "article",
@@ -227,7 +177,7 @@ def _shown(title: str, root: lxml_html.HtmlElement) -> str:
     " （写真＝ロイター） ：日本経済新聞"), when that is at least half of `title`; "" if none."""
     for h1 in root.iter("h1"):
         whole = plain(h1.text_content())
-        if whole and _folded(whole) == _folded(title):
+        if whole and folded(whole) == folded(title):
             return whole
         first_line = plain(re.split(r"<br\b[^>]*>", lxml_html.tostring(h1, encoding="unicode"))[0])
         for shown in (whole, first_line):
@@ -239,175 +189,6 @@ def _shown(title: str, root: lxml_html.HtmlElement) -> str:
             ):
                 return shown
     return ""
-
-
-def _from_prose(text: str, title: str) -> str:
-    """Main text from its first line of prose: without the headline trafilatura sometimes keeps
-    as its first line, nor a breadcrumb trail or a line of facts above the story ("Home > News >
-    Local", "Jane Doe | Palma | 08/01/2014"), nor a call to action ("Please share your photos")."""
-    lines = text.split("\n")
-    while lines and (
-        _is_trail(lines[0])
-        or (title and _folded(lines[0]) == _folded(title))
-        or _is_call_to_action(lines[0])
-        or _WIDGET_LABEL.fullmatch(lines[0].strip())
-    ):
-        lines.pop(0)
-    return "\n".join(lines).lstrip()
-
-
-def _is_call_to_action(line: str) -> bool:
-    """A short line whose every sentence asks something of the reader: a call to action, maybe
-    after a question ("Caught in the storm? Please share your photos at iReport.")."""
-    line = line.strip()
-    if not line or len(line) > _PROMO_CHARS:
-        return False
-    sentences = [part for part in _SENTENCE.split(line) if part]
-    return any(_CALL_TO_ACTION.match(part) for part in sentences) and all(
-        _CALL_TO_ACTION.match(part) or part.endswith(("?", "？")) for part in sentences
-    )
-
-
-def _is_trail(line: str) -> bool:
-    parts = _TRAIL_SEPARATOR.split(line.strip())
-    return len(parts) >= _TRAIL_PARTS and all(0 < len(part) <= _TRAIL_PART_CHARS for part in parts)
-
-
-def _folded(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", "", text.casefold()).split())
-
-
-def main_text(root: lxml_html.HtmlElement) -> str:
-    """The article's prose, one paragraph a line, without navigation, rails or comments."""
-    # trafilatura takes most of a second to import; only pay that when a page is read.
-    import trafilatura
-
-    page = lxml_html.tostring(_readable(root), encoding="unicode")
-    # Favouring precision drops boilerplate the default keeps (readers' comments it does not
-    # recognise as such, share and paywall boxes, lists of links to other stories) but leaves
-    # nothing of some table-layout pages; those are read again with the defaults.
-    for precise in (True, False):
-        text = trafilatura.extract(
-            page,
-            output_format="txt",
-            favor_precision=precise,
-            include_comments=False,
-            include_tables=False,
-            include_images=False,
-            # Its deduplication remembers text across calls in a process-wide cache: the same
-            # page would give different text the second time.
-            deduplicate=False,
-            prune_xpath=_PRUNED,
-        )
-        if text and text.strip():
-            return text.strip()
-    return ""
-
-
-def _readable(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
-    """A copy of the page as trafilatura should read it:
-    - with the line breaks of its source text made spaces, as browsers show them (trafilatura
-      keeps them, cutting a paragraph into lines), but in preformatted text;
-    - without share and follow-us button bars: elements with little text whose class or id says
-      share, social or sns (`article-sns`, `social-share`, `shareBar`), whose labels
-      ("このニュースをシェア", "Share this story") trafilatura keeps when they are headings."""
-    page = copy.deepcopy(root)
-    kept = {element for block in page.iter(*_PREFORMATTED) for element in block.iter()}
-    widgets = []
-    for element in page.iter():
-        if element.text and element not in kept:
-            element.text = _LINE_BREAK.sub(" ", element.text)
-        if element.tail and element.getparent() not in kept:
-            element.tail = _LINE_BREAK.sub(" ", element.tail)
-        if isinstance(element.tag, str) and _is_share_widget(element):
-            widgets.append(element)
-    for element in widgets:
-        if len(element.text_content()) <= _WIDGET_CHARS:
-            element.drop_tree()
-    return page
-
-
-def _is_share_widget(element: lxml_html.HtmlElement) -> bool:
-    names = f"{element.get('class') or ''} {element.get('id') or ''}"
-    if not _MAYBE_SHARE.search(names) or element.tag in ("html", "body", "article", "main"):
-        return False
-    words = set(name_words(names))
-    return any(word in _SHARE_WORDS or word.startswith(("share", "social")) for word in words)
-
-
-# --- JSON-LD -----------------------------------------------------------------------------------
-
-
-def _json_ld_article(root: lxml_html.HtmlElement, url: str) -> dict[str, Any]:
-    """The page's own article node: one of an article type, preferably the one about `url`."""
-    nodes = list(_json_ld_nodes(root))
-    by_id = {node["@id"]: node for node in nodes if isinstance(node.get("@id"), str)}
-    articles = [node for node in nodes if _types(node) & ARTICLE_TYPES]
-    if not articles:
-        return {}
-    path = urlsplit(url).path.rstrip("/")
-    about_page = [
-        node
-        for node in articles
-        if any(
-            path and urlsplit(candidate).path.rstrip("/") == path
-            for candidate in (_id_or_url(node.get("url")), _id_or_url(node.get("mainEntityOfPage")))
-        )
-    ]
-    chosen = (about_page or articles)[0]
-    return {key: _resolve(value, by_id) for key, value in chosen.items()}
-
-
-def _json_ld_nodes(root: lxml_html.HtmlElement) -> Iterator[dict[str, Any]]:
-    for script in root.xpath("//script[@type]"):
-        if script.get("type", "").split(";")[0].strip().lower() != "application/ld+json":
-            continue
-        data = _loads(script.text or "")
-        yield from _walk(data)
-
-
-def _loads(text: str) -> object:
-    """JSON-LD as publishers write it: sometimes wrapped in CDATA or comments, with raw newlines
-    inside strings (which strict JSON forbids)."""
-    text = re.sub(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$", "", text.strip())
-    text = re.sub(r"^\s*<!--|-->\s*$", "", text.strip())
-    try:
-        return json.loads(text, strict=False)
-    except json.JSONDecodeError:
-        return None
-
-
-def _walk(data: object) -> Iterator[dict[str, Any]]:
-    if isinstance(data, list):
-        for item in data:
-            yield from _walk(item)
-    elif isinstance(data, dict):
-        if "@type" in data:
-            yield data
-        if "@graph" in data:
-            yield from _walk(data["@graph"])
-
-
-def _types(node: dict[str, Any]) -> set[str]:
-    kinds = node.get("@type")
-    values = kinds if isinstance(kinds, list) else [kinds]
-    return {value.rsplit("/", 1)[-1].lower() for value in values if isinstance(value, str)}
-
-
-def _resolve(value: object, by_id: dict[str, dict[str, Any]]) -> object:
-    """A `{"@id": …}` reference replaced by the node it names (one level: enough for images,
-    authors and publishers in Yoast-style `@graph`s)."""
-    if isinstance(value, dict) and set(value) == {"@id"} and value["@id"] in by_id:
-        return by_id[value["@id"]]
-    if isinstance(value, list):
-        return [_resolve(item, by_id) for item in value]
-    return value
-
-
-def _id_or_url(value: object) -> str:
-    if isinstance(value, dict):
-        value = value.get("@id") or value.get("url")
-    return value if isinstance(value, str) else ""
 
 
 def _ld_image(ld: dict[str, Any], base: Base, title: str) -> Image | None:
@@ -425,54 +206,19 @@ def _ld_one_image(value: object, base: Base, title: str) -> Image | None:
         return make_image(url, title) if url and not is_junk_picture(url) else None
     if not isinstance(value, dict):
         return None
-    url = base.image(_id_or_url(value.get("url")) or _id_or_url(value.get("contentUrl")))
+    url = base.image(id_or_url(value.get("url")) or id_or_url(value.get("contentUrl")))
     if not url or is_junk_picture(url):
         return None
     return make_image(
         url,
         title,
-        caption=_text_of(value.get("caption")) or _text_of(value.get("description")),
-        credit=_text_of(value.get("creditText"))
-        or _names(value.get("copyrightHolder"))
-        or _names(value.get("author")),
-        width=_size(value.get("width")),
-        height=_size(value.get("height")),
+        caption=text_of(value.get("caption")) or text_of(value.get("description")),
+        credit=text_of(value.get("creditText"))
+        or names_of(value.get("copyrightHolder"))
+        or names_of(value.get("author")),
+        width=size_of(value.get("width")),
+        height=size_of(value.get("height")),
     )
-
-
-def _text_of(value: object) -> str:
-    if isinstance(value, dict):
-        value = value.get("text") or value.get("name") or value.get("@value")
-    if isinstance(value, list):
-        value = next((item for item in value if isinstance(item, str)), "")
-    return plain(value)
-
-
-def _size(value: object) -> object:
-    return value.get("value") if isinstance(value, dict) else value
-
-
-def _names(value: object) -> str:
-    """Names of a Person/Organization, a list of them, or a plain string; never a bare URL."""
-    people = value if isinstance(value, list) else [value]
-    names = []
-    for person in people:
-        name = person.get("name") if isinstance(person, dict) else person
-        text = plain(name)
-        if text and not text.startswith(("http://", "https://")) and text not in names:
-            names.append(text)
-    return ", ".join(names)
-
-
-def _publisher(ld: dict[str, Any]) -> str:
-    publisher = ld.get("publisher")
-    return publisher.get("name", "") if isinstance(publisher, dict) else ""
-
-
-def _section(value: object) -> str:
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return plain(value)
 
 
 def parse_date(value: object) -> dt.datetime | None:
@@ -625,7 +371,7 @@ def _names_site(tail: str, site_name: str, host: str) -> bool:
     """Whether `tail` is the site's name; or, when it is a few words only, the first words of
     the other ("CNN Politics" for "CNN", "日本経済新聞" for "日本経済新聞 電子版") or a domain
     name holding a word of the host's ("ประชาไท Prachatai.com" on prachatai.com)."""
-    words, site = _folded(tail), _folded(site_name)
+    words, site = folded(tail), folded(site_name)
     if words and words == site:
         return True
     if not words or len(words.split()) > _SITE_NAME_WORDS:
