@@ -9,7 +9,9 @@ import pytest
 
 from digest.config import Settings
 from digest.errors import SourceError
-from digest.sources import canonical_url, gather, title_key
+from digest.http import Fetched
+from digest.models import Story
+from digest.sources import canonical_url, gather, parse_source, title_key
 from tests.support.http_server import LocalServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
@@ -103,6 +105,45 @@ def test_broken_sources_are_one_warning_each_and_the_rest_go_on(
         "use its feed: https://shopper.example.com/feed/",
         f"Could not read {source('nope.xml')}: no such file",
     ]
+
+
+def test_a_reader_that_crashes_costs_only_its_own_source(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import digest.sources
+
+    read_feed = digest.sources.parse_feed
+
+    def parse_feed(fetched: Fetched, location: str) -> list[Story]:
+        if location.endswith("dup-b.xml"):
+            raise ValueError("All strings must be XML compatible:\nno control characters")
+        return read_feed(fetched, location)
+
+    monkeypatch.setattr(digest.sources, "parse_feed", parse_feed)
+    with caplog.at_level(logging.WARNING, logger="digest.sources"):
+        stories = gather([source("dup-b.xml"), source("dup-a.xml")], Settings())
+    assert stories and {story.source for story in stories} == {source("dup-a.xml")}
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Could not read {source('dup-b.xml')}: could not be read, a bug in digest "
+        "(ValueError: All strings must be XML compatible: no control characters)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"[" * 5_000 + b"]" * 5_000, "JSON nested too deeply to read"),
+        (b'{"lead":' * 1_000 + b"1" + b"}" * 1_000, "JSON nested too deeply to read"),
+        (b"lead:\n" + b"- " * 1_000 + b"x", "YAML nested too deeply to read"),
+        (b"lead: " + b"[" * 1_000 + b"]" * 1_000, "YAML nested too deeply to read"),
+    ],
+    ids=["json-list", "json-object", "yaml-block", "yaml-flow"],
+)
+def test_nesting_too_deep_to_read_is_one_line(content: bytes, problem: str) -> None:
+    fetched = Fetched(content=content, url="https://example.com/today.yaml")
+    with pytest.raises(SourceError) as caught:
+        parse_source(fetched, "today.yaml")
+    assert str(caught.value) == f"today.yaml: {problem}"
 
 
 def test_when_every_source_fails_the_first_failure_is_raised(

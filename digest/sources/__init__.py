@@ -72,8 +72,21 @@ def gather(locations: list[str], settings: Settings) -> list[Story]:
 
 
 def read_source(location: str, settings: Settings, http: Http | None = None) -> list[Story]:
-    """One source (local path or http(s) URL); raises SourceError('<location>: <problem>')."""
-    return parse_source(load(location, settings, http), location, settings.page_profiles)
+    """One source (local path or http(s) URL); raises SourceError('<location>: <problem>').
+
+    A reader that fails in a way it did not foresee (a bug in digest) is one such line too, so an
+    odd source never costs the others; its traceback is logged at debug level."""
+    fetched = load(location, settings, http)
+    try:
+        return parse_source(fetched, location, settings.page_profiles)
+    except SourceError:
+        raise
+    except Exception as exc:
+        log.debug("%s: unexpected error while reading it", location, exc_info=True)
+        detail = " ".join(str(exc).split())[:200]
+        raise SourceError(
+            f"{location}: could not be read, a bug in digest ({type(exc).__name__}: {detail})"
+        ) from exc
 
 
 def parse_source(
@@ -165,6 +178,8 @@ def _json(content: bytes, location: str) -> object:
         return json.loads(content)
     except UnicodeDecodeError:
         raise SourceError(f"{location}: not valid JSON: not UTF-8 text") from None
+    except RecursionError:
+        raise SourceError(f"{location}: JSON nested too deeply to read") from None
     except json.JSONDecodeError as exc:
         raise SourceError(
             f"{location}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
@@ -175,6 +190,8 @@ def _yaml(content: bytes, location: str, *, strict: bool) -> object:
     """Decoded YAML; unless the name says YAML, text that is not YAML is left to feedparser."""
     try:
         return yaml.safe_load(content)
+    except RecursionError:
+        raise SourceError(f"{location}: YAML nested too deeply to read") from None
     except yaml.YAMLError as exc:
         if not strict:
             return None
