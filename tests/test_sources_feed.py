@@ -293,12 +293,32 @@ def _rss_item(tmp_path: Path, item: str) -> Story:
         ("Friday, January 29, 2021 04:42 PM", dt.datetime(2021, 1, 29, 16, 42, tzinfo=UTC)),
         ("January 29, 2021", dt.datetime(2021, 1, 29, tzinfo=UTC)),
         ("01/02/2021 04:42", None),  # day or month first: not guessed
+        ("Fri, 31 Dec 9999 23:00:00 -1400", None),  # past year 9999 in UTC
     ],
 )
 def test_rss_dates_with_day_and_month_in_the_sites_language(
     tmp_path: Path, pub_date: str, expected: dt.datetime | None
 ) -> None:
     assert _rss_item(tmp_path, f"<pubDate>{pub_date}</pubDate>").published == expected
+
+
+def test_media_rss_with_an_undeclared_prefix_is_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "feed.xml"
+    path.write_text(
+        '<rss version="2.0"><channel><title>T</title><link>https://news.example.com/</link>'
+        "<item><title>A</title><link>https://news.example.com/a</link>"
+        '<media:content xmlns:media="http://search.yahoo.com/mrss/" medium="image" '
+        'url="https://img.example.com/a.jpg"/></item>'
+        "<item><title>B</title><link>https://news.example.com/b</link>"
+        '<media:content medium="image" url="https://img.example.com/b.jpg"/></item>'
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    stories = read_source(str(path), Settings())
+    assert [story.image.url if story.image else None for story in stories] == [
+        "https://img.example.com/a.jpg",
+        "https://img.example.com/b.jpg",
+    ]
 
 
 def test_picture_enclosure_with_a_wrong_type_is_the_image(tmp_path: Path) -> None:

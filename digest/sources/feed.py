@@ -363,7 +363,7 @@ def _localized_rfc822(value: object) -> dt.datetime | None:
     text = _WORD.sub(lambda word: _month(word.group(0)), text)
     try:
         return aware(email.utils.parsedate_to_datetime(text)).astimezone(dt.UTC)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # 31 Dez 9999 23:00 -1400
         return None
 
 
@@ -425,9 +425,7 @@ def _media_by_item(content: bytes, count: int) -> list[ItemMedia] | None:
     items = [
         element
         for element in root.iter()
-        if isinstance(element.tag, str)
-        and etree.QName(element).localname in ("item", "entry")
-        and etree.QName(element).namespace in ITEM_NAMESPACES
+        if _name(element)[1] in ("item", "entry") and _name(element)[0] in ITEM_NAMESPACES
     ]
     return [_item_media(item) for item in items] if len(items) == count else None
 
@@ -457,7 +455,7 @@ def _item_media(item: etree._Element) -> ItemMedia:
     captions = frozenset(
         plain(_text_content(element))
         for element in item.iter()
-        if _is_media(element) and etree.QName(element).localname in ("description", "title")
+        if _is_media(element) and _name(element)[1] in ("description", "title")
     )
     return ItemMedia(
         contents=contents,
@@ -492,11 +490,27 @@ def _media_text(element: etree._Element, name: str) -> str:
 
 
 def _media_children(element: etree._Element, name: str) -> Iterator[etree._Element]:
-    return (child for child in element if _is_media(child) and etree.QName(child).localname == name)
+    return (child for child in element if _is_media(child) and _name(child)[1] == name)
 
 
 def _is_media(element: etree._Element) -> bool:
-    return isinstance(element.tag, str) and etree.QName(element).namespace in MEDIA_NAMESPACES
+    return _name(element)[0] in MEDIA_NAMESPACES
+
+
+def _name(element: etree._Element) -> tuple[str | None, str]:
+    """An element's namespace and local name ("" for a comment or processing instruction), read
+    from its tag: lxml's QName refuses the `media:content` that broken XML leaves when the prefix
+    was never declared, which is Media RSS all the same (feedparser reads it so too)."""
+    tag = element.tag
+    if not isinstance(tag, str):
+        return None, ""
+    if tag.startswith("{"):
+        namespace, _, local = tag[1:].partition("}")
+        return namespace, local
+    prefix, colon, local = tag.partition(":")
+    if colon and prefix == "media":
+        return "http://search.yahoo.com/mrss/", local
+    return None, tag
 
 
 def _text_content(element: etree._Element) -> str:
