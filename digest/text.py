@@ -95,10 +95,24 @@ def _blocks(markup: str, dropped: tuple[str, ...]) -> list[str]:
     if not markup or not markup.strip():
         return []
     markup = _INVISIBLE.sub("", _CONTROL.sub("", markup))
-    if not _TAG.search(markup) and _ESCAPED_TAG.search(markup):
-        markup = html.unescape(markup)  # a feed that escaped its HTML once too often
+    if not _TAG.search(markup):
+        markup = _unescaped_markup(markup)
     pieces = _html_pieces(markup, dropped) if _TAG.search(markup) else markup.splitlines()
     return [block for block in (fold_space(_decode_entities(p)) for p in pieces) if block]
+
+
+def _unescaped_markup(text: str) -> str:
+    """HTML that a feed escaped once or more too often (`&lt;p&gt;`, `&amp;lt;p&amp;gt;`) as
+    HTML; any other text as it is."""
+    escaped = text
+    for _ in range(4):
+        if _ESCAPED_TAG.search(escaped):
+            return html.unescape(escaped)
+        unwrapped = escaped.replace("&amp;", "&")
+        if unwrapped == escaped:
+            break
+        escaped = unwrapped
+    return text
 
 
 def _html_pieces(markup: str, dropped: tuple[str, ...]) -> list[str]:

@@ -53,6 +53,13 @@ def test_html_to_text(markup: str, expected: str) -> None:
     assert html_to_text(markup) == expected
 
 
+def test_markup_escaped_twice_is_markup_not_text() -> None:
+    # As a feed's CDATA holds it: `<![CDATA[&amp;lt;p&amp;gt;…]]>`.
+    assert html_to_text("Use &amp;lt;b&amp;gt;bold&amp;lt;/b&amp;gt; here.") == "Use bold here."
+    assert html_to_text("&amp;amp;lt;p&amp;amp;gt;Three times.") == "Three times."
+    assert html_to_text("AT&amp;amp;T &amp;lt; 5") == "AT&T < 5"
+
+
 def test_deeply_nested_markup_keeps_its_words() -> None:
     markup = "<div>" * 5_000 + "<script>hidden()</script><!-- note -->deep text" + "</div>" * 5_000
     assert html_to_text(markup) == "deep text"
