@@ -90,7 +90,9 @@ def make_teaser(text: str, max_words: int, title: str = "", language: str = "en"
     if not blocks:
         return ""
     cleaned = " ".join(blocks)
-    body = strip_lead_in(_drop_title(cleaned, clean_article_text(title)) or cleaned) or cleaned
+    # What is left after the title or a lead-in must still say something ("Title!" leaves "!").
+    body = _worded(_drop_title(cleaned, clean_article_text(title))) or cleaned
+    body = _worded(strip_lead_in(body)) or cleaned
     if is_markup(text):
         body = _before_unfinished_block(body, cleaned, blocks)
     cut_marker = _CUT_END.search(body)
@@ -113,7 +115,11 @@ def make_teaser(text: str, max_words: int, title: str = "", language: str = "en"
             break
         chosen.append(sentence)
         used += weight
-    return _join(chosen) if chosen else _cut(first, budget)
+    teaser = _join(chosen) if chosen else _cut(first, budget)
+    if _worded(teaser) or not _worded(body):
+        return teaser
+    # The sentences that fit are marks alone ("…!" before an unfinished sentence): cut the text.
+    return _cut(body, budget)
 
 
 def teaser_for(story: Story, max_words: int, language: str = "en") -> str:
@@ -166,11 +172,22 @@ def _opening(text: str, budget: int) -> tuple[str, bool]:
     return text, False
 
 
+def _worded(text: str) -> str:
+    """`text` if it has a letter or digit, else "": marks and symbols alone are no teaser."""
+    return text if any(char.isalnum() for char in text) else ""
+
+
 def _cut(sentence: str, budget: int) -> str:
-    """The longest start of `sentence` within `budget` half-words, cut between words, plus "…"."""
+    """The longest start of `sentence` within `budget` half-words, cut between words, plus "…".
+
+    Marks before its first word ("— Council…") are left out when they leave that word no room."""
+    tokens = sentence.split()
+    first_word = next((i for i, token in enumerate(tokens) if _worded(token)), 0)
+    if sum(_token_weight(token) for token in tokens[: first_word + 1]) > budget:
+        tokens = tokens[first_word:]
     kept: list[str] = []
     used = 0
-    for token in sentence.split():
+    for token in tokens:
         weight = _token_weight(token)
         if used + weight <= budget:
             kept.append(token)
@@ -222,7 +239,7 @@ def _before_unfinished_block(body: str, joined: str, blocks: list[str]) -> str:
             before = body[start : block_start - 1]
             # after "This week:" the first item belongs to the sentence that announced it
             return before if _SENTENCE_END.search(before) else body[start:block_end]
-        if _weight(body[start:block_end]) <= _LABEL_HALF_WORDS:
+        if _weight(body[start:block_end]) <= _LABEL_HALF_WORDS and _worded(body[block_end:]):
             start = block_end + 1
             continue
         return body[start:block_end]

@@ -212,6 +212,30 @@ def test_teaser_of_a_whole_page() -> None:
 # --- odd input -----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("text", "title", "budget", "expected"),
+    [
+        # The text is the title and a mark: the teaser is never the mark alone.
+        ("Harbour reopens […]", "Harbour reopens", 20, "Harbour reopens…"),
+        ("東京。", "東京", 20, "東京。"),
+        ("Harbour reopens (", "Harbour reopens", 20, "Harbour reopens ("),
+        # Marks before the first word do not fill the budget.
+        ("— Harbour reopens on Monday", "", 1, "Harbour…"),
+        # A label is skipped only when words follow it.
+        ("<p>Live</p><p>— —</p>", "", 30, "Live"),
+        # The only whole sentence is a mark: the cut text instead.
+        (
+            "…! The harbour reopened on Monday and the boats […]",
+            "",
+            30,
+            "…! The harbour reopened on Monday and the boats…",
+        ),
+    ],
+)
+def test_a_teaser_is_never_marks_alone(text: str, title: str, budget: int, expected: str) -> None:
+    assert make_teaser(text, budget, title=title) == expected
+
+
 @pytest.mark.parametrize("text", ["", "   \n\t", "<p> </p>", "<script>x()</script>", "[...]"])
 def test_no_text_gives_no_teaser(text: str) -> None:
     assert make_teaser(text, 35) == ""
