@@ -31,6 +31,9 @@ TEXT_WIDTH = 72
 
 _WEB_SCHEMES = ("http", "https")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# What MJML and lxml cannot hold (control characters, lone surrogates, U+FFFE/U+FFFF); white space
+# among the controls (tab, \x1c–\x1f…) is folded to a space instead.
+_UNSHOWABLE = re.compile("[\x00-\x08\x0e-\x1b\x7f\ud800-\udfff\ufffe\uffff]")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _EMPTY_TITLE = re.compile(r"<title>\s*</title>")
@@ -150,6 +153,11 @@ def image_src(url: str, asset_base_url: str | None) -> str | None:
     return urljoin(asset_base_url.rstrip("/") + "/", cleaned.lstrip("/"))
 
 
+def _showable(text: str) -> str:
+    """Text as the email shows it: one line, without characters no email can hold."""
+    return " ".join(_UNSHOWABLE.sub("", text).split())
+
+
 def _picture(image: Image | None, title: str, asset_base_url: str | None) -> Picture | None:
     if image is None:
         return None
@@ -158,22 +166,22 @@ def _picture(image: Image | None, title: str, asset_base_url: str | None) -> Pic
         return None
     return Picture(
         src=src,
-        alt=(image.alt or image.caption or title).strip(),
-        caption=image.caption.strip(),
-        credit=image.credit.strip(),
+        alt=_showable(image.alt) or _showable(image.caption) or _showable(title),
+        caption=_showable(image.caption),
+        credit=_showable(image.credit),
         width=image.width,
         height=image.height,
     )
 
 
 def _story_view(story: Story, asset_base_url: str | None) -> StoryView:
-    paragraphs = [" ".join(p.split()) for p in _PARAGRAPH_BREAK.split(story.teaser)]
+    paragraphs = [_showable(p) for p in _PARAGRAPH_BREAK.split(story.teaser)]
     return StoryView(
-        title=" ".join(story.title.split()),
+        title=_showable(story.title),
         url=web_url(story.url),
         teaser=[p for p in paragraphs if p],
-        kicker=" ".join(story.kicker.split()),
-        author=" ".join(story.author.split()),
+        kicker=_showable(story.kicker),
+        author=_showable(story.author),
         image=_picture(story.image, story.title, asset_base_url),
     )
 
@@ -311,15 +319,15 @@ def template_context(
     view_online = settings.view_online_url.format(date=issue.date.isoformat())
     return {
         "issue": issue,
-        "newsletter": issue.newsletter,
+        "newsletter": _showable(issue.newsletter),
         "language": issue.language,
-        "subject": issue.subject,
-        "preheader": " ".join(issue.preheader.split()),
+        "subject": _showable(issue.subject),
+        "preheader": _showable(issue.preheader),
         "date_text": long_date(issue.date, issue.language),
         "_": translator(issue.language),
         "lead": _story_view(issue.lead, asset_base_url),
         "more": [_story_view(story, asset_base_url) for story in issue.more],
-        "postal_address": " ".join(settings.postal_address.split()),
+        "postal_address": _showable(settings.postal_address),
         "unsubscribe_url": settings.unsubscribe_url.format(token=TOKEN_PLACEHOLDER),
         "view_online_url": web_url(view_online) if view_online else None,
         "light": LIGHT,
@@ -335,7 +343,7 @@ def render_email(
         raise BuildError(f"asset base URL {asset_base_url!r} is not an absolute http(s) URL")
     env = environment(settings)
     context = template_context(issue, settings, asset_base_url)
-    source, shown = render_template(env, HTML_TEMPLATE, context)
-    html = mjml_to_html(source, shown, title=issue.subject)
+    source, origin = render_template(env, HTML_TEMPLATE, context)
+    html = mjml_to_html(source, origin, title=_showable(issue.subject))
     text, _ = render_template(env, TEXT_TEMPLATE, context)
     return RenderedEmail(html=html, text=_tidy_text(text))

@@ -192,6 +192,26 @@ def test_source_html_is_escaped_never_markup(settings: Settings) -> None:
     assert "&amp;" not in rendered.text and "&lt;" not in rendered.text
 
 
+def test_characters_no_email_can_hold_are_left_out(settings: Settings) -> None:
+    # An editor's issue.json or curated teaser can hold them ("\e" in YAML, "\u001b" in JSON);
+    # MJML refused the whole issue.
+    odd = story(
+        1,
+        title="Harbour\x1b reopens\x00",
+        teaser="Boats\x07 returned\ufffe.\x1c Crowds cheered\ud800.",
+        kicker="Local\x08",
+        image=Image(url="https://img.example.org/1.jpg", alt="Boats\x10", caption="Dawn\x0f"),
+    )
+    issue = make_issue(subject="Sea\x1b walls", more=[odd], lead=odd, newsletter="Daily\x01")
+    rendered = render_email(issue, settings)
+    doc = parse(rendered)
+    assert texts(doc, "//h1") == ["Harbour reopens"]
+    assert texts(doc, "//p[@class='teaser']") == ["Boats returned. Crowds cheered."]
+    assert doc.xpath("//img/@alt") == ["Boats", "Boats"]
+    assert doc.findtext(".//title") == "Sea walls"
+    assert "Harbour reopens" in rendered.text and "DAILY" in rendered.text
+
+
 def test_unsafe_urls_never_become_links_or_images(settings: Settings) -> None:
     lead = story(
         0,
