@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests (tests/test_properties.py) are deterministic: the same examples on every run and
+# machine, no example database. HYPOTHESIS_PROFILE=explore searches with fresh random inputs.
+settings.register_profile(
+    "digest",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=200,
+    print_blob=False,
+    # The autouse `isolated_environment` fixture is function-scoped; sharing it across the
+    # examples of one test is what we want.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile(
+    "explore",
+    parent=settings.get_profile("digest"),
+    derandomize=False,
+    max_examples=3_000,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "digest"))
 
 
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run every test in an empty folder with no DIGEST_* variables: no `.env`, no real state."""
-    import os
-
     for name in list(os.environ):
         if name.startswith("DIGEST_"):
             monkeypatch.delenv(name)
