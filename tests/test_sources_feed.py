@@ -302,6 +302,38 @@ def test_rss_dates_with_day_and_month_in_the_sites_language(
     assert _rss_item(tmp_path, f"<pubDate>{pub_date}</pubDate>").published == expected
 
 
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        ("&#55357;&#56832;", "😀"),  # emoji written as a UTF-16 pair of references
+        ("&#xD83D;&#xDE00;", "😀"),
+        ("&#xD800;", "\ufffd"),
+        ("&#x110000;", "\ufffd"),
+        ("&#99999999999999999999;", "\ufffd"),
+        ("&#8217;", "’"),
+    ],
+)
+def test_character_references_that_name_no_character(
+    tmp_path: Path, reference: str, expected: str
+) -> None:
+    # feedparser's fallback parser raised UnicodeEncodeError, ValueError or OverflowError.
+    path = tmp_path / "feed.xml"
+    path.write_text(
+        '<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>T</title>'
+        "<link>https://news.example.com/</link>"
+        f"<item><title>Fans {reference} cheer</title><link>https://news.example.com/a</link>"
+        f"<description>Boats {reference} returned.</description>"
+        '<media:content url="https://img.example.com/a.jpg" medium="image">'
+        f"<media:description>Dawn {reference}</media:description></media:content>"
+        "</item></channel></rss>",
+        encoding="utf-8",
+    )
+    [story] = read_source(str(path), Settings())
+    assert story.title == f"Fans {expected} cheer"
+    assert html_to_text(story.text) == f"Boats {expected} returned."
+    assert story.image is not None and story.image.caption == f"Dawn {expected}"
+
+
 def test_media_rss_with_an_undeclared_prefix_is_still_read(tmp_path: Path) -> None:
     path = tmp_path / "feed.xml"
     path.write_text(

@@ -92,6 +92,7 @@ SPELLED_OUT_LAYOUTS = (
     "%d %B %Y %H:%M",
     "%B %d, %Y",
 )
+_CHAR_REF = re.compile(rb"&#(?:[xX](?P<hex>[0-9a-fA-F]+)|(?P<dec>[0-9]+));")
 PLACEHOLDER_CATEGORIES = frozenset({"uncategorized", "uncategorised"})
 # `itunes:keywords` arrive as tags but are search words ("podcast", "joe"), not a section.
 KEYWORD_SCHEMES = frozenset(
@@ -156,9 +157,8 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
     # Not sanitized here: feedparser's sanitizer drops `srcset` and lazy-loading `data-src`,
     # which hide the real pictures. `Story.text` is raw source HTML; only text made from it
     # by `digest.text` ever reaches an email.
-    parsed = feedparser.parse(
-        io.BytesIO(fetched.content), response_headers=headers, sanitize_html=False
-    )
+    content = _valid_char_refs(fetched.content)
+    parsed = feedparser.parse(io.BytesIO(content), response_headers=headers, sanitize_html=False)
     if not parsed.entries:
         if parsed.get("bozo"):
             kind = _not_text(fetched)
@@ -169,7 +169,7 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
             raise SourceError(f"{location}: not a feed: no RSS or Atom items found")
         return []
     base = Base(url=fetched.url, site=parsed.feed.get("link", ""))
-    media = _media_by_item(fetched.content, len(parsed.entries))
+    media = _media_by_item(content, len(parsed.entries))
     stories = []
     for index, entry in enumerate(parsed.entries):
         item_media = media[index] if media else _feedparser_media(entry)
@@ -177,6 +177,48 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
         if story:
             stories.append(story)
     return stories
+
+
+def _valid_char_refs(content: bytes) -> bytes:
+    """`content` with numeric character references that name no character made ones that do,
+    since feedparser's fallback parser raises on them: a UTF-16 pair written as two references
+    (`&#55357;&#56832;`, as some CMSs write emoji) becomes the character; a lone half, or a number
+    past U+10FFFF, becomes U+FFFD, as a browser shows it. Other references stay as written."""
+    if b"&#" not in content:
+        return content
+    refs = [(ref, _char_ref_value(ref)) for ref in _CHAR_REF.finditer(content)]
+    if all(0 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF for _, code in refs):
+        return content
+    pieces: list[bytes] = []
+    position = 0
+    index = 0
+    while index < len(refs):
+        ref, code = refs[index]
+        following = refs[index + 1] if index + 1 < len(refs) else None
+        pieces.append(content[position : ref.start()])
+        if (
+            following
+            and following[0].start() == ref.end()
+            and 0xD800 <= code <= 0xDBFF
+            and 0xDC00 <= following[1] <= 0xDFFF
+        ):
+            pieces.append(b"&#x%X;" % (0x10000 + ((code - 0xD800) << 10) + following[1] - 0xDC00))
+            position, index = following[0].end(), index + 2
+            continue
+        named = 0 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
+        pieces.append(ref[0] if named else b"&#xFFFD;")
+        position, index = ref.end(), index + 1
+    pieces.append(content[position:])
+    return b"".join(pieces)
+
+
+def _char_ref_value(ref: re.Match[bytes]) -> int:
+    """The code point a reference names; -1 for a number far past U+10FFFF (which int() would
+    refuse to read in decimal beyond 4,300 digits)."""
+    written = (ref["hex"] or ref["dec"]).lstrip(b"0") or b"0"
+    if len(written) > 7:
+        return -1
+    return int(written, 16 if ref["hex"] else 10)
 
 
 def _story(entry: Any, media: ItemMedia, location: str, base: Base) -> Story | None:
@@ -427,7 +469,12 @@ def _media_by_item(content: bytes, count: int) -> list[ItemMedia] | None:
         for element in root.iter()
         if _name(element)[1] in ("item", "entry") and _name(element)[0] in ITEM_NAMESPACES
     ]
-    return [_item_media(item) for item in items] if len(items) == count else None
+    if len(items) != count:
+        return None
+    try:
+        return [_item_media(item) for item in items]
+    except ValueError:  # text libxml2 kept but cannot hand over (UnicodeDecodeError)
+        return None
 
 
 def _item_media(item: etree._Element) -> ItemMedia:
