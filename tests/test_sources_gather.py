@@ -146,6 +146,28 @@ def test_nesting_too_deep_to_read_is_one_line(content: bytes, problem: str) -> N
     assert str(caught.value) == f"today.yaml: {problem}"
 
 
+@pytest.mark.parametrize(
+    ("content", "url"),
+    [
+        (
+            b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", '
+            b'"url": "https://example.com/a", "title": "Lone \\ud800 half \\udfff"}]}',
+            "https://example.com/feed.json",
+        ),
+        (
+            b'stories:\n- {title: "Lone \\ud800 half \\udfff", url: "https://example.com/a"}\n',
+            "https://example.com/today.yaml",
+        ),
+    ],
+    ids=["json-feed", "curated-yaml"],
+)
+def test_a_lone_surrogate_escape_is_a_replacement_character(content: bytes, url: str) -> None:
+    # Text holding one can be neither stored in issue.json nor sent.
+    [story] = parse_source(Fetched(content=content, url=url), "source")
+    assert story.title == "Lone \ufffd half \ufffd"
+    story.model_dump_json()
+
+
 def test_when_every_source_fails_the_first_failure_is_raised(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -39,6 +39,7 @@ log = logging.getLogger("digest.sources")
 TRACKING_PARAMS = frozenset({"fbclid", "gclid"})
 YAML_SUFFIXES = frozenset({".yaml", ".yml"})
 _SPACE = re.compile(r"\s+")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def gather(locations: list[str], settings: Settings) -> list[Story]:
@@ -175,7 +176,7 @@ def title_key(title: str) -> str:
 
 def _json(content: bytes, location: str) -> object:
     try:
-        return json.loads(content)
+        return _valid_unicode(json.loads(content))
     except UnicodeDecodeError:
         raise SourceError(f"{location}: not valid JSON: not UTF-8 text") from None
     except RecursionError:
@@ -189,7 +190,7 @@ def _json(content: bytes, location: str) -> object:
 def _yaml(content: bytes, location: str, *, strict: bool) -> object:
     """Decoded YAML; unless the name says YAML, text that is not YAML is left to feedparser."""
     try:
-        return yaml.safe_load(content)
+        return _valid_unicode(yaml.safe_load(content))
     except RecursionError:
         raise SourceError(f"{location}: YAML nested too deeply to read") from None
     except yaml.YAMLError as exc:
@@ -199,3 +200,36 @@ def _yaml(content: bytes, location: str, *, strict: bool) -> object:
         where = f" (line {mark.line + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SourceError(f"{location}: not valid YAML: {problem}{where}") from None
+
+
+def _valid_unicode(data: object) -> object:
+    """Decoded JSON or YAML with every lone surrogate (a `\\ud800` escape that pairs with nothing)
+    made U+FFFD, as a UTF-8 decoder does: text holding one can be neither stored nor sent. The
+    containers are fixed in place, each once (YAML aliases share them, even with themselves),
+    without recursion, since they may be nested 1,000 deep."""
+    if isinstance(data, str):
+        return _LONE_SURROGATE.sub("\ufffd", data)
+    pending = [data]
+    seen: set[int] = set()
+    while pending:
+        container = pending.pop()
+        if id(container) in seen:
+            continue
+        seen.add(id(container))
+        if isinstance(container, list):
+            for index, value in enumerate(container):
+                if isinstance(value, str):
+                    container[index] = _LONE_SURROGATE.sub("\ufffd", value)
+                elif isinstance(value, list | dict):
+                    pending.append(value)
+        elif isinstance(container, dict):
+            for key, value in list(container.items()):
+                if isinstance(value, str):
+                    value = _LONE_SURROGATE.sub("\ufffd", value)
+                elif isinstance(value, list | dict):
+                    pending.append(value)
+                if isinstance(key, str) and _LONE_SURROGATE.search(key):
+                    del container[key]
+                    key = _LONE_SURROGATE.sub("\ufffd", key)
+                container[key] = value
+    return data
