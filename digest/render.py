@@ -30,7 +30,7 @@ TEXT_TEMPLATE = "newsletter.txt.j2"
 TEXT_WIDTH = 72
 
 _WEB_SCHEMES = ("http", "https")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 # What MJML and lxml cannot hold (control characters, lone surrogates, U+FFFE/U+FFFF); white space
 # among the controls (tab, \x1c–\x1f…) is folded to a space instead.
 _UNSHOWABLE = re.compile("[\x00-\x08\x0e-\x1b\x7f\ud800-\udfff\ufffe\uffff]")
@@ -123,7 +123,7 @@ def default_templates_dir() -> Path:
 
 def _clean_url(url: str) -> str:
     """Drop control characters (browsers ignore tabs and newlines, so `java\nscript:` would run)
-    and encode inner spaces, which some clients cut links at."""
+    and what no email can hold, and encode inner spaces, which some clients cut links at."""
     return _CONTROL.sub("", url).strip().replace(" ", "%20")
 
 

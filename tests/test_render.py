@@ -200,6 +200,7 @@ def test_characters_no_email_can_hold_are_left_out(settings: Settings) -> None:
         title="Harbour\x1b reopens\x00",
         teaser="Boats\x07 returned\ufffe.\x1c Crowds cheered\ud800.",
         kicker="Local\x08",
+        url="https://news.example.org/harbour\ud800",
         image=Image(url="https://img.example.org/1.jpg", alt="Boats\x10", caption="Dawn\x0f"),
     )
     issue = make_issue(subject="Sea\x1b walls", more=[odd], lead=odd, newsletter="Daily\x01")
@@ -209,6 +210,7 @@ def test_characters_no_email_can_hold_are_left_out(settings: Settings) -> None:
     assert texts(doc, "//p[@class='teaser']") == ["Boats returned. Crowds cheered."]
     assert doc.xpath("//img/@alt") == ["Boats", "Boats"]
     assert doc.findtext(".//title") == "Sea walls"
+    assert "https://news.example.org/harbour" in doc.xpath("//a/@href")
     assert "Harbour reopens" in rendered.text and "DAILY" in rendered.text
 
 
