@@ -147,6 +147,23 @@ def test_nesting_too_deep_to_read_is_one_line(content: bytes, problem: str) -> N
 
 
 @pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        # A curated file at an address that does not say YAML is still named as YAML.
+        (
+            b"stories:\n- {title: A, url: https://a.example/, published: 2026-13-01}\n",
+            "not valid YAML: month must be in 1..12 (line 2)",
+        ),
+        (b'{"lead": 9' + b"9" * 5_000 + b"}", "not valid JSON: a number too long to read"),
+    ],
+)
+def test_a_value_python_cannot_build_is_one_line(content: bytes, problem: str) -> None:
+    with pytest.raises(SourceError) as caught:
+        parse_source(Fetched(content=content, url="https://example.com/today"), "today")
+    assert str(caught.value) == f"today: {problem}"
+
+
+@pytest.mark.parametrize(
     ("content", "url"),
     [
         (

@@ -26,7 +26,7 @@ from digest.errors import SourceError
 from digest.http import Http
 from digest.models import Story
 from digest.page_profiles import PageProfile
-from digest.sources.curated import is_curated, parse_curated
+from digest.sources.curated import CURATED_KEYS, is_curated, parse_curated
 from digest.sources.feed import parse_feed
 from digest.sources.fetch import Fetched, load
 from digest.sources.jsonfeed import is_json_feed, parse_json_feed
@@ -185,6 +185,8 @@ def _json(content: bytes, location: str) -> object:
         raise SourceError(
             f"{location}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
+    except ValueError as exc:  # Python reads no integer of more than 4,300 digits
+        raise SourceError(f"{location}: not valid JSON: {_value_problem(exc)}") from None
 
 
 def _yaml(content: bytes, location: str, *, strict: bool) -> object:
@@ -200,6 +202,58 @@ def _yaml(content: bytes, location: str, *, strict: bool) -> object:
         where = f" (line {mark.line + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SourceError(f"{location}: not valid YAML: {problem}{where}") from None
+    except (ValueError, KeyError, AttributeError, TypeError, OverflowError) as exc:
+        # How PyYAML fails to build a value its syntax allows: `2026-02-30`, `!!int abc`,
+        # `!!bool maybe`, an integer of more than 4,300 digits.
+        root = _yaml_structure(content)
+        if not (strict or _has_curated_keys(root)):
+            return None
+        problem = _value_problem(exc) if type(exc) is ValueError else "a value its tag cannot hold"
+        line = _unbuildable_line(root)
+        where = f" (line {line})" if line else ""
+        raise SourceError(f"{location}: not valid YAML: {problem}{where}") from None
+
+
+def _value_problem(error: ValueError) -> str:
+    """A ValueError from building a value as one line, without advice meant for programmers."""
+    if "integer string conversion" in str(error):
+        return "a number too long to read"
+    return " ".join(str(error).split())
+
+
+def _yaml_structure(content: bytes) -> yaml.Node | None:
+    """YAML read as far as its structure, without building any value."""
+    try:
+        return yaml.compose(content, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return None
+
+
+def _has_curated_keys(root: yaml.Node | None) -> bool:
+    return isinstance(root, yaml.MappingNode) and any(
+        isinstance(key, yaml.ScalarNode) and key.value in CURATED_KEYS for key, _ in root.value
+    )
+
+
+def _unbuildable_line(root: yaml.Node | None) -> int | None:
+    """The line of the first value in the YAML structure that PyYAML cannot build."""
+    pending = [root] if root is not None else []
+    seen: set[int] = set()
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                yaml.constructor.SafeConstructor().construct_object(node)
+            except Exception:
+                return node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            pending.extend(child for pair in reversed(node.value) for child in reversed(pair))
+    return None
 
 
 def _valid_unicode(data: object) -> object:
