@@ -114,6 +114,22 @@ def test_curated_over_http_resolves_against_its_url(http_server: LocalServer) ->
         ("storys:\n  - {title: A, url: https://a.example/}\n", "storys: unknown field"),
         ("- just\n- a list\n", "expected a mapping with lead/more or stories"),
         ("lead: [unclosed\n", "not valid YAML"),
+        (
+            "more:\n  - {title: A, url: https://a.example/, published: 2026-02-30}\n",
+            "not valid YAML: day is out of range for month (line 2)",
+        ),
+        (
+            "lead: {title: A, url: https://a.example/, image: {url: a.jpg, width: 9"
+            + "9" * 5000
+            + "}}\n",
+            "not valid YAML: a number too long to read (line 1)",
+        ),
+        ("lead: {title: '<b></b>', url: https://a.example/}\n", "lead.title: no words"),
+        ("more:\n  - {title: '  ', url: https://a.example/}\n", "more[0].title: no words"),
+        (
+            'lead:\n  title: A\n  url: https://a.example/\n  "cap\\ntion": B\n',
+            "lead['cap\\ntion']: unknown field",
+        ),
     ],
 )
 def test_mistakes_fail_loudly(tmp_path: Path, text: str, problem: str) -> None:
@@ -123,6 +139,7 @@ def test_mistakes_fail_loudly(tmp_path: Path, text: str, problem: str) -> None:
         read_source(str(path), Settings())
     assert str(caught.value).startswith(f"{path}: ")
     assert problem in str(caught.value)
+    assert len(str(caught.value).splitlines()) == 1
 
 
 def test_curated_yaml_is_recognised_by_content(http_server: LocalServer) -> None:

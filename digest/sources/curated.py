@@ -142,6 +142,8 @@ def _story(entry: CuratedStory, path: str, is_lead: bool, base: Base, location: 
     if not is_web_url(url):
         raise SourceError(f"{location}: {path}.url: expected an http(s) URL, got {entry.url!r}")
     title = plain(entry.title)
+    if not title:
+        raise SourceError(f"{location}: {path}.title: no words, only {entry.title!r}")
     return Story(
         title=title,
         url=url,

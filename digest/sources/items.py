@@ -210,9 +210,7 @@ def describe(error: ValidationError, limit: int = 3) -> str:
     """Pydantic's report as one line of `path: problem`, e.g. `more[2].titel: unknown field`."""
     problems = []
     for item in error.errors()[:limit]:
-        path = "".join(
-            f"[{part}]" if isinstance(part, int) else f".{part}" for part in item["loc"]
-        ).lstrip(".")
+        path = "".join(_path_part(part) for part in item["loc"]).lstrip(".")
         message = {"extra_forbidden": "unknown field", "missing": "required field missing"}.get(
             item["type"], item["msg"].removeprefix("Value error, ")
         )
@@ -220,4 +218,12 @@ def describe(error: ValidationError, limit: int = 3) -> str:
     extra = error.error_count() - limit
     if extra > 0:
         problems.append(f"and {extra} more")
-    return "; ".join(problems)
+    return " ".join("; ".join(problems).split())
+
+
+def _path_part(part: int | str) -> str:
+    """One step of a field's path: `[2]`, `.title`, or a key a source wrote with line breaks or
+    other unprintable characters quoted (`['ti\\ntle']`), so the message stays one line."""
+    if isinstance(part, int):
+        return f"[{part}]"
+    return f".{part}" if part.isprintable() else f"[{part!r}]"
