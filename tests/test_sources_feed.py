@@ -334,6 +334,20 @@ def test_character_references_that_name_no_character(
     assert story.image is not None and story.image.caption == f"Dawn {expected}"
 
 
+def test_an_encoding_name_no_codec_has_is_not_tried(tmp_path: Path) -> None:
+    # Bytes neither UTF-8 nor windows-1252 can decode sent feedparser to the declared name,
+    # and a NUL in it made Python raise ValueError.
+    path = tmp_path / "feed.xml"
+    path.write_bytes(
+        b'<?xml version="1.0" encoding="UTF\x008"?><rss version="2.0"><channel><title>T</title>'
+        b"<link>https://news.example.com/</link><item><title>Caf\xe9 \x81 reopens</title>"
+        b"<link>https://news.example.com/a</link></item></channel></rss>"
+    )
+    [story] = read_source(str(path), Settings())
+    assert story.url == "https://news.example.com/a"
+    assert story.title.startswith("Caf") and story.title.endswith(" reopens")
+
+
 def test_media_rss_with_an_undeclared_prefix_is_still_read(tmp_path: Path) -> None:
     path = tmp_path / "feed.xml"
     path.write_text(

@@ -92,6 +92,10 @@ SPELLED_OUT_LAYOUTS = (
     "%d %B %Y %H:%M",
     "%B %d, %Y",
 )
+_XML_DECLARED_ENCODING = re.compile(
+    rb"""\s*<\?xml\s[^>]{0,200}?\bencoding\s*=\s*["'](?P<name>[^"'>]{0,100})["']"""
+)
+_CODEC_NAME = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:-]{0,39}")
 _CHAR_REF = re.compile(rb"&#(?:[xX](?P<hex>[0-9a-fA-F]+)|(?P<dec>[0-9]+));")
 PLACEHOLDER_CATEGORIES = frozenset({"uncategorized", "uncategorised"})
 # `itunes:keywords` arrive as tags but are search words ("podcast", "joe"), not a section.
@@ -153,11 +157,12 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
     # The charset as `digest.http` reads it (header, XML declaration, then the bytes), so a
     # server's wrong charset does not garble the items or hide them behind an XML error.
     kind = fetched.content_type or "application/xml"
-    headers["content-type"] = f"{kind}; charset={sniff_charset(fetched.content, fetched.charset)}"
+    charset = sniff_charset(fetched.content, fetched.charset)
+    headers["content-type"] = f"{kind}; charset={charset}"
     # Not sanitized here: feedparser's sanitizer drops `srcset` and lazy-loading `data-src`,
     # which hide the real pictures. `Story.text` is raw source HTML; only text made from it
     # by `digest.text` ever reaches an email.
-    content = _valid_char_refs(fetched.content)
+    content = _valid_char_refs(_declared_codec_name(fetched.content, charset))
     parsed = feedparser.parse(io.BytesIO(content), response_headers=headers, sanitize_html=False)
     if not parsed.entries:
         if parsed.get("bozo"):
@@ -177,6 +182,16 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
         if story:
             stories.append(story)
     return stories
+
+
+def _declared_codec_name(content: bytes, charset: str) -> bytes:
+    """`content` whose XML declaration names its encoding with characters no codec name has
+    (`encoding="UTF\x008"`) naming `charset` instead: feedparser tries the declared name when
+    `charset` fails, and such a name makes Python raise ValueError, not LookupError."""
+    declared = _XML_DECLARED_ENCODING.match(content)
+    if declared is None or _CODEC_NAME.fullmatch(declared["name"]):
+        return content
+    return content[: declared.start("name")] + charset.encode() + content[declared.end("name") :]
 
 
 def _valid_char_refs(content: bytes) -> bytes:
