@@ -14,7 +14,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 _SPACE = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 # Invisible characters that would glue or split words; ZWJ/ZWNJ stay (emoji sequences, Persian).
 _INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -90,11 +90,17 @@ def _decode_entities(text: str) -> str:
     return text
 
 
+def without_controls(text: str) -> str:
+    """`text` without the C0 control characters (tab and line breaks kept) and noncharacters that
+    no page means to show and that lxml refuses to store in a tree."""
+    return _CONTROL.sub("", text)
+
+
 def _blocks(markup: str, dropped: tuple[str, ...]) -> list[str]:
     """The text of each block (paragraph, heading, list item, line) with white space folded."""
     if not markup or not markup.strip():
         return []
-    markup = _INVISIBLE.sub("", _CONTROL.sub("", markup))
+    markup = _INVISIBLE.sub("", without_controls(markup))
     if not _TAG.search(markup):
         markup = _unescaped_markup(markup)
     pieces = _html_pieces(markup, dropped) if _TAG.search(markup) else markup.splitlines()

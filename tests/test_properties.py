@@ -31,7 +31,6 @@ from digest.models import Image, Issue, Story
 from digest.render import render_email
 from digest.sources import parse_source
 from digest.sources.items import is_web_url
-from digest.sources.page import is_page
 from digest.teaser import _CJK, _weight, make_teaser, split_sentences
 from digest.text import clean_article_text
 from tests.conftest import FIXTURES
@@ -588,13 +587,6 @@ CONTENT_TYPES = st.sampled_from(
 )
 
 
-# What lxml cannot hold in a page's text or attributes (control characters, U+FFFE/U+FFFF) makes
-# the article reader (digest/sources/article_text.py and article.py, being refactored by their
-# owner) raise ValueError: reported, and pinned by the xfail tests below. Pages are tested without
-# those characters here, so the property still guards everything else.
-_PAGE_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-
-
 @examples(200)
 @given(content=SOURCE_BYTES, url=SOURCE_URLS, content_type=CONTENT_TYPES)
 def test_any_source_bytes_give_stories_or_one_line_naming_the_source(
@@ -602,11 +594,6 @@ def test_any_source_bytes_give_stories_or_one_line_naming_the_source(
 ) -> None:
     location = "sources/odd-source"
     fetched = Fetched(content=content, url=url, content_type=content_type)
-    if is_page(fetched):
-        text = _PAGE_CONTROL.sub("", fetched.text())
-        fetched = fetched.model_copy(
-            update={"content": text.encode("utf-8", "surrogatepass"), "charset": "utf-8"}
-        )
     try:
         stories = parse_source(fetched, location)
     except SourceError as error:
@@ -623,12 +610,6 @@ def test_any_source_bytes_give_stories_or_one_line_naming_the_source(
         story.model_dump_json()  # storable: valid Unicode throughout
 
 
-@pytest.mark.xfail(
-    reason="the article reader hands lxml text it cannot hold (ValueError); reported. "
-    "When these pass, drop this marker and _PAGE_CONTROL above.",
-    raises=ValueError,
-    strict=True,
-)
 @pytest.mark.parametrize(
     "page",
     [

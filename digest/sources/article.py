@@ -43,6 +43,7 @@ from digest.sources.jsonld import (
     text_of,
 )
 from digest.sources.pictures import LAZY_SOURCES, is_junk_picture, name_words, shown_source
+from digest.text import without_controls
 
 CREDIT_CLASSES = re.compile(r"credit|copyright|photographer|attribution", re.I)
 CAPTION_CLASSES = re.compile(r"caption", re.I)
@@ -106,7 +107,7 @@ class Article:
 
 def parse_html(fetched: Fetched) -> lxml_html.HtmlElement | None:
     """The page as an lxml tree, decoded by `Fetched.text` (header, XML declaration, meta)."""
-    text = fetched.text()
+    text = without_controls(fetched.text())
     if not text.strip():
         return None
     parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=True)
