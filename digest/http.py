@@ -101,7 +101,7 @@ def is_reserved(url: str) -> bool:
 
 def decode_text(content: bytes, declared: str | None = None) -> str:
     """Text of a body in the charset `sniff_charset` finds. Never raises."""
-    return content.decode(sniff_charset(content, declared), errors="replace")
+    return _decoded(content, declared)[1]
 
 
 def sniff_charset(content: bytes, declared: str | None = None) -> str:
@@ -110,36 +110,45 @@ def sniff_charset(content: bytes, declared: str | None = None) -> str:
     is valid UTF-8 beyond ASCII is UTF-8 whatever it declares (a server's default "ISO-8859-1",
     a template's stale `<meta>`): text in another charset is practically never valid UTF-8.
     Without any usable declaration: UTF-8, else windows-1252."""
+    return _decoded(content, declared)[0]
+
+
+def _decoded(content: bytes, declared: str | None) -> tuple[str, str]:
+    """`sniff_charset`'s codec and the text in it: the body is decoded once per candidate, and
+    the text that decided is the one returned."""
     if content.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+        return "utf-8-sig", content.decode("utf-8-sig", errors="replace")
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+        return "utf-16", content.decode("utf-16", errors="replace")
     head = content[:_SNIFF_BYTES]
     in_document = [
         match.group(1).decode("ascii")
         for match in (_XML_ENCODING.match(head), _META_CHARSET.search(head))
         if match
     ]
+    utf8 = _as_utf8(content)
     candidates = [(declared, False)] + [(name, True) for name in in_document]
-    utf8: bool | None = None
     for name, from_document in candidates:
         codec = _codec(name, from_document=from_document)
         if codec is None:
             continue
-        if codec != "utf-8":
-            utf8 = _is_utf8_beyond_ascii(content) if utf8 is None else utf8
-            if utf8:
-                return "utf-8"
+        if utf8 is not None and (codec == "utf-8" or not content.isascii()):
+            return "utf-8", utf8
         try:
-            content.decode(codec)
+            return codec, content.decode(codec)
         except UnicodeDecodeError:
             continue
-        return codec
+    if utf8 is not None:
+        return "utf-8", utf8
+    return "cp1252", content.decode("cp1252", errors="replace")
+
+
+def _as_utf8(content: bytes) -> str | None:
+    """The body as UTF-8 text; None when it is not UTF-8."""
     try:
-        content.decode("utf-8")
+        return content.decode("utf-8")
     except UnicodeDecodeError:
-        return "cp1252"
-    return "utf-8"
+        return None
 
 
 def _codec(name: str | None, *, from_document: bool) -> str | None:
@@ -156,16 +165,6 @@ def _codec(name: str | None, *, from_document: bool) -> str | None:
     if from_document and codec.startswith(("utf-16", "utf-32")):
         return "utf-8"
     return codec
-
-
-def _is_utf8_beyond_ascii(content: bytes) -> bool:
-    if content.isascii():
-        return False
-    try:
-        content.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 class _Entry(BaseModel):
