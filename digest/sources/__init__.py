@@ -16,7 +16,7 @@ import logging
 import re
 import unicodedata
 from pathlib import PurePosixPath
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from digest.config import Settings
 from digest.errors import SourceError
@@ -27,6 +27,7 @@ from digest.sources.curated import is_curated, parse_curated
 from digest.sources.decode import decode_json, decode_yaml
 from digest.sources.feed import parse_feed
 from digest.sources.fetch import Fetched, load
+from digest.sources.items import tracking_free_query
 from digest.sources.jsonfeed import is_json_feed, parse_json_feed
 from digest.sources.page import is_page, parse_page
 
@@ -34,7 +35,6 @@ __all__ = ["canonical_url", "gather", "read_source", "title_key"]
 
 log = logging.getLogger("digest.sources")
 
-TRACKING_PARAMS = frozenset({"fbclid", "gclid"})
 YAML_SUFFIXES = frozenset({".yaml", ".yml"})
 _SPACE = re.compile(r"\s+")
 
@@ -150,13 +150,7 @@ def canonical_url(url: str) -> str:
     host = (parts.hostname or "").lower()
     if parts.port and parts.port not in (80, 443):
         host = f"{host}:{parts.port}"
-    query = urlencode(
-        sorted(
-            (name, value)
-            for name, value in parse_qsl(parts.query, keep_blank_values=True)
-            if not name.lower().startswith("utm_") and name.lower() not in TRACKING_PARAMS
-        )
-    )
+    query = urlencode(sorted(tracking_free_query(parts.query)))
     return urlunsplit(("https", host, parts.path.rstrip("/"), query, ""))
 
 

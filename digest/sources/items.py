@@ -8,7 +8,7 @@ import html
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import html as lxml_html
 from pydantic import ValidationError
@@ -21,6 +21,8 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"}
 MIN_IMAGE_SIDE = 50
 """Images declared smaller than this are icons, share buttons or tracking pixels."""
 TITLE_WORDS = 12
+TRACKING_PARAMS = frozenset({"fbclid", "gclid"})
+"""Click identifiers that name no page, besides the campaign parameters `utm_*`."""
 
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-f]+|[a-z]+\d*);", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
@@ -227,3 +229,21 @@ def _path_part(part: int | str) -> str:
     if isinstance(part, int):
         return f"[{part}]"
     return f".{part}" if part.isprintable() else f"[{part!r}]"
+
+
+def tracking_free_query(query: str) -> list[tuple[str, str]]:
+    """A URL query's parameters without campaign tracking (`utm_*`, fbclid, gclid)."""
+    return [
+        (name, value)
+        for name, value in parse_qsl(query, keep_blank_values=True)
+        if not name.lower().startswith("utm_") and name.lower() not in TRACKING_PARAMS
+    ]
+
+
+def without_tracking(url: str) -> str:
+    """`url` without campaign tracking parameters; as written when it has none."""
+    parts = urlsplit(url)
+    kept = tracking_free_query(parts.query)
+    if len(kept) == len(parse_qsl(parts.query, keep_blank_values=True)):
+        return url
+    return urlunsplit(parts._replace(query=urlencode(kept)))

@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from lxml import html as lxml_html
 
@@ -32,7 +32,14 @@ from digest.sources.article import (
     parse_date,
     parse_html,
 )
-from digest.sources.items import Base, first_content_image, is_web_url, make_image, plain
+from digest.sources.items import (
+    Base,
+    first_content_image,
+    is_web_url,
+    make_image,
+    plain,
+    without_tracking,
+)
 
 log = logging.getLogger("digest.sources")
 
@@ -396,7 +403,7 @@ def _item_story(
     excerpt = _excerpt(item, parts.excerpt, title_element, image)
     return Story(
         title=title,
-        url=_without_tracking(link),
+        url=without_tracking(link),
         text=excerpt,
         image=image,
         kicker=_kicker(item, title_element),
@@ -418,19 +425,6 @@ def _kicker(item: lxml_html.HtmlElement, title_element: lxml_html.HtmlElement) -
         ):
             return " ".join(text)
     return ""
-
-
-def _without_tracking(url: str) -> str:
-    """A rail link without the publisher's own campaign parameters (`utm_*`)."""
-    parts = urlsplit(url)
-    if "utm_" not in parts.query:
-        return url
-    query = [
-        (name, value)
-        for name, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not name.lower().startswith("utm_")
-    ]
-    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def _select(item: lxml_html.HtmlElement, selector: str) -> lxml_html.HtmlElement | None:
