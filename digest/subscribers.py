@@ -2,8 +2,8 @@
 
 A list can hold a million rows, so nothing here loads it whole: rows are validated and yielded
 one at a time. De-duplication needs memory proportional to the list, so it happens where the rows
-land, in the ledger's unique key (see `digest.ledger.Ledger.enqueue`). A bad row is reported with
-its line number and skipped; it never stops a send."""
+land, in the ledger's unique key (see `digest.state.ledger.Ledger.enqueue`). A bad row is reported
+with its line number and skipped; it never stops a send."""
 
 from __future__ import annotations
 
