@@ -1,7 +1,10 @@
-"""Copies newspaper4k's saved news pages into this folder (layout 1, `np4k-NAME.html.gz` +
-`np4k-NAME.json`), with the corrections listed in README.md. Run once by hand:
+"""Copies newspaper4k's saved news pages into FOLDER (layout 1 of `benchmarks/extraction.py`,
+`np4k-NAME.html.gz` + `np4k-NAME.json`), with the corrections listed in the README of
+`../shared/data/articles/`, where the team keeps them. Run once by hand:
 
-    .venv/bin/python benchmarks/data/extraction/import_newspaper4k.py /tmp/dl/newspaper4k-0.9.6
+    .venv/bin/python benchmarks/import_newspaper4k.py /tmp/dl/newspaper4k-0.9.6 FOLDER
+
+The pages are third-party data: write them outside the repository, never into it.
 
 The argument is the unpacked sdist of newspaper4k 0.9.6 (MIT licence, © 2013 Lucas Ou-Yang), whose
 `tests/data/html/NAME.html`, `metadata/NAME.json` and `txt/NAME.txt` are a page, its URL and title,
@@ -16,7 +19,6 @@ import re
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).parent
 SKIPPED = {"video_article_01": "the same file as cleveland.com1"}
 STRIPPED = {"cnn_001", "cnn_002", "cnn_test_nlp"}
 """Pages over 2.5 MB (750 KB gzipped): kept without their scripts (all but JSON-LD), styles and
@@ -91,7 +93,8 @@ def expected_text(name: str, text: str) -> str:
     return "\n\n".join(kept)
 
 
-def main(sdist: Path) -> None:
+def main(sdist: Path, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
     data = sdist / "tests" / "data"
     for page in sorted((data / "html").glob("*.html")):
         name = page.name.removesuffix(".html")
@@ -104,7 +107,7 @@ def main(sdist: Path) -> None:
             html = stripped(html.decode("utf-8")).encode("utf-8")
         packed = gzip.compress(html, compresslevel=9, mtime=0)
         stem = f"np4k-{name.replace('.', '-')}"
-        (HERE / f"{stem}.html.gz").write_bytes(packed)
+        (out / f"{stem}.html.gz").write_bytes(packed)
         truth = {
             "url": entry["url"],
             "title": TITLES.get(name, entry["title"]),
@@ -112,9 +115,11 @@ def main(sdist: Path) -> None:
             "language": entry["language"],
         }
         dumped = json.dumps(truth, ensure_ascii=False, indent=1)
-        (HERE / f"{stem}.json").write_text(dumped + "\n", encoding="utf-8")
+        (out / f"{stem}.json").write_text(dumped + "\n", encoding="utf-8")
         print(f"{stem:32} {len(packed) // 1024:4} KB")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    if len(sys.argv) != 3:
+        raise SystemExit(f"usage: {sys.argv[0]} NEWSPAPER4K_SDIST FOLDER")
+    main(Path(sys.argv[1]), Path(sys.argv[2]))
