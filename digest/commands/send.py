@@ -34,7 +34,8 @@ from digest.render import render_email
 from digest.schedule import schedule_status
 from digest.state.engine import state_engine
 from digest.state.ledger import Ledger
-from digest.state.schema import FAILED, PENDING, SENT
+from digest.state.schema import FAILED, PENDING, SENT, utcnow
+from digest.state.workers import senders
 from digest.store import load_issue
 from digest.subscribers import normalise_address
 
@@ -214,8 +215,14 @@ def status(date: DateOption = None) -> None:
         state = ledger.send_state(key)
         counts = ledger.counts(key)
         failures = ledger.failures(key)
+        sending = senders(engine, heard_within=2 * settings.send_lease)
     finally:
         engine.dispose()
+    if sending:
+        print("Sending now:")
+        now = utcnow()
+        for sender in sending:
+            print(f"  {sender.line(now)}")
     if state is None:
         print(f"{key}: not sent yet.")
         return

@@ -1,8 +1,9 @@
 """Delivery: an issue's template to every subscriber, exactly once, with the ledger as memory.
 
 `send_issue` reads like the promise it keeps: list the subscribers in the ledger (new ones only, so
-a resumed send picks up where it stopped), stream the rows still to send, personalise each, hand
-them to the sender, and record each outcome the moment the server answers."""
+a resumed send picks up where it stopped), then take part in the send (`digest.deliver.worker`):
+claim rows in batches, personalise each, hand them to the sender, and record each outcome the
+moment the server answers."""
 
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ from pydantic import BaseModel, ConfigDict
 
 from digest.config import Settings
 from digest.deliver.smtp import Outgoing, Result, SmtpSender
+from digest.deliver.worker import Part, Presence, help_send
 from digest.errors import ConfigError, DeliveryError
 from digest.message import MessageTemplate
 from digest.models import Issue, Recipient
 from digest.state.engine import open_engine
-from digest.state.ledger import Ledger, Outcome, Recorder
+from digest.state.ledger import Ledger
 from digest.state.schema import FAILED, PENDING, SENT
+from digest.state.workers import Role
 from digest.store import invalid_rows_path
 from digest.subscribers import (
     ListReport,
@@ -31,9 +34,11 @@ from digest.subscribers import (
     load_suppressions,
     read_subscribers,
 )
-from digest.tokens import TokenSigner, signer
+from digest.tokens import signer
 
 MAX_LINE = 998
+MAX_POLL = 2.0
+"""Longest wait between two looks for rows to claim while other senders hold the rest."""
 
 
 class Sender(Protocol):
@@ -131,35 +136,6 @@ def list_subscribers(
     return report
 
 
-def _outgoing(
-    ledger: Ledger,
-    issue_key: str,
-    template: MessageTemplate,
-    tokens: TokenSigner,
-    suppressed: frozenset[str],
-    recorder: Recorder,
-    *,
-    retry_failed: bool,
-    dropped: list[str],
-) -> Iterator[Outgoing]:
-    """The ledger's unsent rows as finished messages; a row whose message cannot be built is
-    recorded as failed, and an address suppressed since it was listed is dropped."""
-    for row in ledger.unsent(issue_key, retry_failed=retry_failed):
-        key = row.email.lower()
-        if key in suppressed:
-            dropped.append(key)
-            continue
-        message_id = template.message_id(row.email)
-        try:
-            message = template.personalise(
-                Recipient(email=row.email, name=row.name, token=tokens.sign(row.email))
-            )
-        except DeliveryError as exc:
-            recorder.record(Outcome(row.id, FAILED, 0, f"not sent: {exc}", message_id))
-            continue
-        yield Outgoing(row.id, row.email, message, message_id)
-
-
 def send_issue(
     settings: Settings,
     issue: Issue,
@@ -170,8 +146,10 @@ def send_issue(
     retry_failed: bool = False,
     stop: threading.Event | None = None,
     progress: Progress | None = None,
+    role: Role = "send",
 ) -> SendSummary:
-    """Send `issue` to every subscriber not yet sent it; resumable at any point."""
+    """Send `issue` to every subscriber not yet sent it; resumable at any point, and shared with
+    any other process sending it at the same time (`digest.deliver.worker`)."""
     issue_key = issue.date.isoformat()
     stop = stop or threading.Event()
     progress = progress or _no_progress()
@@ -186,46 +164,32 @@ def send_issue(
             listed=sum(counts.values()),
             already_sent=True,
         )
-    tokens = signer(settings)
+    part = Part(
+        template,
+        signer(settings),
+        load_suppressions(settings.suppressions),
+        poll=min(MAX_POLL, settings.send_lease / 20),
+    )
     sender = sender or SmtpSender(settings, template.envelope_from)
-    suppressed = load_suppressions(settings.suppressions)
     report = ListReport()
     if not finished:
         # A broken file stops the send before anyone is listed, so nothing half-read goes out.
         check_structure(_subscribers_path(settings))
         ledger.begin_send(issue_key, issue.subject)
-        report = list_subscribers(settings, ledger, issue, suppressed)
-    counts = ledger.counts(issue_key)
-    progress.start(counts[PENDING] + (counts[FAILED] if retry_failed else 0))
-    done = {SENT: 0, FAILED: 0}
-    dropped: list[str] = []
-    recorder = Recorder(ledger)
-
-    def record(result: Result) -> None:
-        status = SENT if result.accepted else FAILED
-        outgoing = result.outgoing
-        recorder.record(
-            Outcome(outgoing.key, status, result.attempts, result.reply, outgoing.message_id)
-        )
-        done[status] += 1
-        progress.advance(result)
-
+        report = list_subscribers(settings, ledger, issue, part.suppressed)
+    if retry_failed:
+        ledger.reopen_failed(issue_key)
+    progress.start(ledger.counts(issue_key)[PENDING])
     started = time.perf_counter()
-    try:
-        messages = _outgoing(
-            ledger,
+    with Presence(ledger, settings, role) as presence:
+        done = help_send(
+            presence,
             issue_key,
-            template,
-            tokens,
-            suppressed,
-            recorder,
-            retry_failed=retry_failed,
-            dropped=dropped,
+            part,
+            lambda messages, record: sender.run(messages, record, stop),
+            stop,
+            progress.advance,
         )
-        sender.run(messages, record, stop)
-    finally:
-        recorder.close()
-        ledger.remove_pending(issue_key, dropped)
     counts = ledger.counts(issue_key)
     stopped = stop.is_set() and counts[PENDING] > 0
     if counts[PENDING] == 0:

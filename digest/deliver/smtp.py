@@ -29,13 +29,19 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from digest.config import Settings
 from digest.errors import ConfigError, DeliveryError
 
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 MAX_BACKOFF = 300.0
+
+
+class Lease(Protocol):
+    """Whether a claimed message may still go to the server (see digest/state/claims.py)."""
+
+    def holds(self, key: int) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +52,9 @@ class Outgoing:
     recipient: str
     message: bytes
     message_id: str
+    lease: Lease | None = None
+    """Asked just before each try; a message whose lease may have lapsed is dropped unreported,
+    and its row goes back to the senders sharing the issue."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +322,8 @@ class SmtpSender:
                         return None
                     continue
             self._rate.wait(stop)
+            if outgoing.lease is not None and not outgoing.lease.holds(outgoing.key):
+                return smtp
             attempts += 1
             try:
                 answer = self.transact(smtp, outgoing)

@@ -33,8 +33,13 @@ READ_BATCH = 500
 
 _RECORD = (
     sa.update(deliveries)
-    .where(deliveries.c.id == sa.bindparam("row_id"))
+    .where(
+        deliveries.c.id == sa.bindparam("row_id"),
+        deliveries.c.claimed_by == sa.bindparam("worker"),
+    )
     .values(
+        claimed_by=None,
+        lease_until=None,
         status=sa.bindparam("status"),
         attempts=deliveries.c.attempts + sa.bindparam("attempts"),
         last_reply=sa.bindparam("last_reply"),
@@ -147,10 +152,20 @@ class Ledger:
                 added += len(conn.execute(insert, values).all())
         return added
 
-    def unsent(self, issue: str, *, retry_failed: bool = False) -> Iterator[Delivery]:
-        """Every row still to send, in list order, read in small pages (keyset pagination), so
-        memory stays flat and rows recorded meanwhile are never read twice."""
-        statuses = [PENDING, FAILED] if retry_failed else [PENDING]
+    def reopen_failed(self, issue: str) -> int:
+        """Make the failed rows of `issue` pending again (`digest send --retry-failed`), keeping
+        their attempts and last reply; return how many."""
+        with self.engine.begin() as conn:
+            return conn.execute(
+                sa.update(deliveries)
+                .where(deliveries.c.issue == issue, deliveries.c.status == FAILED)
+                .values(status=PENDING, updated_at=utcnow())
+            ).rowcount
+
+    def unsent(self, issue: str) -> Iterator[Delivery]:
+        """Every pending row, in list order, read in small pages (keyset pagination), so memory
+        stays flat and rows recorded meanwhile are never read twice. For a single reader (the dry
+        run); senders claim their rows instead (`digest.state.claims`)."""
         last = 0
         while True:
             query = (
@@ -159,7 +174,7 @@ class Ledger:
                 )
                 .where(
                     deliveries.c.issue == issue,
-                    deliveries.c.status.in_(statuses),
+                    deliveries.c.status == PENDING,
                     deliveries.c.id > last,
                 )
                 .order_by(deliveries.c.id)
@@ -172,12 +187,15 @@ class Ledger:
             yield from page
             last = page[-1].id
 
-    def record(self, outcomes: Iterable[Outcome]) -> None:
-        """Write outcomes in one committed transaction."""
+    def record(self, outcomes: Iterable[Outcome], worker: str) -> int:
+        """Write the outcomes of rows claimed by `worker` in one committed transaction, clearing
+        their claims; return how many were written. A row whose claim `worker` no longer holds is
+        left as it is: it lost its lease, and its holder's word counts."""
         now = utcnow()
         values = [
             {
                 "row_id": outcome.id,
+                "worker": worker,
                 "status": outcome.status,
                 "attempts": outcome.attempts,
                 "last_reply": outcome.reply[:1000],
@@ -188,9 +206,9 @@ class Ledger:
             for outcome in outcomes
         ]
         if not values:
-            return
+            return 0
         with self.engine.begin() as conn:
-            conn.execute(_RECORD, values)
+            return conn.execute(_RECORD, values).rowcount
 
     def remove_pending(self, issue: str, email_keys: Iterable[str]) -> None:
         """Drop rows of addresses suppressed after they were listed, so they are never mailed."""
@@ -227,15 +245,22 @@ class Ledger:
             return [Failure(*row) for row in conn.execute(query)]
 
 
+class LeaseLost(Exception):
+    """Outcomes arrived for rows this sender no longer held: something kept it from renewing its
+    lease (a database out of reach for longer than DIGEST_SEND_LEASE), so it must stop."""
+
+
 class Recorder:
-    """Group commit: sending threads hand over outcomes and wait until they are durable.
+    """Group commit: sending threads hand over outcomes and wait until they are durable; a row
+    whose claim was lost stops the send (`LeaseLost`).
 
     One thread writes, batching whatever arrived while the previous transaction committed, so the
     database sees a few commits per connection round instead of one per message, and each sending
     thread still knows its message is recorded before it starts the next one."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, worker: str) -> None:
         self._ledger = ledger
+        self._worker = worker
         self._queue: queue.SimpleQueue[tuple[Outcome, threading.Event] | None] = queue.SimpleQueue()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="digest-recorder", daemon=True)
@@ -268,8 +293,14 @@ class Recorder:
                 closing = True
             if self._error is None and batch:
                 try:
-                    self._ledger.record(outcome for outcome, _ in batch)
+                    written = self._ledger.record((outcome for outcome, _ in batch), self._worker)
                 except Exception as exc:
                     self._error = exc
+                else:
+                    if written != len(batch):
+                        self._error = LeaseLost(
+                            f"{len(batch) - written} of {len(batch)} rows were no longer claimed "
+                            "by this sender (its lease had run out)"
+                        )
             for _, done in batch:
                 done.set()

@@ -43,10 +43,15 @@ deliveries = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.Column("sent_at", sa.DateTime, nullable=True),
+    sa.Column("claimed_by", sa.String(64), nullable=True),
+    sa.Column("lease_until", sa.DateTime, nullable=True),
 )
 """One row per (issue, subscriber). `email_key` is the address lower-cased by the code, so the
 unique key (issue, email_key) is case-insensitive on both backends without relying on a collation
-(SQLite's NOCASE folds ASCII only; PostgreSQL has no case-insensitive default)."""
+(SQLite's NOCASE folds ASCII only; PostgreSQL has no case-insensitive default).
+
+A pending row is free, or claimed by one sender (`claimed_by`, a `send_workers.id`) until
+`lease_until`; an outcome clears the claim (`digest.state.claims`)."""
 
 sends = sa.Table(
     "sends",
@@ -72,3 +77,23 @@ schedule_runs = sa.Table(
 )
 """One row per scheduler run (scheduled, resumed, missed or --once); `outcome` is NULL while it
 runs, so a NULL left behind means the process died during the run."""
+
+send_workers = sa.Table(
+    "send_workers",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("machine", sa.String(128), nullable=False),
+    sa.Column("issue", sa.String(64), nullable=True),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("joined_at", sa.DateTime, nullable=True),
+    sa.Column("heard_at", sa.DateTime, nullable=False),
+    sa.Column("batches", sa.Integer, nullable=False),
+    sa.Column("sent", sa.Integer, nullable=False),
+    sa.Column("failed", sa.Integer, nullable=False),
+)
+"""One row per live sending process (`digest send`, `digest worker`, the scheduler's send), kept
+fresh by its heartbeat; `machine` tells whether another process can check its pid
+(`digest.state.workers`). `sent`, `failed` and `batches` count since it joined `issue`."""
