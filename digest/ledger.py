@@ -150,9 +150,7 @@ def migrate(engine: Engine) -> list[str]:
 
 
 def state_url(settings: Settings) -> str:
-    if settings.state_url.strip():
-        return settings.state_url.strip()
-    return f"sqlite:///{settings.issues_dir.resolve().parent / 'state.db'}"
+    return settings.state_database_url
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
