@@ -2,9 +2,9 @@
 
 A location is a local path or an http(s) URL. Its kind is recognised from its content, not
 its name (a URL such as `/feed` has no extension): JSON whose `version` starts with
-`https://jsonfeed.org/version/` is a JSON Feed; YAML or JSON with top-level `lead`, `more` or
-`stories` is a curated file; an HTML document is a news page (its article leads, its related
-stories follow); anything else goes to feedparser as RSS or Atom.
+`https://jsonfeed.org/version/` (or http://) is a JSON Feed; YAML or JSON with top-level `lead`,
+`more` or `stories` is a curated file; an HTML document is a news page (its article leads, its
+related stories follow); anything else goes to feedparser as RSS or Atom.
 
 All sources are fetched concurrently through one `Http` session (per-host limits, retries, the
 on-disk cache); their stories keep the order of the locations, so de-duplication is stable.
@@ -30,6 +30,7 @@ from digest.sources.fetch import Fetched, load
 from digest.sources.items import tracking_free_query
 from digest.sources.jsonfeed import is_json_feed, parse_json_feed
 from digest.sources.page import is_page, parse_page
+from digest.sources.widechars import as_utf8
 
 __all__ = ["canonical_url", "gather", "read_source", "title_key"]
 
@@ -91,6 +92,7 @@ def parse_source(
     fetched: Fetched, location: str, profiles: dict[str, PageProfile] | None = None
 ) -> list[Story]:
     """Stories of a source's bytes, whatever kind of source they turn out to be."""
+    fetched = as_utf8(fetched)
     start = fetched.content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     suffix = PurePosixPath(urlsplit(fetched.url).path).suffix.lower()
     if start in (b"{", b"["):

@@ -29,6 +29,8 @@ from digest.sources.fetch import Fetched
 from digest.sources.items import (
     Base,
     ContentImage,
+    absolute,
+    all_skipped,
     aware,
     first_content_image,
     has_image_extension,
@@ -173,15 +175,35 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
         if not parsed.get("version"):
             raise SourceError(f"{location}: not a feed: no RSS or Atom items found")
         return []
-    base = Base(url=fetched.url, site=parsed.feed.get("link", ""))
+    declared = _self_link(parsed.feed, fetched.url)
+    feed_author = _author(parsed.feed)
+    base = Base(
+        url=fetched.url,
+        site=absolute(parsed.feed.get("link"), declared or fetched.url),
+        declared=declared,
+    )
     media = _media_by_item(content, len(parsed.entries))
     stories = []
+    skipped: list[tuple[str, str]] = []
     for index, entry in enumerate(parsed.entries):
         item_media = media[index] if media else _feedparser_media(entry)
-        story = _story(entry, item_media, location, base)
+        story = _story(entry, item_media, location, base, skipped)
+        if story and not story.author and feed_author:
+            # Atom: an entry without an author has the feed's.
+            story = story.model_copy(update={"author": feed_author})
         if story:
             stories.append(story)
+    if skipped and not stories:
+        raise SourceError(f"{location}: {all_skipped(skipped)}")
     return stories
+
+
+def _self_link(feed: Any, source_url: str) -> str:
+    """The address a feed says it is served from (`<atom:link rel="self">`), made absolute."""
+    for link in feed.get("links", []):
+        if link.get("rel") == "self" and link.get("href"):
+            return absolute(link["href"], source_url)
+    return ""
 
 
 def _declared_codec_name(content: bytes, charset: str) -> bytes:
@@ -236,17 +258,22 @@ def _char_ref_value(ref: re.Match[bytes]) -> int:
     return int(written, 16 if ref["hex"] else 10)
 
 
-def _story(entry: Any, media: ItemMedia, location: str, base: Base) -> Story | None:
+def _story(
+    entry: Any, media: ItemMedia, location: str, base: Base, skipped: list[tuple[str, str]]
+) -> Story | None:
+    """The item as a story; None, with the reason added to `skipped`, when it cannot be one."""
     text = _text(entry, media.captions)
     if not plain(text) and media.description:
         text, media = media.description, media.as_text()
     title = plain(entry.get("title")) or title_from_text(text)
     if not title:
         log.debug("%s: skipped an item with neither title nor text", location)
+        skipped.append(("neither title nor text", ""))
         return None
     link = base.link(_link(entry))
     if not is_web_url(link):
         log.warning("%s: skipped %r: it has no http(s) link", location, title)
+        skipped.append(("no http(s) link", _link(entry)))
         return None
     return Story(
         title=title,
@@ -373,7 +400,8 @@ def _kicker(entry: Any) -> str:
 
 
 def _author(entry: Any) -> str:
-    """The author's name; an RSS `<author>` holding only an e-mail address is not shown."""
+    """The author's name (of an item, or of the feed); an RSS `<author>` holding only an e-mail
+    address is not shown."""
     name = plain(entry.get("author_detail", {}).get("name") or entry.get("author"))
     return "" if "@" in name and " " not in name else name
 

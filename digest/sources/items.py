@@ -6,6 +6,7 @@ import datetime as dt
 import email.utils
 import html
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -54,10 +55,12 @@ def absolute(url: object, base: str) -> str:
 @dataclass(frozen=True)
 class Base:
     """Where a source's relative addresses point. `url` is the source itself (after redirects,
-    or a `file://` URI); `site` is the web site it speaks for (a feed's channel link)."""
+    or a `file://` URI); `site` is the web site it speaks for (a feed's channel link); `declared`
+    is the address the source says it is served from (a feed's `self` link)."""
 
     url: str
     site: str = ""
+    declared: str = ""
 
     @property
     def is_local(self) -> bool:
@@ -69,8 +72,9 @@ class Base:
 
     def link(self, value: object) -> str:
         """A story link: a local copy of a feed has no URL of its own, so its relative links
-        are relative to the site it copies."""
-        return absolute(value, self._web_site or self.url)
+        are relative to the site it copies, else to where it says it is served from."""
+        declared = self.declared if self.is_local and is_web_url(self.declared) else ""
+        return absolute(value, self._web_site or declared or self.url)
 
     def image(self, value: object) -> str:
         """An image's absolute URL, or "" when it cannot be shown: http(s) images, plus images
@@ -186,6 +190,17 @@ def title_from_text(text: str) -> str:
     if len(parts) <= TITLE_WORDS:
         return first
     return " ".join(parts[:TITLE_WORDS]).rstrip(",;:—-") + "…"
+
+
+def all_skipped(skipped: list[tuple[str, str]]) -> str:
+    """Why a feed whose every item was skipped gave no story, so the build does not go on to
+    say there is nothing new: the commonest reason, with an example and how many items it cost."""
+    commonest, count = Counter(reason for reason, _ in skipped).most_common(1)[0]
+    example = next((example for reason, example in skipped if reason == commonest and example), "")
+    shown = f"{commonest} (such as {example!r})" if example else commonest
+    if count == len(skipped):
+        return f"all {count} items skipped: {shown}"
+    return f"all {len(skipped)} items skipped ({count}: {shown})"
 
 
 def aware(moment: dt.datetime) -> dt.datetime:
