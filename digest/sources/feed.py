@@ -40,6 +40,7 @@ from digest.sources.items import (
     title_from_text,
     to_int,
 )
+from digest.sources.links import is_private_address, original_link, same_origin, unwrapped
 
 log = logging.getLogger("digest.sources")
 
@@ -275,6 +276,10 @@ def _story(
         log.warning("%s: skipped %r: it has no http(s) link", location, title)
         skipped.append(("no http(s) link", _link(entry)))
         return None
+    if is_private_address(link) and not same_origin(link, base.url):
+        log.warning("%s: skipped %r: its link %s is on a private address", location, title, link)
+        skipped.append(("link to a private address", link))
+        return None
     return Story(
         title=title,
         url=link,
@@ -288,10 +293,11 @@ def _story(
 
 
 def _link(entry: Any) -> str:
-    """The item's web page: FeedBurner's `origLink` (its `link` is a tracking redirect), an
-    `alternate` link (HTML first), else `link`, which feedparser fills from a permalink guid."""
-    original = str(entry.get("feedburner_origlink") or "").strip()
-    if is_web_url(original):
+    """The item's web page: a feed proxy's `origLink` (FeedBurner's, Pheedo's: their `link` is a
+    tracking redirect), an `alternate` link (HTML first), else `link`, which feedparser fills
+    from a permalink guid; a known click-tracking redirect gives the address it carries."""
+    original = original_link(entry)
+    if original:
         return original
     alternates = [
         link
@@ -299,7 +305,7 @@ def _link(entry: Any) -> str:
         if link.get("rel", "alternate") == "alternate" and link.get("href")
     ]
     alternates.sort(key=lambda link: link.get("type", "text/html") != "text/html")
-    return alternates[0]["href"] if alternates else entry.get("link", "")
+    return unwrapped(alternates[0]["href"] if alternates else entry.get("link", ""))
 
 
 def _text(entry: Any, captions: frozenset[str]) -> str:

@@ -26,6 +26,7 @@ from digest.sources.items import (
     plain,
     title_from_text,
 )
+from digest.sources.links import is_private_address, same_origin
 
 log = logging.getLogger("digest.sources")
 
@@ -122,6 +123,10 @@ def _story(
     if not is_web_url(url):
         log.warning("%s: skipped %r: it has no http(s) url", location, title)
         skipped.append(("no http(s) url", item.url or item.external_url or ""))
+        return None
+    if is_private_address(url) and not same_origin(url, base.url):
+        log.warning("%s: skipped %r: its url %s is on a private address", location, title, url)
+        skipped.append(("url on a private address", url))
         return None
     return Story(
         title=title,
