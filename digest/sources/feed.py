@@ -25,6 +25,7 @@ from lxml import etree
 from digest.errors import SourceError
 from digest.http import sniff_charset
 from digest.models import Image, Story
+from digest.sources.advertising import is_advertising
 from digest.sources.fetch import Fetched
 from digest.sources.items import (
     Base,
@@ -270,6 +271,11 @@ def _story(
     if not title:
         log.debug("%s: skipped an item with neither title nor text", location)
         skipped.append(("neither title nor text", ""))
+        return None
+    categories = [plain(tag.get("term") or tag.get("label")) for tag in entry.get("tags", [])]
+    if is_advertising(title, categories, str(entry.get("id") or "")):
+        log.info("%s: skipped %r: it is advertising", location, title)
+        skipped.append(("advertising", title))
         return None
     link = base.link(_link(entry))
     if not is_web_url(link):

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from digest.errors import SourceError
 from digest.models import Image, Story
+from digest.sources.advertising import is_advertising
 from digest.sources.fetch import Fetched
 from digest.sources.items import (
     Base,
@@ -118,6 +119,10 @@ def _story(
     if not title:
         log.debug("%s: skipped an item with neither title nor text", location)
         skipped.append(("neither title nor text", ""))
+        return None
+    if is_advertising(title, [plain(tag) for tag in item.tags or []], item.id or ""):
+        log.info("%s: skipped %r: it is advertising", location, title)
+        skipped.append(("advertising", title))
         return None
     url = base.link(item.url or item.external_url)
     if not is_web_url(url):
