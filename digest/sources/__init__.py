@@ -27,7 +27,7 @@ from digest.sources.curated import is_curated, parse_curated
 from digest.sources.decode import decode_json, decode_yaml
 from digest.sources.feed import parse_feed
 from digest.sources.fetch import Fetched, load
-from digest.sources.items import tracking_free_query
+from digest.sources.items import tracking_free_query, unshouted
 from digest.sources.jsonfeed import is_json_feed, parse_json_feed
 from digest.sources.page import is_page, parse_page
 from digest.sources.widechars import as_utf8
@@ -98,7 +98,7 @@ def parse_source(
     if start in (b"{", b"["):
         data = decode_json(fetched.content, location)
         if is_json_feed(data):
-            return parse_json_feed(data, fetched, location)
+            return _published(parse_json_feed(data, fetched, location))
         if is_curated(data) or suffix == ".json":
             return parse_curated(data, fetched, location)
         raise SourceError(
@@ -106,12 +106,23 @@ def parse_source(
             "nor a curated file (lead/more/stories)"
         )
     if is_page(fetched):
-        return parse_page(fetched, location, profiles)
+        return _published(parse_page(fetched, location, profiles))
     if start != b"<":
         data = decode_yaml(fetched.content, location, strict=suffix in YAML_SUFFIXES)
         if is_curated(data) or suffix in YAML_SUFFIXES:
             return parse_curated(data, fetched, location)
-    return parse_feed(fetched, location)
+    return _published(parse_feed(fetched, location))
+
+
+def _published(stories: list[Story]) -> list[Story]:
+    """A publisher's stories with titles written in capitals not shouted; an editor's curated
+    titles stay as the editor wrote them."""
+    return [
+        story
+        if story.title == (title := unshouted(story.title, story.language))
+        else story.model_copy(update={"title": title})
+        for story in stories
+    ]
 
 
 def deduplicate(stories: list[Story]) -> list[Story]:

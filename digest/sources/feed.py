@@ -36,6 +36,7 @@ from digest.sources.items import (
     first_content_image,
     has_image_extension,
     is_web_url,
+    language_tag,
     make_image,
     plain,
     title_from_text,
@@ -190,14 +191,29 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
     for index, entry in enumerate(parsed.entries):
         item_media = media[index] if media else _feedparser_media(entry)
         story = _story(entry, item_media, location, base, skipped)
-        if story and not story.author and feed_author:
-            # Atom: an entry without an author has the feed's.
-            story = story.model_copy(update={"author": feed_author})
-        if story:
-            stories.append(story)
+        if story is None:
+            continue
+        # Atom: an entry without an author has the feed's; RSS's <language> is the channel's.
+        story = story.model_copy(
+            update={
+                "author": story.author or feed_author,
+                "language": _language(entry) or language_tag(parsed.feed.get("language")),
+            }
+        )
+        stories.append(story)
     if skipped and not stories:
         raise SourceError(f"{location}: {all_skipped(skipped)}")
     return stories
+
+
+def _language(entry: Any) -> str:
+    """The language an item's own text declares (`xml:lang` on its content, summary or title)."""
+    details = [*entry.get("content", []), entry.get("summary_detail"), entry.get("title_detail")]
+    for detail in details:
+        tag = language_tag(detail.get("language")) if detail else ""
+        if tag:
+            return tag
+    return ""
 
 
 def _self_link(feed: Any, source_url: str) -> str:

@@ -22,6 +22,7 @@ from digest.sources.items import (
     describe,
     first_content_image,
     is_web_url,
+    language_tag,
     make_image,
     parse_datetime,
     plain,
@@ -60,6 +61,7 @@ class _Item(BaseModel):
     authors: list[_Author] | None = None
     author: _Author | None = None
     tags: list[str] | None = None
+    language: str | None = None
 
 
 class _Feed(BaseModel):
@@ -70,6 +72,7 @@ class _Feed(BaseModel):
     home_page_url: str | None = None
     icon: str | None = None
     favicon: str | None = None
+    language: str | None = None
     authors: list[_Author] | None = None
     author: _Author | None = None
     items: list[dict[str, Any]]
@@ -99,7 +102,8 @@ def parse_json_feed(data: object, fetched: Fetched, location: str) -> list[Story
             continue
         story = _story(item, location, base, feed_author, icons, skipped)
         if story:
-            stories.append(story)
+            language = language_tag(item.language) or language_tag(feed.language)
+            stories.append(story.model_copy(update={"language": language}))
     if skipped and not stories:
         raise SourceError(f"{location}: {all_skipped(skipped)}")
     return stories
