@@ -261,6 +261,9 @@ def _sent(key: str, summary: SendSummary) -> RunOutcome:
     if summary.already_sent:
         return RunOutcome(issue=key, kind="skipped", detail="already sent")
     counts = f"sent {summary.sent}, failed {summary.failed}"
+    if summary.invalid_rows:
+        skipped = f"{summary.invalid_rows} invalid list rows skipped"
+        counts += f", {skipped} ({summary.invalid_rows_file})"
     if summary.stopped:
         return RunOutcome(
             issue=key,

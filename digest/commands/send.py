@@ -100,6 +100,13 @@ def _stop_on_signals() -> Iterator[threading.Event]:
             signal.signal(sig, handler)
 
 
+def _print_invalid_rows(lines: list[str]) -> None:
+    if lines:
+        console.print("Invalid rows in the subscriber list (skipped):", highlight=False)
+    for line in lines:
+        console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+
+
 def send(
     date: DateOption = None,
     to: Annotated[
@@ -153,6 +160,7 @@ def send(
                 checked = dry_run(settings, issue, template, stop=stop, progress=bar)
             for problem in checked.problems[:20]:
                 console.print(f"  {problem}", highlight=False, markup=False)
+            _print_invalid_rows(checked.invalid_report)
             console.print(checked.line, highlight=False)
             ok = not checked.problems and not stop.is_set()
         else:
@@ -180,6 +188,7 @@ def send(
                     )
             finally:
                 engine.dispose()
+            _print_invalid_rows(summary.invalid_report)
             console.print(summary.line, highlight=False)
             ok = summary.ok
     if stop.is_set():
