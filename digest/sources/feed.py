@@ -42,6 +42,7 @@ from digest.sources.items import (
     title_from_text,
     to_int,
 )
+from digest.sources.kickers import is_editorial
 from digest.sources.links import is_private_address, original_link, same_origin, unwrapped
 
 log = logging.getLogger("digest.sources")
@@ -102,7 +103,7 @@ _XML_DECLARED_ENCODING = re.compile(
 )
 _CODEC_NAME = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:-]{0,39}")
 _CHAR_REF = re.compile(rb"&#(?:[xX](?P<hex>[0-9a-fA-F]+)|(?P<dec>[0-9]+));")
-PLACEHOLDER_CATEGORIES = frozenset({"uncategorized", "uncategorised"})
+EVERYWHERE_MIN_ITEMS = 3
 # `itunes:keywords` arrive as tags but are search words ("podcast", "joe"), not a section.
 KEYWORD_SCHEMES = frozenset(
     {"http://www.itunes.com/", "http://www.itunes.com/dtds/podcast-1.0.dtd"}
@@ -179,7 +180,8 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
             raise SourceError(f"{location}: not a feed: no RSS or Atom items found")
         return []
     declared = _self_link(parsed.feed, fetched.url)
-    feed_author = _author(parsed.feed)
+    # Atom: an entry without an author has the feed's. An RSS channel's author is its publisher.
+    feed_author = _author(parsed.feed) if parsed.get("version", "").startswith("atom") else ""
     base = Base(
         url=fetched.url,
         site=absolute(parsed.feed.get("link"), declared or fetched.url),
@@ -188,12 +190,13 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
     media = _media_by_item(content, len(parsed.entries))
     stories = []
     skipped: list[tuple[str, str]] = []
+    everywhere = _on_every_item(parsed.entries)
     for index, entry in enumerate(parsed.entries):
         item_media = media[index] if media else _feedparser_media(entry)
-        story = _story(entry, item_media, location, base, skipped)
+        story = _story(entry, item_media, location, base, skipped, everywhere)
         if story is None:
             continue
-        # Atom: an entry without an author has the feed's; RSS's <language> is the channel's.
+        # The channel's <language> is its items'.
         story = story.model_copy(
             update={
                 "author": story.author or feed_author,
@@ -277,7 +280,12 @@ def _char_ref_value(ref: re.Match[bytes]) -> int:
 
 
 def _story(
-    entry: Any, media: ItemMedia, location: str, base: Base, skipped: list[tuple[str, str]]
+    entry: Any,
+    media: ItemMedia,
+    location: str,
+    base: Base,
+    skipped: list[tuple[str, str]],
+    everywhere: frozenset[str] = frozenset(),
 ) -> Story | None:
     """The item as a story; None, with the reason added to `skipped`, when it cannot be one."""
     text = _text(entry, media.captions)
@@ -307,7 +315,7 @@ def _story(
         url=link,
         text=text,
         image=_image(entry, media, text, title, base),
-        kicker=_kicker(entry),
+        kicker=_kicker(entry, everywhere),
         author=_author(entry),
         published=_published(entry),
         source=location,
@@ -417,14 +425,30 @@ def _itunes_image(entry: Any, base: Base) -> Media | None:
     return Media(url=url, medium="image") if url else None
 
 
-def _kicker(entry: Any) -> str:
+def _kicker(entry: Any, everywhere: frozenset[str] = frozenset()) -> str:
+    """The item's first editorial category (see `digest.sources.kickers`), skipping podcast
+    keywords and any category the feed puts on every item, which tells a reader nothing."""
     for tag in entry.get("tags", []):
         if tag.get("scheme") in KEYWORD_SCHEMES:
             continue
         term = plain(tag.get("term") or tag.get("label"))
-        if term and term.casefold() not in PLACEHOLDER_CATEGORIES:
+        label = plain(tag.get("label")) if tag.get("term") else ""
+        if term.casefold() in everywhere:
+            continue
+        if is_editorial(term, label, str(tag.get("scheme") or "")):
             return term
     return ""
+
+
+def _on_every_item(entries: list[Any]) -> frozenset[str]:
+    """Categories (folded) that a feed of three items or more puts on every one of them."""
+    if len(entries) < EVERYWHERE_MIN_ITEMS:
+        return frozenset()
+    sets = [
+        {plain(tag.get("term") or tag.get("label")).casefold() for tag in entry.get("tags", [])}
+        for entry in entries
+    ]
+    return frozenset(set.intersection(*sets) - {""})
 
 
 def _author(entry: Any) -> str:

@@ -28,6 +28,7 @@ from digest.sources.items import (
     plain,
     title_from_text,
 )
+from digest.sources.kickers import is_editorial
 from digest.sources.links import is_private_address, same_origin
 
 log = logging.getLogger("digest.sources")
@@ -142,7 +143,7 @@ def _story(
         url=url,
         text=text,
         image=_image(item, title, base, icons),
-        kicker=plain(item.tags[0]) if item.tags else "",
+        kicker=next((tag for tag in map(plain, item.tags or []) if is_editorial(tag)), ""),
         author=_names(item.authors, item.author) or feed_author,
         published=parse_datetime(item.date_published) or parse_datetime(item.date_modified),
         source=location,
