@@ -27,12 +27,14 @@ from digest.config import load_settings
 from digest.deliver import dry_run, send_issue, send_test
 from digest.deliver.smtp import Result
 from digest.errors import DeliveryError
-from digest.ledger import FAILED, PENDING, SENT, Ledger, state_engine
 from digest.message import compose
 from digest.models import PREVIEW_RECIPIENT
 from digest.pipeline import prepare_message, view_online_url
 from digest.render import render_email
 from digest.schedule import schedule_status
+from digest.state.engine import state_engine
+from digest.state.ledger import Ledger
+from digest.state.schema import FAILED, PENDING, SENT
 from digest.store import load_issue
 from digest.subscribers import normalise_address
 
