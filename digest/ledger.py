@@ -200,7 +200,8 @@ class Delivery:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What happened to one row; `status` is SENT or FAILED."""
+    """What happened to one row; `status` is SENT or FAILED, or PENDING for a message a stop cut
+    in flight (its attempt and reply are kept, and it is sent again)."""
 
     id: int
     status: str
