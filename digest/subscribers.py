@@ -2,7 +2,7 @@
 
 A list can hold a million rows, so nothing here loads it whole: rows are validated and yielded
 one at a time. De-duplication needs memory proportional to the list, so it happens where the rows
-land, in the ledger's unique key (see `digest.ledger.Ledger.enqueue`).
+land, in the ledger's unique key (see `digest.state.ledger.Ledger.enqueue`).
 
 Two kinds of bad input, two answers. A row whose address is invalid is reported with its line
 number and skipped; it never stops a send. A file whose structure is broken (a quote never

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from digest.errors import ConfigError
-from digest.ledger import Ledger, open_engine
+from digest.state.engine import open_engine
+from digest.state.ledger import Ledger
 from digest.subscribers import (
     ListReport,
     check_structure,
@@ -57,13 +58,14 @@ def test_suppressed_addresses_are_skipped_whatever_their_case() -> None:
     assert report.suppressed == 2
 
 
-def test_duplicates_differing_in_case_are_listed_once(tmp_path: Path) -> None:
-    ledger = Ledger(open_engine(f"sqlite:///{tmp_path / 'state.db'}"))
+def test_duplicates_differing_in_case_are_listed_once(database_url: str) -> None:
+    ledger = Ledger(open_engine(database_url))
     rows = read_subscribers(SEND / "subscribers.csv", suppressed=frozenset(), report=ListReport())
     assert ledger.enqueue("2026-11-26", rows) == 7
     listed = [row.email for row in ledger.unsent("2026-11-26")]
     assert listed.count("ada@example.com") == 1 and "ADA@example.com" not in listed
     assert ledger.unsent("2026-11-26").__next__().name == "Ada Lovelace"
+    ledger.engine.dispose()
 
 
 def test_a_list_without_an_email_column_or_file_is_a_config_error(tmp_path: Path) -> None:

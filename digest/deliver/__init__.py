@@ -18,9 +18,11 @@ from pydantic import BaseModel, ConfigDict
 from digest.config import Settings
 from digest.deliver.smtp import Outgoing, Result, SmtpSender
 from digest.errors import ConfigError, DeliveryError
-from digest.ledger import FAILED, PENDING, SENT, Ledger, Outcome, Recorder, open_engine
 from digest.message import MessageTemplate
 from digest.models import Issue, Recipient
+from digest.state.engine import open_engine
+from digest.state.ledger import Ledger, Outcome, Recorder
+from digest.state.schema import FAILED, PENDING, SENT
 from digest.store import invalid_rows_path
 from digest.subscribers import (
     ListReport,

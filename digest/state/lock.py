@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from digest.errors import ConfigError, DigestError
+from digest.state.engine import connect, parse_url
 
 ADVISORY_KEY = 0x6469676573740001
 """The PostgreSQL advisory lock id: "digest" in ASCII, then 1 (the scheduler)."""
@@ -63,8 +64,7 @@ def _refusal(holder: LockHolder | None, where: str) -> DigestError:
 def instance_lock(url: str) -> Iterator[LockHolder]:
     """Hold the scheduler's lock on the state database at `url`, or raise DigestError naming the
     process that holds it."""
-    parsed = sa.engine.make_url(url)
-    backend = parsed.get_backend_name()
+    backend = parse_url(url).get_backend_name()
     if backend == "sqlite":
         with _file_lock(lock_file(url)) as holder:
             yield holder
@@ -80,11 +80,11 @@ def instance_lock(url: str) -> Iterator[LockHolder]:
 
 def lock_holder(url: str) -> LockHolder | None:
     """The process holding the scheduler's lock, or None when no scheduler runs."""
-    parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() == "sqlite":
+    backend = parse_url(url).get_backend_name()
+    if backend == "sqlite":
         return _file_holder(lock_file(url))
-    if parsed.get_backend_name() == "postgresql":
-        engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
+    if backend == "postgresql":
+        engine = connect(url, poolclass=sa.pool.NullPool)
         try:
             with engine.connect() as conn:
                 return _advisory_holder(conn)
@@ -97,7 +97,7 @@ def lock_holder(url: str) -> LockHolder | None:
 
 
 def lock_file(url: str) -> Path:
-    database = sa.engine.make_url(url).database
+    database = parse_url(url).database
     if database in (None, "", ":memory:"):
         raise ConfigError(
             "DIGEST_STATE_URL: digest schedule needs a database file, not an in-memory database"
@@ -180,7 +180,7 @@ def _advisory_holder(conn: sa.Connection) -> LockHolder | None:
 
 @contextmanager
 def _advisory_lock(url: str) -> Iterator[LockHolder]:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    engine = connect(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
             if not conn.execute(sa.select(sa.func.pg_try_advisory_lock(ADVISORY_KEY))).scalar():

@@ -1,14 +1,12 @@
-"""The state database: one row per (issue, subscriber) with its outcome, so a send resumes exactly.
+"""The ledger: one row per (issue, subscriber) with its outcome, so a send resumes exactly.
 
 A row is `pending` until the SMTP server accepts its message (250 after DATA) and is then marked
 `sent` in a committed transaction before that connection starts another message; a 5xx makes it
 `failed`. A crash can therefore repeat at most the messages in flight (one per connection) whose
 250 arrived but whose commit did not; they carry the same Message-ID, so a repeat is recognisable.
 
-Default location: `state.db` beside the issues folder (`DIGEST_ISSUES_DIR/../state.db`), or any
-SQLAlchemy URL in `DIGEST_STATE_URL`. The scheduler keeps its jobs in the same database
-(`state_engine`). SQLite runs in WAL mode, so readers (`digest status`) never block the sender.
-The schema grows through named migration functions recorded in the `migrations` table.
+The rows live in the state database (`digest.state.engine`), in the tables of
+`digest.state.schema`.
 """
 
 from __future__ import annotations
@@ -16,59 +14,21 @@ from __future__ import annotations
 import datetime as dt
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
-from digest.config import Settings
-from digest.errors import ConfigError, DeliveryError
+from digest.errors import DeliveryError
+from digest.state.schema import FAILED, PENDING, SENT, deliveries, sends, utcnow
 from digest.subscribers import Subscriber
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
 ENQUEUE_BATCH = 5000
 READ_BATCH = 500
-
-metadata = sa.MetaData()
-
-deliveries = sa.Table(
-    "deliveries",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("issue", sa.String(64), nullable=False),
-    sa.Column("email_key", sa.String(320), nullable=False),
-    sa.Column("email", sa.String(320), nullable=False),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("last_reply", sa.String(1000), nullable=False),
-    sa.Column("message_id", sa.String(255), nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("updated_at", sa.DateTime, nullable=False),
-    sa.Column("sent_at", sa.DateTime, nullable=True),
-)
-
-sends = sa.Table(
-    "sends",
-    metadata,
-    sa.Column("issue", sa.String(64), primary_key=True),
-    sa.Column("subject", sa.String(1000), nullable=False),
-    sa.Column("started_at", sa.DateTime, nullable=False),
-    sa.Column("finished_at", sa.DateTime, nullable=True),
-)
-
-migrations = sa.Table(
-    "migrations",
-    metadata,
-    sa.Column("name", sa.String(200), primary_key=True),
-    sa.Column("applied_at", sa.DateTime, nullable=False),
-)
 
 
 _RECORD = (
@@ -86,106 +46,11 @@ _RECORD = (
 """Built once: constructing a statement costs more than SQLite takes to run it."""
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-# --- Migrations: each one is frozen once released; a change to the schema is a new function. ---
-
-
-def m001_deliveries(conn: Connection) -> None:
-    """One row per (issue, subscriber); the unique key is what de-duplicates the list."""
-    frozen = sa.MetaData()
-    table = sa.Table(
-        "deliveries",
-        frozen,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("issue", sa.String(64), nullable=False),
-        sa.Column("email_key", sa.String(320), nullable=False),
-        sa.Column("email", sa.String(320), nullable=False),
-        sa.Column("name", sa.String(200), nullable=False, server_default=""),
-        sa.Column("status", sa.String(16), nullable=False, server_default=PENDING),
-        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("last_reply", sa.String(1000), nullable=False, server_default=""),
-        sa.Column("message_id", sa.String(255), nullable=False, server_default=""),
-        sa.Column("created_at", sa.DateTime, nullable=False),
-        sa.Column("updated_at", sa.DateTime, nullable=False),
-        sa.Column("sent_at", sa.DateTime, nullable=True),
-        sa.UniqueConstraint("issue", "email_key", name="uq_deliveries_issue_email"),
-    )
-    sa.Index("ix_deliveries_issue_status", table.c.issue, table.c.status, table.c.id)
-    frozen.create_all(conn)
-
-
-def m002_sends(conn: Connection) -> None:
-    """One row per issue whose send began; `finished_at` says the whole list was gone through."""
-    frozen = sa.MetaData()
-    sa.Table(
-        "sends",
-        frozen,
-        sa.Column("issue", sa.String(64), primary_key=True),
-        sa.Column("subject", sa.String(1000), nullable=False),
-        sa.Column("started_at", sa.DateTime, nullable=False),
-        sa.Column("finished_at", sa.DateTime, nullable=True),
-    )
-    frozen.create_all(conn)
-
-
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (m001_deliveries, m002_sends)
-
-
-def migrate(engine: Engine) -> list[str]:
-    """Apply the migrations this database has not seen, in order; return their names."""
-    applied: list[str] = []
-    with engine.begin() as conn:
-        migrations.create(conn, checkfirst=True)
-        done = set(conn.scalars(sa.select(migrations.c.name)))
-        for migration in MIGRATIONS:
-            if migration.__name__ in done:
-                continue
-            migration(conn)
-            conn.execute(sa.insert(migrations).values(name=migration.__name__, applied_at=_now()))
-            applied.append(migration.__name__)
-    return applied
-
-
-def state_url(settings: Settings) -> str:
-    if settings.state_url.strip():
-        return settings.state_url.strip()
-    return f"sqlite:///{settings.issues_dir.resolve().parent / 'state.db'}"
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
-def open_engine(url: str) -> Engine:
-    """An engine on the database at `url`, with SQLite tuned for a writer and readers, migrated."""
-    try:
-        parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
-        raise ConfigError(f"DIGEST_STATE_URL: {url!r} is not a database URL") from None
-    sqlite = parsed.get_backend_name() == "sqlite"
-    if sqlite and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(parsed)
-    if sqlite:
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-    try:
-        migrate(engine)
-    except sa.exc.SQLAlchemyError as exc:
-        engine.dispose()
-        raise ConfigError(f"DIGEST_STATE_URL: cannot open {parsed!r} ({exc.orig or exc})") from None
-    return engine
-
-
-def state_engine(settings: Settings) -> Engine:
-    """The engine of the state database (the scheduler keeps its job store there too), migrated."""
-    return open_engine(state_url(settings))
+def _insert_ignoring(engine: Engine, table: sa.Table, key: list[str]) -> sa.Insert:
+    """An INSERT that skips rows whose `key` exists. Each dialect spells ON CONFLICT DO NOTHING
+    with its own construct, though both databases accept the same SQL."""
+    dialect_insert = sqlite_insert if engine.dialect.name == "sqlite" else postgresql_insert
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,32 +102,33 @@ class Ledger:
         return SendState(**row._mapping) if row else None
 
     def begin_send(self, issue: str, subject: str) -> SendState:
-        """Note that the send of `issue` began (kept when it began earlier)."""
+        """Note that the send of `issue` began (kept when it began earlier, by any process)."""
+        insert = _insert_ignoring(self.engine, sends, ["issue"])
         with self.engine.begin() as conn:
-            exists = conn.execute(sa.select(sends.c.issue).where(sends.c.issue == issue)).first()
-            if not exists:
-                conn.execute(
-                    sa.insert(sends).values(issue=issue, subject=subject, started_at=_now())
-                )
+            conn.execute(insert.values(issue=issue, subject=subject, started_at=utcnow()))
         state = self.send_state(issue)
         assert state is not None
         return state
 
     def finish_send(self, issue: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(sa.update(sends).where(sends.c.issue == issue).values(finished_at=_now()))
+            conn.execute(
+                sa.update(sends).where(sends.c.issue == issue).values(finished_at=utcnow())
+            )
 
     def enqueue(self, issue: str, subscribers: Iterable[Subscriber]) -> int:
         """Add a pending row per subscriber not yet listed for `issue`; return how many were added.
 
         A second row with the same address (in any case) is ignored here, by the unique key, which
         is how a list of any length is de-duplicated without holding it in memory."""
-        upsert = sqlite_insert if self.engine.dialect.name == "sqlite" else postgresql_insert
-        insert = upsert(deliveries).on_conflict_do_nothing(index_elements=["issue", "email_key"])
+        # The ids of the rows added: rowcount is -1 for a batch on psycopg.
+        insert = _insert_ignoring(self.engine, deliveries, ["issue", "email_key"]).returning(
+            deliveries.c.id
+        )
         added = 0
         rows = iter(subscribers)
         while batch := list(islice(rows, ENQUEUE_BATCH)):
-            now = _now()
+            now = utcnow()
             values = [
                 {
                     "issue": issue,
@@ -279,7 +145,7 @@ class Ledger:
                 for subscriber in batch
             ]
             with self.engine.begin() as conn:
-                added += conn.execute(insert, values).rowcount
+                added += len(conn.execute(insert, values).all())
         return added
 
     def unsent(self, issue: str, *, retry_failed: bool = False) -> Iterator[Delivery]:
@@ -309,7 +175,7 @@ class Ledger:
 
     def record(self, outcomes: Iterable[Outcome]) -> None:
         """Write outcomes in one committed transaction."""
-        now = _now()
+        now = utcnow()
         values = [
             {
                 "row_id": outcome.id,
