@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from sqlalchemy.engine import Engine
 
 from digest.audience.address import normalise_address
@@ -30,9 +29,10 @@ from digest.audience.csv_import import (
 )
 from digest.audience.store import LEFT, Record, Source, Status, SubscriberStore
 from digest.config import load_settings
+from digest.console import stderr_console
 from digest.state.engine import state_engine
 
-console = Console(stderr=True)
+console = stderr_console()
 app = typer.Typer(
     name="subscribers",
     help="Import, add, remove, export and count the subscribers in the state database.",
@@ -66,7 +66,7 @@ def _store() -> Iterator[SubscriberStore]:
 
 
 def _say(text: str) -> None:
-    console.print(text, highlight=False, markup=False, soft_wrap=True)
+    console.print(text)
 
 
 def _address(value: str) -> str:
