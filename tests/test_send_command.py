@@ -17,12 +17,12 @@ import pytest
 import trustme
 from typer.testing import CliRunner
 
+from digest.audience.csv_import import InvalidRow, ListReport, read_subscribers
 from digest.cli import app
 from digest.config import load_settings
 from digest.errors import ConfigError, DeliveryError
 from digest.models import Issue, Story
 from digest.pipeline import publish
-from digest.subscribers import InvalidRow, ListReport, read_subscribers
 from tests.conftest import FIXTURES
 from tests.support.smtp_server import Faults, SmtpServer
 

@@ -19,6 +19,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from digest.audience.address import normalise_address
 from digest.check import send_gate
 from digest.commands.options import DateOption
 from digest.config import load_settings
@@ -36,7 +37,6 @@ from digest.state.engine import state_engine
 from digest.state.ledger import Ledger
 from digest.state.schema import FAILED, PENDING, SENT
 from digest.store import load_issue
-from digest.subscribers import normalise_address
 
 console = stderr_console()
 

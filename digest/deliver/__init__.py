@@ -15,6 +15,13 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from digest.audience.csv_import import (
+    ListReport,
+    check_structure,
+    invalid_rows_file,
+    load_suppressions,
+    read_subscribers,
+)
 from digest.config import Settings
 from digest.deliver.smtp import Outgoing, Result, SmtpSender
 from digest.errors import ConfigError, DeliveryError
@@ -24,13 +31,6 @@ from digest.state.engine import open_engine
 from digest.state.ledger import Ledger, Outcome, Recorder
 from digest.state.schema import FAILED, PENDING, SENT
 from digest.store import invalid_rows_path
-from digest.subscribers import (
-    ListReport,
-    check_structure,
-    invalid_rows_file,
-    load_suppressions,
-    read_subscribers,
-)
 from digest.tokens import TokenSigner, signer
 
 MAX_LINE = 998

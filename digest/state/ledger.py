@@ -24,8 +24,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from digest.errors import DeliveryError
+from digest.models import Subscriber
 from digest.state.schema import FAILED, PENDING, SENT, deliveries, sends, utcnow
-from digest.subscribers import Subscriber
 
 ENQUEUE_BATCH = 5000
 READ_BATCH = 500
