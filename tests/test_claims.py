@@ -16,12 +16,12 @@ import pytest
 import sqlalchemy as sa
 
 from digest.errors import DeliveryError
+from digest.models import Subscriber
 from digest.state.claims import Claims, Lease
 from digest.state.engine import open_engine
 from digest.state.ledger import Ledger, Outcome, Recorder
 from digest.state.schema import PENDING, SENT, send_workers
 from digest.state.workers import machine_id, register, senders
-from digest.subscribers import Subscriber
 
 ISSUE = "2026-11-26"
 

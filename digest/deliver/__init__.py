@@ -16,6 +16,13 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from digest.audience.csv_import import (
+    ListReport,
+    check_structure,
+    invalid_rows_file,
+    load_suppressions,
+    read_subscribers,
+)
 from digest.config import Settings
 from digest.deliver.smtp import Outgoing, Result, SmtpSender
 from digest.deliver.worker import Part, Presence, help_send
@@ -27,13 +34,6 @@ from digest.state.ledger import Ledger
 from digest.state.schema import FAILED, PENDING, SENT
 from digest.state.workers import Role
 from digest.store import invalid_rows_path
-from digest.subscribers import (
-    ListReport,
-    check_structure,
-    invalid_rows_file,
-    load_suppressions,
-    read_subscribers,
-)
 from digest.tokens import signer
 
 MAX_LINE = 998
@@ -80,6 +80,8 @@ class SendSummary(BaseModel):
     seconds: float = 0.0
     already_sent: bool = False
     stopped: bool = False
+    cut_in_flight: list[str] = []
+    """Messages a stop cut in flight (they stay pending), each with what the relay may have."""
 
     @property
     def rate(self) -> float:
@@ -98,6 +100,8 @@ class SendSummary(BaseModel):
                 f"{self.total_failed} failed (use --retry-failed to retry the failures)."
             )
         state = f"stopped, {self.pending} left to send" if self.stopped else "done"
+        if self.cut_in_flight:
+            state += f" ({len(self.cut_in_flight)} cut in flight)"
         return (
             f"Issue {self.issue}: {self.sent} sent, {self.failed} failed in {self.seconds:.1f}s "
             f"({self.rate:.0f}/s); {state}. Totals: {self.total_sent} sent, {self.total_failed} "
@@ -182,7 +186,7 @@ def send_issue(
     progress.start(ledger.counts(issue_key)[PENDING])
     started = time.perf_counter()
     with Presence(ledger, settings, role) as presence:
-        done = help_send(
+        part_done = help_send(
             presence,
             issue_key,
             part,
@@ -196,8 +200,8 @@ def send_issue(
         ledger.finish_send(issue_key)
     return SendSummary(
         issue=issue_key,
-        sent=done[SENT],
-        failed=done[FAILED],
+        sent=part_done.sent,
+        failed=part_done.failed,
         total_sent=counts[SENT],
         total_failed=counts[FAILED],
         pending=counts[PENDING],
@@ -208,6 +212,7 @@ def send_issue(
         suppressed=report.suppressed,
         seconds=time.perf_counter() - started,
         stopped=stopped,
+        cut_in_flight=part_done.cut,
     )
 
 
@@ -316,6 +321,8 @@ def send_test(
     results: list[Result] = []
 
     def record(result: Result) -> None:
+        if result.interrupted:
+            return  # counted as not sent
         results.append(result)
         progress.advance(result)
 

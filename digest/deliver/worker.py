@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from types import TracebackType
 
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ from digest.message import MessageTemplate
 from digest.models import Recipient
 from digest.state.claims import Claims, Lease
 from digest.state.ledger import Ledger, Outcome, Recorder
-from digest.state.schema import FAILED, SENT
+from digest.state.schema import FAILED, PENDING, SENT
 from digest.state.workers import Role, heard, register, unregister
 from digest.tokens import TokenSigner
 
@@ -139,6 +140,16 @@ class Part:
         self.poll = poll
 
 
+@dataclass
+class PartDone:
+    """What one sender did in a send: sent, failed, and the messages a stop cut in flight (they
+    stay pending), each with what the relay may have."""
+
+    sent: int = 0
+    failed: int = 0
+    cut: list[str] = field(default_factory=list)
+
+
 def help_send(
     presence: Presence,
     issue: str,
@@ -146,19 +157,23 @@ def help_send(
     run: Callable[[Iterator[Outgoing], Callable[[Result], None]], None],
     stop: threading.Event,
     advance: Callable[[Result], None],
-) -> dict[str, int]:
-    """Claim, send and record rows of `issue` until none is left to anyone (or `stop`); return
-    how many this sender sent and failed. `run` is the transport's `run` with its stop bound."""
+) -> PartDone:
+    """Claim, send and record rows of `issue` until none is left to anyone (or `stop`). `run`
+    is the transport's `run` with its stop bound."""
     ledger = presence.ledger
     claims = presence.join(issue)
     recorder = Recorder(ledger, presence.id)
+    cut: list[str] = []
 
     def record(result: Result) -> None:
-        status = SENT if result.accepted else FAILED
         outgoing = result.outgoing
+        status = PENDING if result.interrupted else SENT if result.accepted else FAILED
         recorder.record(
             Outcome(outgoing.key, status, result.attempts, result.reply, outgoing.message_id)
         )
+        if result.interrupted:
+            cut.append(f"{outgoing.recipient}: {result.reply}")
+            return
         presence.count(status)
         advance(result)
 
@@ -168,7 +183,8 @@ def help_send(
         recorder.close()
         claims.release()
         presence.leave()
-    return presence.counts
+    counts = presence.counts
+    return PartDone(sent=counts[SENT], failed=counts[FAILED], cut=cut)
 
 
 def _messages(
