@@ -1,0 +1,109 @@
+"""Teasers: whole sentences from a story's opening that use a word budget well.
+
+The teaser opens with the story's first real sentence (after a repeated headline, a byline, a
+dateline, labels and headings). A first sentence a little over the budget is finished rather than
+cut a few words before its end; one far over is cut with "…". Sentences that follow fill the
+budget in the story's order, skipping one that does not fit for a later one of the opening
+paragraphs that does; a short opening is never left alone when the next sentence could follow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from digest.errors import BuildError
+from digest.models import Story
+from digest.teaser.body import drop_title, story_blocks
+from digest.teaser.sentences import SENTENCE_END, iter_sentences, split_sentences
+from digest.teaser.words import cut, join, opening, weight, worded
+from digest.text import article_blocks, clean_article_text, fold_space, is_markup, strip_lead_in
+
+__all__ = ["make_teaser", "split_sentences", "teaser_for"]
+
+_CUT_END = re.compile(r"\s*(?:…|\.\.\.|\. \. \.)$")
+# A first sentence up to this fraction over the budget is finished rather than cut.
+_STRETCH = 0.2
+# A teaser shorter than this many words (or this share of its budget) takes the next sentence
+# too, finished or cut, as long as the cut leaves a few words of it.
+_MIN_WORDS = 20
+_MIN_SHARE = 0.6
+_MIN_CUT_WORDS = 5
+# Sentences starting within this many budgets of the opening may fill the teaser.
+_FILL_SPAN = 2
+_SLACK_WORDS = 20
+
+
+def make_teaser(text: str, max_words: int, title: str = "", language: str = "en") -> str:
+    """Whole sentences from the story's opening within `max_words` (see the module's docstring).
+
+    `text` may be HTML. A CJK character counts as half a word, since those scripts put no spaces
+    between words.
+    """
+    if max_words < 1:
+        raise BuildError(f"teaser word budget must be at least 1 (got {max_words})")
+    budget = 2 * max_words
+    min_size = int(2 * min(_MIN_WORDS, _MIN_SHARE * max_words))
+    blocks = article_blocks(text)
+    if not blocks:
+        return ""
+    cleaned = " ".join(blocks)
+    # What is left after the title or a lead-in must still say something ("Title!" leaves "!").
+    body = worded(drop_title(cleaned, clean_article_text(title))) or cleaned
+    body = worded(strip_lead_in(body)) or cleaned
+    if is_markup(text):
+        body = story_blocks(body, cleaned, blocks, min_size)
+    cut_marker = _CUT_END.search(body)
+    was_cut = cut_marker is not None
+    if cut_marker:
+        body = body[: cut_marker.start()].rstrip() or body
+    stretch = budget + int(budget * _STRETCH)
+    body, truncated = opening(body, _FILL_SPAN * budget + stretch + 2 * _SLACK_WORDS)
+    chosen: list[str] = []
+    used = 0
+    first = ""
+    for sentence, whole in _candidates(body, language, truncated, was_cut, _FILL_SPAN * budget):
+        first = first or sentence
+        if not whole:
+            break  # the text stops mid-sentence here
+        size = weight(sentence)
+        if used + size <= (stretch if not chosen else budget):
+            chosen.append(sentence)
+            used += size
+        elif not chosen:
+            break
+        elif used < min_size:
+            # A short opening and the sentence after it read as one.
+            if used + size <= stretch:
+                chosen.append(sentence)
+            elif budget - used >= 2 * _MIN_CUT_WORDS:
+                chosen.append(cut(sentence, budget - used))
+            break
+    teaser = join(chosen) if chosen else cut(first or body, budget)
+    if worded(teaser) or not worded(body):
+        return teaser
+    # The sentences that fit are marks alone ("…!" before an unfinished sentence): cut the text.
+    return cut(body, budget)
+
+
+def _candidates(
+    body: str, language: str, truncated: bool, was_cut: bool, span: int
+) -> Iterator[tuple[str, bool]]:
+    """The sentences of `body` that start within `span` half-words, each with whether it is
+    whole (not the end of a text that stops mid-sentence)."""
+    sentences = iter_sentences(body, language)
+    upcoming = next(sentences, None)
+    start = 0
+    while upcoming is not None and start <= span:
+        sentence, upcoming = upcoming, next(sentences, None)
+        unfinished = truncated or (was_cut and not SENTENCE_END.search(sentence))
+        yield sentence, not (upcoming is None and unfinished)
+        start += weight(sentence)
+
+
+def teaser_for(story: Story, max_words: int, language: str = "en") -> str:
+    """The editor's teaser (Story.teaser, whitespace-folded, otherwise untouched) when set;
+    else make_teaser(story.text, ...)."""
+    if story.teaser.strip():
+        return fold_space(story.teaser)
+    return make_teaser(story.text, max_words, title=story.title, language=language)
