@@ -19,7 +19,7 @@ from digest.teaser.sentences import SENTENCE_END, iter_sentences, split_sentence
 from digest.teaser.words import cut, join, opening, weight, worded
 from digest.text import article_blocks, clean_article_text, fold_space, is_markup, strip_lead_in
 
-__all__ = ["make_teaser", "split_sentences", "teaser_for"]
+__all__ = ["make_teaser", "reads_as_story", "split_sentences", "teaser_for"]
 
 _CUT_END = re.compile(r"\s*(?:…|\.\.\.|\. \. \.)$")
 # A first sentence up to this fraction over the budget is finished rather than cut.
@@ -29,8 +29,11 @@ _STRETCH = 0.2
 _MIN_WORDS = 20
 _MIN_SHARE = 0.6
 _MIN_CUT_WORDS = 5
-# Sentences starting within this many budgets of the opening may fill the teaser.
+# Sentences starting within this many budgets of the opening may fill the teaser; after one was
+# skipped, only those of a few words or more that are not mostly links ("That's not." or a list
+# of addresses says little without what came before).
 _FILL_SPAN = 2
+_MIN_FILL_WORDS = 5
 _SLACK_WORDS = 20
 
 
@@ -62,11 +65,14 @@ def make_teaser(text: str, max_words: int, title: str = "", language: str = "en"
     chosen: list[str] = []
     used = 0
     first = ""
+    skipped = False
     for sentence, whole in _candidates(body, language, truncated, was_cut, _FILL_SPAN * budget):
         first = first or sentence
         if not whole:
             break  # the text stops mid-sentence here
         size = weight(sentence)
+        if skipped and not _stands_alone(sentence):
+            continue
         if used + size <= (stretch if not chosen else budget):
             chosen.append(sentence)
             used += size
@@ -79,11 +85,19 @@ def make_teaser(text: str, max_words: int, title: str = "", language: str = "en"
             elif budget - used >= 2 * _MIN_CUT_WORDS:
                 chosen.append(cut(sentence, budget - used))
             break
+        else:
+            skipped = True
     teaser = join(chosen) if chosen else cut(first or body, budget)
     if worded(teaser) or not worded(body):
         return teaser
     # The sentences that fit are marks alone ("…!" before an unfinished sentence): cut the text.
     return cut(body, budget)
+
+
+def _stands_alone(sentence: str) -> bool:
+    tokens = sentence.split()
+    links = sum(1 for token in tokens if "://" in token or token.startswith("www."))
+    return weight(sentence) >= 2 * _MIN_FILL_WORDS and 2 * links < len(tokens)
 
 
 def _candidates(
@@ -103,7 +117,25 @@ def _candidates(
 
 def teaser_for(story: Story, max_words: int, language: str = "en") -> str:
     """The editor's teaser (Story.teaser, whitespace-folded, otherwise untouched) when set;
-    else make_teaser(story.text, ...)."""
+    else make_teaser(story.text, ...), or none when that only repeats the title (a post whose
+    title is its whole text)."""
     if story.teaser.strip():
         return fold_space(story.teaser)
-    return make_teaser(story.text, max_words, title=story.title, language=language)
+    teaser = make_teaser(story.text, max_words, title=story.title, language=language)
+    return "" if _letters(teaser) == _letters(clean_article_text(story.title)) else teaser
+
+
+def reads_as_story(text: str, max_words: int, title: str = "", language: str = "en") -> bool:
+    """Whether the teaser `text` gives is the story's prose: whole sentences (or a long one cut)
+    of at least twenty words, or all of a shorter text; not a label, a heading or a fragment."""
+    teaser = make_teaser(text, max_words, title=title, language=language)
+    if not teaser or not (SENTENCE_END.search(teaser) or teaser.endswith("…")):
+        return False
+    size = weight(teaser.removesuffix("…"))
+    return size >= int(2 * min(_MIN_WORDS, _MIN_SHARE * max_words)) or size >= weight(
+        clean_article_text(text)
+    )
+
+
+def _letters(text: str) -> str:
+    return "".join(char.casefold() for char in text.removesuffix("…") if char.isalnum())

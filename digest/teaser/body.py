@@ -18,6 +18,12 @@ _LABEL_HALF_WORDS = 6
 # Words this long or longer decide whether a block is written in title case.
 _TITLE_CASE_LETTERS = 4
 _WORD = re.compile(r"[^\W\d_]+")
+# A line that ends by announcing a quotation: "In his new book, Steve Yegge says".
+_INTRODUCES_QUOTE = re.compile(
+    r"\b(?:says|said|writes|wrote|notes|noted|explains|explained|asks|asked|adds|added|argues"
+    r"|argued|tweeted|posted|puts it|reports|reported)$",
+    re.IGNORECASE,
+)
 
 
 def story_blocks(body: str, joined: str, blocks: list[str], min_half_words: int) -> str:
@@ -36,6 +42,7 @@ def story_blocks(body: str, joined: str, blocks: list[str], min_half_words: int)
     if offset < 0 or joined[offset:] != body:
         return body
     pieces: list[str] = []
+    standfirst = ""
     position = -offset  # where the current block starts in `body`
     for index, block in enumerate(blocks):
         block_start, block_end = position, position + len(block)
@@ -47,6 +54,8 @@ def story_blocks(body: str, joined: str, blocks: list[str], min_half_words: int)
         if not _is_unfinished(block, following):
             pieces.append(text)
             continue
+        if pieces == [f"{standfirst}."]:
+            return standfirst  # nothing of the story's prose follows it
         if pieces and SENTENCE_END.search(pieces[-1]):
             return " ".join(pieces)
         if pieces:  # after "This week:" the first item belongs to the sentence that announced it
@@ -57,7 +66,8 @@ def story_blocks(body: str, joined: str, blocks: list[str], min_half_words: int)
             continue
         if weight(text) >= min_half_words:
             return text
-        pieces.append(text + ".")
+        standfirst = text
+        pieces.append(text + (":" if _INTRODUCES_QUOTE.search(text) else "."))
     return " ".join(pieces) or body
 
 
