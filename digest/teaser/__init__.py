@@ -54,7 +54,7 @@ def make_teaser(text: str, max_words: int, title: str = "", language: str = "en"
     # What is left after the title or a lead-in must still say something ("Title!" leaves "!").
     body = worded(drop_title(cleaned, clean_article_text(title))) or cleaned
     body = worded(strip_lead_in(body)) or cleaned
-    if is_markup(text):
+    if is_markup(text) or _is_paragraphs(blocks):
         body = story_blocks(body, cleaned, blocks, min_size)
     cut_marker = _CUT_END.search(body)
     was_cut = cut_marker is not None
@@ -92,6 +92,12 @@ def make_teaser(text: str, max_words: int, title: str = "", language: str = "en"
         return teaser
     # The sentences that fit are marks alone ("…!" before an unfinished sentence): cut the text.
     return cut(body, budget)
+
+
+def _is_paragraphs(blocks: list[str]) -> bool:
+    """Whether the lines of a plain text are its paragraphs (as the article reader writes them),
+    not a paragraph wrapped at a fixed width: most of them end a sentence."""
+    return len(blocks) > 1 and 2 * sum(bool(SENTENCE_END.search(b)) for b in blocks) > len(blocks)
 
 
 def _stands_alone(sentence: str) -> bool:
