@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,6 +18,7 @@ from digest.page_profiles import PageProfile, read_page_profiles
 from digest.timing import cron_trigger, parse_duration
 
 ENV_PREFIX = "DIGEST_"
+_SQLITE_FILE = re.compile(r"sqlite(?:\+\w+)?:///([^?]+)")
 
 
 class Settings(BaseSettings):
@@ -35,7 +37,8 @@ class Settings(BaseSettings):
     sources: Annotated[list[str], NoDecode] = Field(default_factory=list)
     issues_dir: Path = Path("issues")
     newsletter_name: str = Field(default="The Daily Digest", min_length=1)
-    language: str = Field(default="en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    language: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    """The issue's language; None: the language its stories' sources declare (English if none)."""
     subject: str = "{name}: {title}"
     more_count: int = Field(default=4, ge=0, le=50)
     lead_teaser_words: int = Field(default=60, ge=5, le=500)
@@ -101,10 +104,16 @@ class Settings(BaseSettings):
     serve_password: SecretStr = SecretStr("")
 
     @field_validator(
-        "subscribers", "suppressions", "smtp_ca_file", "dkim_key_file", "cache_dir", mode="before"
+        "subscribers",
+        "suppressions",
+        "smtp_ca_file",
+        "dkim_key_file",
+        "cache_dir",
+        "language",
+        mode="before",
     )
     @classmethod
-    def _empty_path_is_none(cls, value: Any) -> Any:
+    def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("sources", mode="before")
@@ -193,6 +202,19 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("expected an IANA time zone such as 'Europe/London'") from None
         return value
+
+    @property
+    def state_database_url(self) -> str:
+        """DIGEST_STATE_URL, or SQLite's `state.db` beside the issues folder."""
+        if self.state_url.strip():
+            return self.state_url.strip()
+        return f"sqlite:///{self.issues_dir.resolve().parent / 'state.db'}"
+
+    @property
+    def state_database_file(self) -> Path | None:
+        """The SQLite state database's file; None for a database server or one in memory."""
+        found = _SQLITE_FILE.match(self.state_database_url)
+        return Path(found[1]) if found and found[1] != ":memory:" else None
 
     @property
     def zone(self) -> ZoneInfo:

@@ -10,13 +10,14 @@ How "once" is kept, whatever happens to the process:
   messages in flight finish, the run is recorded as interrupted and resumed at the next start;
   after SIGKILL the store still shows the run as due, and the next start resumes it too;
 - every send goes through the ledger, which never sends an issue to a subscriber twice;
-- a lock (digest/schedule_lock.py) keeps a second scheduler off the same database.
+- a lock (digest/state/lock.py) keeps a second scheduler off the same database.
 
 Each run leaves a row in `schedule_runs` and one log line; `schedule_status` reads them back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -35,6 +36,7 @@ import sqlalchemy as sa
 from apscheduler.events import EVENT_JOB_MISSED, EVENT_SCHEDULER_STARTED, JobExecutionEvent
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -46,10 +48,13 @@ from digest.config import Settings, load_settings
 from digest.deliver import SendSummary, send_issue
 from digest.deliver.smtp import Outgoing, Result, SmtpSender
 from digest.errors import BuildError, ConfigError, DigestError, NoNewStories
-from digest.ledger import Ledger, state_engine, state_url
 from digest.models import PREVIEW_RECIPIENT
 from digest.pipeline import build_issue, prepare_message, today
-from digest.schedule_lock import LockHolder, instance_lock, lock_holder
+from digest.signals import on_stop_signals, signal_name
+from digest.state.engine import state_engine, state_url
+from digest.state.ledger import Ledger
+from digest.state.lock import LockHolder, instance_lock, lock_holder
+from digest.state.schema import schedule_runs as runs
 from digest.store import ISSUE_FILE, issue_dir, load_issue
 from digest.timing import cron_trigger, describe_duration
 
@@ -57,29 +62,12 @@ log = logging.getLogger("digest.schedule")
 
 JOB_ID = "digest-daily-issue"
 JOBS_TABLE = "apscheduler_jobs"
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 MAX_RETRY_DELAY = 1800.0
 LOOKBACK_HOURS = (1, 24, 8 * 24, 32 * 24, 367 * 24, 1462 * 24)
 """Widening windows to look back for the last run time: cheap for frequent schedules, and
 reaching a yearly one (29 February included)."""
 
 Kind = Literal["built", "sent", "skipped", "failed", "missed", "interrupted"]
-
-metadata = sa.MetaData()
-runs = sa.Table(
-    "schedule_runs",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("scheduled_for", sa.DateTime, nullable=True),
-    sa.Column("issue", sa.String(64), nullable=False),
-    sa.Column("mode", sa.String(16), nullable=False),
-    sa.Column("started_at", sa.DateTime, nullable=False),
-    sa.Column("finished_at", sa.DateTime, nullable=True),
-    sa.Column("outcome", sa.String(16), nullable=True),
-    sa.Column("detail", sa.String(2000), nullable=False, server_default=""),
-)
-"""One row per run (scheduled, resumed, missed or --once); `outcome` is NULL while it runs, so a
-NULL left behind means the process died during the run. Times are naive UTC, as in the ledger."""
 
 
 class RunOutcome(BaseModel):
@@ -261,6 +249,9 @@ def _sent(key: str, summary: SendSummary) -> RunOutcome:
     if summary.already_sent:
         return RunOutcome(issue=key, kind="skipped", detail="already sent")
     counts = f"sent {summary.sent}, failed {summary.failed}"
+    if summary.invalid_rows:
+        skipped = f"{summary.invalid_rows} invalid list rows skipped"
+        counts += f", {skipped} ({summary.invalid_rows_file})"
     if summary.stopped:
         return RunOutcome(
             issue=key,
@@ -288,7 +279,7 @@ def run_with_retries(
 ) -> RunOutcome:
     """Run the issue of `date`, retrying a failure DIGEST_RUN_RETRIES times with doubling delays;
     record the run, log its one line, and alert DIGEST_ALERT_TO when it still fails."""
-    engine = _runs_engine(settings)
+    engine = state_engine(settings)
     try:
         run_id = _start_run(engine, settings, date, scheduled_for)
         outcome = _attempts(settings, date, stop)
@@ -352,31 +343,18 @@ def run_now(settings: Settings) -> RunOutcome:
 def stop_on_signals(*, pass_on: bool = True) -> Iterator[threading.Event]:
     """During a run, SIGTERM and SIGINT ask it to stop after the messages in flight; with
     `pass_on`, the signal then goes to the handler that was there before (the scheduler's,
-    which stops the scheduler).
-
-    Off the main thread (a scheduler in tests) signals cannot be caught and nothing changes."""
+    which stops the scheduler). The handler only records the signal (digest/signals.py)."""
     stop = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-    caught: list[int] = []
 
-    def handle(signum: int, _frame: object) -> None:
-        if not caught:
-            log.warning(
-                "%s: finishing the messages in flight, then stopping", signal.Signals(signum).name
-            )
-        caught.append(signum)
+    def act(signum: int) -> None:
+        if not stop.is_set():
+            log.warning("%s: finishing the messages in flight, then stopping", signal_name(signum))
         stop.set()
 
-    previous = {sig: signal.signal(sig, handle) for sig in STOP_SIGNALS}
-    try:
+    with on_stop_signals(act) as caught:
         yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        if caught and pass_on:
-            signal.raise_signal(caught[0])
+    if caught and pass_on:
+        signal.raise_signal(caught[0])
 
 
 # --- alerts ---
@@ -423,12 +401,6 @@ def send_alert(settings: Settings, outcome: RunOutcome, scheduled_for: dt.dateti
 
 
 # --- the runs table ---
-
-
-def _runs_engine(settings: Settings) -> Engine:
-    engine = state_engine(settings)
-    metadata.create_all(engine, checkfirst=True)
-    return engine
 
 
 def _start_run(
@@ -485,7 +457,6 @@ def _to_record(row: sa.Row[Any]) -> RunRecord:
 
 def recent_runs(engine: Engine, limit: int = 20) -> list[RunRecord]:
     """The latest runs, newest first."""
-    metadata.create_all(engine, checkfirst=True)
     with engine.connect() as conn:
         rows = conn.execute(sa.select(runs).order_by(runs.c.id.desc()).limit(limit)).all()
     return [_to_record(row) for row in rows]
@@ -511,7 +482,7 @@ class Scheduler:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.trigger = trigger_for(settings)
-        self.engine = _runs_engine(settings)
+        self.engine = state_engine(settings)
         grace = None if settings.send_late else max(1, round(settings.misfire_grace))
         self.job_options: dict[str, Any] = {
             "misfire_grace_time": grace,
@@ -551,25 +522,23 @@ class Scheduler:
 
     def stop(self) -> None:
         """Stop after the current run (a run in progress is asked to stop by its own signal
-        handler); safe to call from a signal handler or another thread."""
+        handler); safe to call from another thread, twice at once included."""
         self._stopping.set()
         if self.scheduler.state != STATE_STOPPED:
-            self.scheduler.shutdown(wait=False)
+            with contextlib.suppress(SchedulerNotRunningError):
+                self.scheduler.shutdown(wait=False)
 
     @contextmanager
     def stopping_on_signals(self) -> Iterator[None]:
-        """SIGTERM and SIGINT stop the scheduler (exit 0)."""
+        """SIGTERM and SIGINT stop the scheduler (exit 0); the handler only records the signal
+        (digest/signals.py), and the stop happens on the watcher thread."""
 
-        def handle(signum: int, _frame: object) -> None:
-            log.info("%s: digest schedule stopping", signal.Signals(signum).name)
+        def act(signum: int) -> None:
+            log.info("%s: digest schedule stopping", signal_name(signum))
             self.stop()
 
-        previous = {sig: signal.signal(sig, handle) for sig in STOP_SIGNALS}
-        try:
+        with on_stop_signals(act):
             yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
 
     def resume_interrupted(self) -> RunOutcome | None:
         """Finish a scheduled run that a stop or a crash cut short, unless a later run time has
@@ -666,7 +635,7 @@ class Scheduler:
 def schedule_status(settings: Settings) -> ScheduleStatus:
     """The last run, its outcome, and the next run (from the job store when the job is stored)."""
     url = state_url(settings)
-    engine = _runs_engine(settings)
+    engine = state_engine(settings)
     try:
         last = next(iter(recent_runs(engine, 1)), None)
         stored = _stored_next_run(engine)

@@ -44,6 +44,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-pytest_plugins = ["tests.support.http_server", "tests.support.browser"]
-"""Fixtures shared by many test modules: `http_server` (a live server on 127.0.0.1) and `browser`
-(one headless Chromium for the session)."""
+pytest_plugins = ["tests.support.http_server", "tests.support.browser", "tests.support.postgres"]
+"""Fixtures shared by many test modules: `http_server` (a live server on 127.0.0.1), `browser`
+(one headless Chromium for the session), `postgres_server` (one PostgreSQL server for the session)
+and `database_url` (a fresh state database, on SQLite and on PostgreSQL)."""

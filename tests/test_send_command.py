@@ -9,6 +9,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 import trustme
 from typer.testing import CliRunner
 
+from digest.audience.csv_import import InvalidRow, ListReport, read_subscribers
 from digest.cli import app
 from digest.config import load_settings
 from digest.errors import ConfigError, DeliveryError
@@ -121,6 +123,13 @@ def test_send_reaches_every_valid_subscriber_once_over_starttls_and_auth(
         assert first.returncode == 0, first.stderr
         assert "5 sent, 0 failed" in first.stderr
         assert "4 invalid rows, 2 suppressed" in first.stderr
+        report = issue_folder.parent / "2026-11-26.invalid-subscribers.csv"
+        assert "line 3: 'not-an-address': " in first.stderr
+        assert "line 6: no address in the email column" in first.stderr
+        assert "4 invalid rows (all 4 are listed in issues/2026-11-26.invalid-" in first.stderr
+        assert report.read_text(encoding="utf-8").splitlines()[1:] == [
+            f"{bad.line},{bad.value},{bad.reason}" for bad in _invalid_rows(SEND)
+        ]
         assert "s3cret" not in first.stderr + first.stdout
         assert server.recipients() == dict.fromkeys(FIXTURE_RECIPIENTS, 1)
 
@@ -133,6 +142,34 @@ def test_send_reaches_every_valid_subscriber_once_over_starttls_and_auth(
     assert {m.message["Subject"] for m in server.received} == {
         "The Daily Digest: Harbour talks resume"
     }
+
+
+def _invalid_rows(folder: Path) -> list[InvalidRow]:
+    report = ListReport()
+    list(read_subscribers(folder / "subscribers.csv", suppressed=frozenset(), report=report))
+    return report.invalid
+
+
+def test_a_broken_list_stops_the_send_before_anything_is_sent(
+    issue_folder: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "list.csv"
+    lines = [f"reader{n}@example.com,Reader {n}" for n in range(10)]
+    lines[4] = '"reader4@example.com,Reader 4'
+    broken.write_text("email,name\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    with SmtpServer() as server:
+        env = _env(server, DIGEST_SUBSCRIBERS=str(broken))
+        result = _digest(env, "send")
+        status = _digest(env, "status")
+        dry = _digest(env, "send", "--dry-run")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: DIGEST_SUBSCRIBERS: {broken}: line 6: a quoted field is never closed (a stray "
+        "'\"'?); the list was not read, nothing was sent"
+    ]
+    assert server.received == []
+    assert "not sent yet" in status.stdout
+    assert dry.returncode == 2 and "line 6" in dry.stderr
 
 
 def test_a_refused_address_fails_the_run_and_is_retried_on_request(issue_folder: Path) -> None:
@@ -247,10 +284,41 @@ def test_sigterm_stops_cleanly_after_recording_the_messages_in_flight(
     assert server.recipients() == Counter({f"reader{n}@example.com": 1 for n in range(40)})
 
 
+def test_sigterm_cuts_a_trickling_transaction_within_the_smtp_timeout(
+    issue_folder: Path, tmp_path: Path
+) -> None:
+    """A relay trickling its reply a byte at a time holds the message in flight; SIGTERM still
+    ends the send within DIGEST_SMTP_TIMEOUT, and the message cut in flight stays pending."""
+    with SmtpServer(faults=Faults(trickle_rcpt={"reader2@example.com"}, trickle=0.5)) as server:
+        env = _env(
+            server,
+            DIGEST_SUBSCRIBERS=str(_list(tmp_path / "list.csv", 5)),
+            DIGEST_SMTP_CONNECTIONS="1",
+            DIGEST_SMTP_TIMEOUT="4",
+        )
+        sender = _start(env, "send")
+        server.faults.terminate_on_trickle = sender.pid
+        _, stderr = sender.communicate(timeout=120)
+        assert server.signalled_at is not None
+        stopped_after = time.monotonic() - server.signalled_at
+        assert sender.returncode == 130, stderr
+        assert stopped_after < 4, stderr
+        assert "reader2@example.com: interrupted by a stop during RCPT: not delivered" in stderr
+        assert "stopped, 3 left to send (1 cut in flight)" in " ".join(stderr.split())
+        status = _digest(env, "status")
+        assert "2 sent, 0 failed, 3 pending" in status.stdout
+        resumed = _digest(env, "send")
+        assert resumed.returncode == 0, resumed.stderr
+    assert server.recipients() == {f"reader{n}@example.com": 1 for n in range(5)}
+
+
 def test_send_without_a_list_or_secret_says_which_setting(issue_folder: Path) -> None:
     with SmtpServer() as server:
         no_list = _invoke({**_env(server), "DIGEST_SUBSCRIBERS": ""}, "send")[2]
         no_secret = _invoke({**_env(server), "DIGEST_SECRET_KEY": ""}, "send")[2]
+        weak = _digest({**_env(server), "DIGEST_SECRET_KEY": "x" * 32}, "send")
     assert isinstance(no_list, ConfigError) and "DIGEST_SUBSCRIBERS" in str(no_list)
     assert isinstance(no_secret, ConfigError) and "DIGEST_SECRET_KEY" in str(no_secret)
+    assert weak.returncode == 2 and len(weak.stderr.strip().splitlines()) == 1
+    assert "DIGEST_SECRET_KEY: too easy to guess" in weak.stderr and "x" * 32 not in weak.stderr
     assert server.received == []

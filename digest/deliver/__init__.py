@@ -15,13 +15,22 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from digest.audience.csv_import import (
+    ListReport,
+    check_structure,
+    invalid_rows_file,
+    load_suppressions,
+    read_subscribers,
+)
 from digest.config import Settings
 from digest.deliver.smtp import Outgoing, Result, SmtpSender
 from digest.errors import ConfigError, DeliveryError
-from digest.ledger import FAILED, PENDING, SENT, Ledger, Outcome, Recorder, open_engine
 from digest.message import MessageTemplate
 from digest.models import Issue, Recipient
-from digest.subscribers import ListReport, load_suppressions, read_subscribers
+from digest.state.engine import open_engine
+from digest.state.ledger import Ledger, Outcome, Recorder
+from digest.state.schema import FAILED, PENDING, SENT
+from digest.store import invalid_rows_path
 from digest.tokens import TokenSigner, signer
 
 MAX_LINE = 998
@@ -59,10 +68,15 @@ class SendSummary(BaseModel):
     pending: int = 0
     listed: int = 0
     invalid_rows: int = 0
+    invalid_report: list[str] = []
+    """The first invalid rows of the list, then how many more and the file holding them all."""
+    invalid_rows_file: Path | None = None
     suppressed: int = 0
     seconds: float = 0.0
     already_sent: bool = False
     stopped: bool = False
+    cut_in_flight: list[str] = []
+    """Messages a stop cut in flight (they stay pending), each with what the relay may have."""
 
     @property
     def rate(self) -> float:
@@ -81,6 +95,8 @@ class SendSummary(BaseModel):
                 f"{self.total_failed} failed (use --retry-failed to retry the failures)."
             )
         state = f"stopped, {self.pending} left to send" if self.stopped else "done"
+        if self.cut_in_flight:
+            state += f" ({len(self.cut_in_flight)} cut in flight)"
         return (
             f"Issue {self.issue}: {self.sent} sent, {self.failed} failed in {self.seconds:.1f}s "
             f"({self.rate:.0f}/s); {state}. Totals: {self.total_sent} sent, {self.total_failed} "
@@ -107,12 +123,15 @@ def _subscribers_path(settings: Settings) -> Path:
 
 
 def list_subscribers(
-    settings: Settings, ledger: Ledger, issue_key: str, suppressed: frozenset[str]
+    settings: Settings, ledger: Ledger, issue: Issue, suppressed: frozenset[str]
 ) -> ListReport:
-    """Add the list's new subscribers to the ledger as pending rows of the issue."""
+    """Add the list's new subscribers to the ledger as pending rows of the issue; the rows it
+    skips as invalid go to a file beside the issue."""
     report = ListReport()
     path = _subscribers_path(settings)
-    ledger.enqueue(issue_key, read_subscribers(path, suppressed=suppressed, report=report))
+    with invalid_rows_file(report, invalid_rows_path(settings, issue.date)):
+        rows = read_subscribers(path, suppressed=suppressed, report=report)
+        ledger.enqueue(issue.date.isoformat(), rows)
     return report
 
 
@@ -176,20 +195,26 @@ def send_issue(
     suppressed = load_suppressions(settings.suppressions)
     report = ListReport()
     if not finished:
+        # A broken file stops the send before anyone is listed, so nothing half-read goes out.
+        check_structure(_subscribers_path(settings))
         ledger.begin_send(issue_key, issue.subject)
-        report = list_subscribers(settings, ledger, issue_key, suppressed)
+        report = list_subscribers(settings, ledger, issue, suppressed)
     counts = ledger.counts(issue_key)
     progress.start(counts[PENDING] + (counts[FAILED] if retry_failed else 0))
     done = {SENT: 0, FAILED: 0}
     dropped: list[str] = []
+    cut: list[str] = []
     recorder = Recorder(ledger)
 
     def record(result: Result) -> None:
-        status = SENT if result.accepted else FAILED
+        status = PENDING if result.interrupted else SENT if result.accepted else FAILED
         outgoing = result.outgoing
         recorder.record(
             Outcome(outgoing.key, status, result.attempts, result.reply, outgoing.message_id)
         )
+        if result.interrupted:
+            cut.append(f"{outgoing.recipient}: {result.reply}")
+            return
         done[status] += 1
         progress.advance(result)
 
@@ -222,9 +247,12 @@ def send_issue(
         pending=counts[PENDING],
         listed=sum(counts.values()),
         invalid_rows=report.invalid_count,
+        invalid_report=report.lines(),
+        invalid_rows_file=report.saved_to,
         suppressed=report.suppressed,
         seconds=time.perf_counter() - started,
         stopped=stopped,
+        cut_in_flight=cut,
     )
 
 
@@ -247,6 +275,7 @@ class DryRunSummary(BaseModel):
     messages: int = 0
     problems: list[str] = []
     invalid_rows: int = 0
+    invalid_report: list[str] = []
     suppressed: int = 0
     duplicates: int = 0
     largest: int = 0
@@ -285,8 +314,9 @@ def dry_run(
         engine = open_engine(f"sqlite:///{Path(folder) / 'dry-run.db'}")
         try:
             ledger = Ledger(engine)
-            report = list_subscribers(settings, ledger, issue_key, suppressed)
+            report = list_subscribers(settings, ledger, issue, suppressed)
             summary.invalid_rows = report.invalid_count
+            summary.invalid_report = report.lines()
             summary.suppressed = report.suppressed
             summary.duplicates = report.valid - ledger.counts(issue_key)[PENDING]
             progress.start(ledger.counts(issue_key)[PENDING])
@@ -331,6 +361,8 @@ def send_test(
     results: list[Result] = []
 
     def record(result: Result) -> None:
+        if result.interrupted:
+            return  # counted as not sent
         results.append(result)
         progress.advance(result)
 
