@@ -58,7 +58,8 @@ def enrich_stories(stories: list[Story], settings: Settings, http: Http) -> list
     def enrich(story: Story) -> Story:
         if not needs_article(story, settings.enrich_min_words):
             return story
-        return enrich_story(story, http, settings.item_teaser_words, settings.language)
+        language = story.language or settings.language or "en"
+        return enrich_story(story, http, settings.item_teaser_words, language)
 
     return http.map(enrich, stories)
 
