@@ -145,12 +145,8 @@ class Settings(BaseSettings):
     @field_validator("subject")
     @classmethod
     def _check_subject(cls, value: str) -> str:
-        try:
-            value.format(name="", title="", date=dt.date(2000, 1, 1))
-        except (KeyError, IndexError, ValueError):
-            raise ValueError(
-                "expected text with only {name}, {title} and {date} in braces"
-            ) from None
+        if not _formats(value, name="", title="", date=dt.date(2000, 1, 1)):
+            raise ValueError("expected text with only {name}, {title} and {date} in braces")
         return value
 
     @field_validator("mail_from")
@@ -164,15 +160,29 @@ class Settings(BaseSettings):
     @field_validator("unsubscribe_url")
     @classmethod
     def _check_unsubscribe(cls, value: str) -> str:
-        if "{token}" not in value or not value.startswith("https://"):
-            raise ValueError("expected an https:// URL holding {token}")
+        web = value.startswith("https://") and "{token}" in value
+        if not web or not _formats(value, token=""):
+            raise ValueError("expected an https:// URL holding {token} and no other braces")
         return value
 
     @field_validator("view_online_url")
     @classmethod
     def _check_view_online(cls, value: str) -> str:
-        if value and ("{date}" not in value or not value.startswith(("https://", "http://"))):
-            raise ValueError("expected an http(s) URL holding {date}")
+        if not value:
+            return value
+        web = value.startswith(("https://", "http://")) and "{date}" in value
+        if not web or not _formats(value, date=""):
+            raise ValueError(
+                "expected an http(s) URL holding {date} and no other braces (the archive's "
+                "pages are public: no {token} in them)"
+            )
+        return value
+
+    @field_validator("issues_dir")
+    @classmethod
+    def _check_issues_dir(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError("expected a folder (or a name for one), not a file")
         return value
 
     @field_validator("schedule")
@@ -231,6 +241,15 @@ class Settings(BaseSettings):
     @property
     def from_domain(self) -> str:
         return self.from_address.rpartition("@")[2]
+
+
+def _formats(template: str, **fields: Any) -> bool:
+    """Whether `template.format(**fields)` works: only those names in braces, none left open."""
+    try:
+        template.format(**fields)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return False
+    return True
 
 
 def _env_name(loc: tuple[Any, ...]) -> str:

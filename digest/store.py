@@ -123,7 +123,7 @@ def _kept_paths(settings: Settings) -> list[tuple[Path, str]]:
     kept.extend(
         (Path(source), f"the source {source}")
         for source in settings.sources
-        if not _URL_SCHEME.match(source)
+        if not _URL_SCHEME.match(source) and "\x00" not in source  # a NUL names no file
     )
     return kept
 
