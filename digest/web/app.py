@@ -60,7 +60,7 @@ from digest.render import default_templates_dir, render_email
 from digest.select import story_keys
 from digest.sources import gather
 from digest.spamscore import spamassassin_available
-from digest.store import IMAGES_DIR, ISSUE_FILE, issue_dir, load_issue
+from digest.store import ISSUE_FILE, image_file, issue_dir, load_issue
 from digest.web.desk import (
     IssueEdit,
     StoryEdit,
@@ -253,10 +253,8 @@ async def email_html(request: Request) -> Response:
 
 async def image(request: Request) -> Response:
     date = _date(request)
-    name = request.path_params["name"]
-    folder = (issue_dir(_desk(request).settings, date) / IMAGES_DIR).resolve()
-    path = (folder / name).resolve()
-    if path.parent != folder or not path.is_file():
+    path = image_file(issue_dir(_desk(request).settings, date), request.path_params["name"])
+    if path is None:
         raise HTTPException(404, "no such image")
     return FileResponse(path)
 
