@@ -17,6 +17,7 @@ from types import TracebackType
 
 import sqlalchemy as sa
 
+from digest.audience.store import SubscriberStore
 from digest.config import Settings
 from digest.deliver.smtp import Outgoing, Result
 from digest.errors import DeliveryError
@@ -131,12 +132,13 @@ class Part:
         self,
         template: MessageTemplate,
         tokens: TokenSigner,
-        suppressed: frozenset[str],
+        audience: SubscriberStore,
         poll: float,
     ) -> None:
         self.template = template
         self.tokens = tokens
-        self.suppressed = suppressed
+        self.audience = audience
+        """Asked, batch by batch, who left (unsubscribed, bounced, complained) since listed."""
         self.poll = poll
 
 
@@ -196,7 +198,7 @@ def _messages(
     stop: threading.Event,
 ) -> Iterator[Outgoing]:
     """Claimed rows as finished messages, batch after batch. A row whose message cannot be built
-    is recorded as failed; an address suppressed since it was listed loses its row. When nothing
+    is recorded as failed; an address that left since it was listed loses its row. When nothing
     is free but others still hold rows, wait for them (they finish, or their lease runs out and
     their rows come back)."""
     lease = claims.lease
@@ -213,13 +215,14 @@ def _messages(
             continue
         waiting = False
         dropped: list[str] = []
+        left = part.audience.left_among(row.email for row in rows)
         try:
             for index, row in enumerate(rows):
                 if stop.is_set() or not lease.valid():
                     lease.give_back(later.id for later in rows[index:])
                     break
                 key = row.email.lower()
-                if key in part.suppressed:
+                if key in left:
                     dropped.append(key)
                     continue
                 message_id = part.template.message_id(row.email)
