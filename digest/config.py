@@ -97,8 +97,10 @@ class Settings(BaseSettings):
     smtp_max_attempts: int = Field(default=5, ge=1, le=100)
     smtp_retry_delay: float = Field(default=2.0, ge=0, le=600)
     # Claims: each sender takes this many pending rows at a time, for this long (renewed while it
-    # lives); see digest/state/claims.py.
+    # lives); see digest/state/claims.py. `digest send` runs send_workers processes (0: one per
+    # core).
     send_batch: int = Field(default=500, ge=1, le=100_000)
+    send_workers: int = Field(default=0, ge=0, le=256)
     send_lease: float = Field(default=300.0, ge=1, le=86_400)
     dkim_key_file: Path | None = None
     dkim_selector: str = ""

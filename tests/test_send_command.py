@@ -67,6 +67,9 @@ def _env(server: SmtpServer, **extra: str) -> dict[str, str]:
         "DIGEST_SECRET_KEY": "test-secret-key-of-some-length",
         "DIGEST_SUBSCRIBERS": str(SEND / "subscribers.csv"),
         "DIGEST_SUPPRESSIONS": str(SEND / "suppressions.txt"),
+        # One sending process, the command's own, which the tests kill and signal;
+        # tests/test_workers.py runs several.
+        "DIGEST_SEND_WORKERS": "1",
         **extra,
     }
 

@@ -27,8 +27,9 @@ from digest.audience.csv_import import (
 )
 from digest.audience.store import ACTIVE, SubscriberStore
 from digest.config import Settings
+from digest.deliver.local import run_workers
 from digest.deliver.smtp import Outgoing, Result, SmtpSender
-from digest.deliver.worker import Part, Presence, help_send
+from digest.deliver.worker import MAX_POLL, Part, Presence, help_send
 from digest.errors import ConfigError, DeliveryError
 from digest.message import MessageTemplate
 from digest.models import Issue, Recipient
@@ -40,8 +41,6 @@ from digest.store import invalid_rows_path
 from digest.tokens import signer
 
 MAX_LINE = 998
-MAX_POLL = 2.0
-"""Longest wait between two looks for rows to claim while other senders hold the rest."""
 
 
 class Sender(Protocol):
@@ -161,9 +160,14 @@ def send_issue(
     stop: threading.Event | None = None,
     progress: Progress | None = None,
     role: Role = "send",
+    workers: int = 1,
+    shown: Callable[[int, int], None] = lambda _sent, _failed: None,
 ) -> SendSummary:
     """Send `issue` to every subscriber not yet sent it; resumable at any point, and shared with
-    any other process sending it at the same time (`digest.deliver.worker`)."""
+    any other process sending it at the same time (`digest.deliver.worker`).
+
+    With `workers` > 1 this process leads and `workers` processes send (`digest.deliver.local`);
+    `shown(sent, failed)` then follows their progress instead of `progress.advance`."""
     issue_key = issue.date.isoformat()
     stop = stop or threading.Event()
     progress = progress or _no_progress()
@@ -198,14 +202,19 @@ def send_issue(
     progress.start(ledger.counts(issue_key)[PENDING])
     started = time.perf_counter()
     with Presence(ledger, settings, role) as presence:
-        part_done = help_send(
-            presence,
-            issue_key,
-            part,
-            lambda messages, record: sender.run(messages, record, stop),
-            stop,
-            progress.advance,
-        )
+        presence.lead(issue_key)
+        ledger.store_template(issue_key, template.stored())
+        if workers > 1:
+            part_done = run_workers(ledger, issue_key, workers, stop, shown)
+        else:
+            part_done = help_send(
+                presence,
+                issue_key,
+                part,
+                lambda messages, record: sender.run(messages, record, stop),
+                stop,
+                progress.advance,
+            )
     counts = ledger.counts(issue_key)
     stopped = stop.is_set() and counts[PENDING] > 0
     if counts[PENDING] == 0:

@@ -24,6 +24,7 @@ from digest.errors import DeliveryError
 from digest.message import MessageTemplate
 from digest.models import Recipient
 from digest.state.claims import Claims, Lease
+from digest.state.engine import brief, retrying
 from digest.state.ledger import Ledger, Outcome, Recorder
 from digest.state.schema import FAILED, PENDING, SENT
 from digest.state.workers import Role, heard, register, unregister
@@ -31,6 +32,8 @@ from digest.tokens import TokenSigner
 
 log = logging.getLogger("digest.deliver")
 
+MAX_POLL = 2.0
+"""Longest wait between two looks for rows to claim while other senders hold the rest."""
 HEARTBEAT = 10.0
 """Longest time between two heartbeats (shorter when the lease is short: a quarter of it)."""
 
@@ -45,6 +48,7 @@ class Presence:
         self.id = register(ledger.engine, role)
         self.lease = Lease(settings.send_lease, settings.handover_margin)
         self.interval = min(HEARTBEAT, settings.send_lease / 4)
+        self._issue: str | None = None
         self._claims: Claims | None = None
         self._counts = {SENT: 0, FAILED: 0}
         self._lock = threading.Lock()
@@ -63,7 +67,7 @@ class Presence:
     ) -> None:
         self._closing.set()
         self._thread.join()
-        unregister(self.ledger.engine, self.id)
+        retrying(lambda: unregister(self.ledger.engine, self.id), within=self.settings.send_lease)
 
     def join(self, issue: str) -> Claims:
         """Start taking part in the send of `issue`."""
@@ -75,14 +79,21 @@ class Presence:
             lease=self.lease,
         )
         with self._lock:
-            self._claims = claims
+            self._issue, self._claims = issue, claims
             self._counts = {SENT: 0, FAILED: 0}
         self.beat()
         return claims
 
+    def lead(self, issue: str) -> None:
+        """Say this process leads the send of `issue` (workers join a send only while its lead
+        lives), before it claims anything."""
+        with self._lock:
+            self._issue = issue
+        self.beat()
+
     def leave(self) -> None:
         with self._lock:
-            self._claims = None
+            self._issue, self._claims = None, None
         self.beat()
 
     def count(self, status: str) -> None:
@@ -97,18 +108,22 @@ class Presence:
     def beat(self) -> None:
         """Renew the lease on what this sender holds and say it is alive."""
         with self._lock:
-            claims, counts = self._claims, dict(self._counts)
+            issue, claims, counts = self._issue, self._claims, dict(self._counts)
         if claims is not None:
             claims.renew()
-        with self.ledger.engine.begin() as conn:
-            heard(
-                conn,
-                self.id,
-                issue=claims.issue if claims else None,
-                batches=claims.batches if claims else 0,
-                sent=counts[SENT],
-                failed=counts[FAILED],
-            )
+
+        def say() -> None:
+            with self.ledger.engine.begin() as conn:
+                heard(
+                    conn,
+                    self.id,
+                    issue=issue,
+                    batches=claims.batches if claims else 0,
+                    sent=counts[SENT],
+                    failed=counts[FAILED],
+                )
+
+        retrying(say, within=self.settings.send_lease)
 
     def _beat(self) -> None:
         wait = self.interval
@@ -117,12 +132,8 @@ class Presence:
                 self.beat()
                 wait = self.interval
             except sa.exc.SQLAlchemyError as exc:
-                log.warning("state database: heartbeat failed, trying again (%s)", _brief(exc))
+                log.warning("state database: heartbeat failed, trying again (%s)", brief(exc))
                 wait = min(1.0, self.interval)
-
-
-def _brief(exc: BaseException) -> str:
-    return " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
 
 
 class Part:
@@ -159,12 +170,15 @@ def help_send(
     run: Callable[[Iterator[Outgoing], Callable[[Result], None]], None],
     stop: threading.Event,
     advance: Callable[[Result], None],
+    *,
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> PartDone:
-    """Claim, send and record rows of `issue` until none is left to anyone (or `stop`). `run`
-    is the transport's `run` with its stop bound."""
+    """Claim, send and record rows of `issue` until none is left to anyone, `stop`, or (asked
+    before each batch) `keep_going()` says no. `run` is the transport's `run` with its stop
+    bound."""
     ledger = presence.ledger
     claims = presence.join(issue)
-    recorder = Recorder(ledger, presence.id)
+    recorder = Recorder(ledger, presence.id, patience=presence.settings.send_lease)
     cut: list[str] = []
 
     def record(result: Result) -> None:
@@ -173,6 +187,7 @@ def help_send(
         recorder.record(
             Outcome(outgoing.key, status, result.attempts, result.reply, outgoing.message_id)
         )
+        claims.settle([outgoing.key])
         if result.interrupted:
             cut.append(f"{outgoing.recipient}: {result.reply}")
             return
@@ -180,7 +195,7 @@ def help_send(
         advance(result)
 
     try:
-        run(_messages(ledger, claims, part, recorder, presence, stop), record)
+        run(_messages(ledger, claims, part, recorder, presence, stop, keep_going), record)
     finally:
         recorder.close()
         claims.release()
@@ -196,6 +211,7 @@ def _messages(
     recorder: Recorder,
     presence: Presence,
     stop: threading.Event,
+    keep_going: Callable[[], bool],
 ) -> Iterator[Outgoing]:
     """Claimed rows as finished messages, batch after batch. A row whose message cannot be built
     is recorded as failed; an address that left since it was listed loses its row. When nothing
@@ -203,7 +219,7 @@ def _messages(
     their rows come back)."""
     lease = claims.lease
     waiting = False
-    while not stop.is_set():
+    while not stop.is_set() and keep_going():
         rows = claims.claim()
         if not rows:
             if claims.pending() == 0:
@@ -232,6 +248,7 @@ def _messages(
                     )
                 except DeliveryError as exc:
                     recorder.record(Outcome(row.id, FAILED, 0, f"not sent: {exc}", message_id))
+                    claims.settle([row.id])
                     presence.count(FAILED)
                     continue
                 yield Outgoing(row.id, row.email, message, message_id, lease)

@@ -30,6 +30,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from digest.state.engine import retrying
 from digest.state.ledger import Delivery
 from digest.state.schema import PENDING, deliveries, send_workers, utcnow
 from digest.state.workers import dead_here
@@ -106,6 +107,10 @@ class Claims:
         self.batch = batch
         self.lease = lease
         self.batches = 0
+        self._held: set[int] = set()
+        """Rows claimed and not yet recorded or released, as far as this sender knows."""
+        self._held_lock = threading.Lock()
+        self._unsure = False
         self._lock = threading.Lock()
         """Claims and renewals one at a time, so the last to start is the last to finish and the
         lease's end is always that of the last one."""
@@ -114,11 +119,29 @@ class Claims:
         """Renew this sender's lease and claim up to a batch of free rows, in list order.
 
         Rows given back since the last claim are released first (they may come back in this
-        batch), and so are the rows of dead processes on this machine."""
+        batch), and so are the rows of dead processes on this machine. A dropped connection (a
+        database restart) is tried again for up to a lease."""
         with self._lock:
             requested = time.monotonic()
+            rows = retrying(self._claim_once, within=self.lease.seconds)
+            self.lease.renewed(requested)
+        if rows:
+            self.batches += 1
+        return rows
+
+    def settle(self, keys: Iterable[int]) -> None:
+        """Rows whose outcome is recorded (or that were released) are no longer held."""
+        with self._held_lock:
+            self._held.difference_update(keys)
+
+    def _claim_once(self) -> list[Delivery]:
+        returned = self.lease.take_returned()
+        self.settle(returned)
+        try:
             with self.engine.begin() as conn:
-                self._release(conn, self.lease.take_returned())
+                if self._unsure:
+                    self._release_unknown(conn)
+                self._release(conn, returned)
                 self._release_dead(conn)
                 now, until = _clock(conn, self.lease.seconds)
                 self._renew(conn, until)
@@ -132,7 +155,7 @@ class Claims:
                 if conn.dialect.name == "postgresql":
                     # Rows another sender is claiming right now are skipped, not waited for.
                     wanted = wanted.with_for_update(skip_locked=True)
-                rows = conn.execute(
+                found = conn.execute(
                     sa.update(deliveries)
                     .where(deliveries.c.id.in_(wanted.scalar_subquery()))
                     .values(claimed_by=self.worker, lease_until=until)
@@ -143,30 +166,52 @@ class Claims:
                         deliveries.c.attempts,
                     )
                 ).all()
-            self.lease.renewed(requested)
-        if rows:
-            self.batches += 1
-        return sorted((Delivery(*row) for row in rows), key=lambda row: row.id)
+        except BaseException:
+            # The commit may have gone through unseen: the next claim releases whatever this
+            # sender holds in the database but does not know of.
+            self._unsure = True
+            raise
+        self._unsure = False
+        rows = sorted((Delivery(*row) for row in found), key=lambda row: row.id)
+        with self._held_lock:
+            self._held.update(row.id for row in rows)
+        return rows
 
     def renew(self) -> None:
         """Extend the lease on every row this sender holds (its heartbeat)."""
         with self._lock:
             requested = time.monotonic()
-            with self.engine.begin() as conn:
-                self._renew(conn, _clock(conn, self.lease.seconds)[1])
+
+            def once() -> None:
+                with self.engine.begin() as conn:
+                    self._renew(conn, _clock(conn, self.lease.seconds)[1])
+
+            retrying(once, within=self.lease.seconds)
             self.lease.renewed(requested)
 
     def release(self) -> int:
         """Give back every row this sender holds and has not recorded (at the end of its part, or
         when stopped); return how many."""
-        with self._lock, self.engine.begin() as conn:
-            released = conn.execute(
-                sa.update(deliveries)
-                .where(deliveries.c.claimed_by == self.worker, deliveries.c.status == PENDING)
-                .values(claimed_by=None, lease_until=None)
-            ).rowcount
+
+        def once() -> int:
+            with self.engine.begin() as conn:
+                return int(
+                    conn.execute(
+                        sa.update(deliveries)
+                        .where(
+                            deliveries.c.claimed_by == self.worker,
+                            deliveries.c.status == PENDING,
+                        )
+                        .values(claimed_by=None, lease_until=None)
+                    ).rowcount
+                )
+
+        with self._lock:
+            released = retrying(once, within=self.lease.seconds)
             self.lease.take_returned()
             self.lease.lapse()
+            with self._held_lock:
+                self._held.clear()
         return released
 
     def pending(self) -> int:
@@ -174,8 +219,20 @@ class Claims:
         query = sa.select(sa.func.count()).where(
             deliveries.c.issue == self.issue, deliveries.c.status == PENDING
         )
-        with self.engine.connect() as conn:
-            return int(conn.scalar(query) or 0)
+
+        def once() -> int:
+            with self.engine.connect() as conn:
+                return int(conn.scalar(query) or 0)
+
+        return retrying(once, within=self.lease.seconds)
+
+    def _release_unknown(self, conn: Connection) -> None:
+        with self._held_lock:
+            held = list(self._held)
+        mine = sa.and_(deliveries.c.claimed_by == self.worker, deliveries.c.status == PENDING)
+        if held:
+            mine = sa.and_(mine, deliveries.c.id.not_in(held))
+        conn.execute(sa.update(deliveries).where(mine).values(claimed_by=None, lease_until=None))
 
     def _renew(self, conn: Connection, until: sa.ColumnElement[dt.datetime]) -> None:
         conn.execute(

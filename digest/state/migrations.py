@@ -154,12 +154,18 @@ def m005_claims(conn: Connection) -> None:
     ).create(conn)
 
 
+def m006_send_template(conn: Connection) -> None:
+    """The message of each send (`MessageTemplate.stored`), for workers on other machines."""
+    _add_column(conn, "sends", "template", sa.Text())
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_deliveries,
     m002_sends,
     m003_schedule_runs,
     m004_subscribers,
     m005_claims,
+    m006_send_template,
 )
 """Every migration, oldest first. Add new ones at the end."""
 

@@ -60,8 +60,10 @@ sends = sa.Table(
     sa.Column("subject", sa.String(1000), nullable=False),
     sa.Column("started_at", sa.DateTime, nullable=False),
     sa.Column("finished_at", sa.DateTime, nullable=True),
+    sa.Column("template", sa.Text, nullable=True),
 )
-"""One row per issue whose send began; `finished_at` says the whole list was gone through."""
+"""One row per issue whose send began; `finished_at` says the whole list was gone through;
+`template` is the message its lead stored for the workers that join it."""
 
 schedule_runs = sa.Table(
     "schedule_runs",

@@ -23,6 +23,8 @@ from sqlalchemy.engine import Connection, Engine
 from digest.state.schema import send_workers, utcnow
 
 Role = Literal["send", "worker", "schedule"]
+LEADS = ("send", "schedule")
+"""The roles that start and lead a send; workers only join one while its lead is alive."""
 FORGET_AFTER = dt.timedelta(days=7)
 """Rows of processes not heard from for this long are deleted (they hold no live lease)."""
 
@@ -145,6 +147,19 @@ def dead_here(conn: Connection) -> list[str]:
     query = sa.select(send_workers.c.id, send_workers.c.pid).where(send_workers.c.machine == here)
     rows = conn.execute(query).all()
     return [worker for worker, pid in rows if pid != os.getpid() and not _exists(pid)]
+
+
+def lead_alive(conn: Connection, issue: str, lease: float) -> bool:
+    """Whether the process leading the send of `issue` was heard within a lease and, when it ran
+    on this machine, still exists."""
+    since = utcnow() - dt.timedelta(seconds=lease)
+    query = sa.select(send_workers.c.machine, send_workers.c.pid).where(
+        send_workers.c.issue == issue,
+        send_workers.c.role.in_(LEADS),
+        send_workers.c.heard_at >= since,
+    )
+    here = machine_id()
+    return any(machine != here or not here or _exists(pid) for machine, pid in conn.execute(query))
 
 
 def senders(engine: Engine, *, heard_within: float) -> list[SenderRow]:
