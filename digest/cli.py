@@ -66,6 +66,9 @@ def _configure(
     # trafilatura warns about its own internals ("discarding data: None"); digest says what
     # it could not read in its own words.
     logging.getLogger("trafilatura").setLevel(logging.DEBUG if verbose else logging.ERROR)
+    # flufl.bounce logs each detector it runs, and a traceback when one trips over a malformed
+    # bounce; `digest mailbox` reports what it could not read in one line of its own.
+    logging.getLogger("flufl.bounce").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
     if verbose:
         logging.getLogger("digest").setLevel(logging.DEBUG)
 
