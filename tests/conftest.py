@@ -44,6 +44,6 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-pytest_plugins = ["tests.support.http_server", "tests.support.browser"]
-"""Fixtures shared by many test modules: `http_server` (a live server on 127.0.0.1) and `browser`
-(one headless Chromium for the session)."""
+pytest_plugins = ["tests.support.http_server", "tests.support.browser", "tests.support.imap_server"]
+"""Fixtures shared by many test modules: `http_server` (a live server on 127.0.0.1), `browser`
+(one headless Chromium for the session) and `imap_server`/`imap_account` (Dovecot on 127.0.0.1)."""

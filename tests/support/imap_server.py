@@ -5,8 +5,8 @@ unprivileged: no system configuration, no system service, no privileged port. Ru
 does), Dovecot's own processes drop to its `dovecot` and `dovenull` users; run as anyone else,
 everything runs as that user.
 
-One server serves the whole session; each test gets an account of its own (`imap_account`), so
-tests never see each other's messages."""
+One server serves the whole session; each test gets an account of its own (`imap_account`, any
+user name logs in with PASSWORD), so tests never see each other's messages."""
 
 from __future__ import annotations
 
@@ -35,6 +35,8 @@ from tests.support.smtp_server import free_port
 DOVECOT = Path("/usr/sbin/dovecot")
 IMAP_BINARY = Path("/usr/lib/dovecot/imap")
 START_TIMEOUT = 20.0
+PASSWORD = "pw/with@odd?chars:"
+"""Every account's password (a static passdb, so accounts need no reload); the URL encodes it."""
 
 CONFIG = """\
 base_dir = {root}/run
@@ -57,8 +59,8 @@ auth_mechanisms = plain
 disable_plaintext_auth = yes
 auth_cache_size = 0
 passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN {root}/passwd
+  driver = static
+  args = password={password}
 }}
 userdb {{
   driver = static
@@ -138,11 +140,7 @@ class ImapServer:
 
     def account(self) -> ImapAccount:
         """A new user with an empty INBOX."""
-        username = f"user{next(self._numbers)}"
-        password = f"pw/{username}@{os.getpid()}?#"
-        with (self.root / "passwd").open("a", encoding="utf-8") as passwd:
-            passwd.write(f"{username}:{{PLAIN}}{password}::::::\n")
-        return ImapAccount(self, username, password)
+        return ImapAccount(self, f"user{next(self._numbers)}", PASSWORD)
 
     def log(self) -> str:
         path = self.root / "dovecot.log"
@@ -196,7 +194,6 @@ def imap_server() -> Iterator[ImapServer]:
     cert.private_key_pem.write_to_path(str(root / "server.key"))
     cert.cert_chain_pems[0].write_to_path(str(root / "server.pem"))
     ca.cert_pem.write_to_path(str(root / "ca.pem"))
-    (root / "passwd").touch()
     (root / "mail").mkdir()
     os.chown(root / "mail", uid, gid)
     client_tls = ssl.create_default_context(cafile=str(root / "ca.pem"))
@@ -211,6 +208,7 @@ def imap_server() -> Iterator[ImapServer]:
             gid=gid,
             imap_port=server.imap_port,
             imaps_port=server.imaps_port,
+            password=PASSWORD,
         ),
         encoding="utf-8",
     )

@@ -9,6 +9,7 @@ one rename, so a message is never half moved."""
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,7 +109,7 @@ class MaildirMailbox:
         flags = set(_flags(name))
         if self.done_folder:
             target_root = self.root / f".{self.done_folder}"
-            _make_maildir(target_root)
+            _make_maildir(target_root, self.root)
         else:
             target_root = self.root
             flags.add(self._letter(create=True) or "")
@@ -121,20 +122,35 @@ class MaildirMailbox:
             raise MailboxError(f"mailbox {self.shown}: cannot mark {name} ({exc})") from None
 
 
-def _make_maildir(root: Path) -> None:
+def _make_maildir(root: Path, like: Path) -> None:
+    """A Maildir++ folder owned like `like` (the mailbox), so the mail server can use it."""
     try:
-        for sub in ("cur", "new", "tmp"):
-            (root / sub).mkdir(parents=True, exist_ok=True)
-        (root / "maildirfolder").touch()
+        owner = like.stat()
+        for path in (root, root / "cur", root / "new", root / "tmp", root / "maildirfolder"):
+            if path.exists():
+                continue
+            if path.name == "maildirfolder":
+                path.touch()
+            else:
+                path.mkdir(mode=stat.S_IMODE(owner.st_mode))
+            if os.geteuid() == 0:
+                os.chown(path, owner.st_uid, owner.st_gid)
     except OSError as exc:
         raise MailboxError(f"mailbox: cannot create the folder {root} ({exc})") from None
 
 
 def _write_atomically(path: Path, text: str) -> None:
+    """Replace `path`, keeping the mode and owner the mail server gave the folder's files."""
+    like = path if path.exists() else path.parent / "cur"
     try:
+        mode = stat.S_IMODE(like.stat().st_mode) & 0o666
+        owner = like.stat()
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
+        os.chmod(temporary, mode)
+        if os.geteuid() == 0:
+            os.chown(temporary, owner.st_uid, owner.st_gid)
         os.replace(temporary, path)
     except OSError as exc:
         raise MailboxError(f"mailbox: cannot write {path} ({exc})") from None
