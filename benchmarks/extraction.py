@@ -4,12 +4,13 @@ pages with known titles and texts. Run by hand; never asserted in tests.
 
     .venv/bin/python benchmarks/extraction.py [FOLDER]
 
-FOLDER (default benchmarks/data/extraction) holds either
+FOLDER (default `../shared/data/articles/` beside the checkout, third-party pages the repository
+does not carry) holds either
   - pairs `NAME.html` (or `NAME.html.gz`) + `NAME.json` with {"url", "title", "text"}, or
   - the layout of scrapinghub/article-extraction-benchmark: `ground-truth.json` mapping an id to
     {"url", "articleBody", optionally "headline"} and `html/ID.html.gz`.
 A page without a known title counts for text only; an optional "language" groups the summary.
-See benchmarks/data/extraction/README.md.
+See the README in `../shared/data/articles/`; `benchmarks/import_newspaper4k.py` writes layout 1.
 
 Per page it prints text precision, recall and F1 over word tokens (case-folded, NFKC; Chinese,
 Japanese, Thai and other scripts written without spaces count one character a token), and whether
@@ -31,11 +32,14 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from digest.http import Fetched
-from digest.sources import title_key
-from digest.sources.article import read_article
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-DEFAULT_FOLDER = Path(__file__).parent / "data" / "extraction"
+from digest.http import Fetched  # noqa: E402
+from digest.sources import title_key  # noqa: E402
+from digest.sources.article import read_article  # noqa: E402
+from tests.support.shared_data import SHARED_DATA, shared_data  # noqa: E402
+
 _UNSPACED = (
     "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"  # Thai, Lao, Myanmar, Khmer
     "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana, CJK ideographs
@@ -124,7 +128,7 @@ def title_mark(got: str, expected: str | None) -> str:
 def main(folder: Path) -> int:
     found = cases(folder)
     if not found:
-        print(f"No saved pages in {folder}; see {DEFAULT_FOLDER / 'README.md'}.", file=sys.stderr)
+        print(f"No saved pages in {folder}; see {SHARED_DATA / 'articles'}.", file=sys.stderr)
         return 1
     read_article(Fetched(content=b"<html><p>warm up</p></html>", url="https://x.example.org/"))
     scores: dict[str, list[float]] = defaultdict(list)
@@ -155,4 +159,4 @@ def main(folder: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_FOLDER))
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else shared_data("articles")))

@@ -29,10 +29,11 @@ sys.path.insert(0, str(ROOT))
 
 from digest.config import Settings, load_settings  # noqa: E402
 from digest.deliver import send_issue  # noqa: E402
-from digest.ledger import Ledger, state_engine  # noqa: E402
 from digest.message import MessageTemplate  # noqa: E402
 from digest.models import PREVIEW_RECIPIENT, Issue, Story  # noqa: E402
 from digest.pipeline import prepare_message  # noqa: E402
+from digest.state.engine import state_engine  # noqa: E402
+from digest.state.ledger import Ledger  # noqa: E402
 from digest.store import write_issue  # noqa: E402
 
 SECRET = "benchmark-secret-key-0123456789"

@@ -9,6 +9,7 @@ import sys
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from digest.commands import build, serve
 from digest.commands import check as check_command
@@ -78,7 +79,9 @@ def main() -> None:
     try:
         app()
     except DigestError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        Console(stderr=True).print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         if "-v" in sys.argv or "--verbose" in sys.argv:
             raise
         sys.exit(exc.exit_code)

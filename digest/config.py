@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     sources: Annotated[list[str], NoDecode] = Field(default_factory=list)
     issues_dir: Path = Path("issues")
     newsletter_name: str = Field(default="The Daily Digest", min_length=1)
-    language: str = Field(default="en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    language: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    """The issue's language; None: the language its stories' sources declare (English if none)."""
     subject: str = "{name}: {title}"
     more_count: int = Field(default=4, ge=0, le=50)
     lead_teaser_words: int = Field(default=60, ge=5, le=500)
@@ -101,10 +102,16 @@ class Settings(BaseSettings):
     serve_password: SecretStr = SecretStr("")
 
     @field_validator(
-        "subscribers", "suppressions", "smtp_ca_file", "dkim_key_file", "cache_dir", mode="before"
+        "subscribers",
+        "suppressions",
+        "smtp_ca_file",
+        "dkim_key_file",
+        "cache_dir",
+        "language",
+        mode="before",
     )
     @classmethod
-    def _empty_path_is_none(cls, value: Any) -> Any:
+    def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("sources", mode="before")

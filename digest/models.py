@@ -36,6 +36,8 @@ class Story(BaseModel):
     published: dt.datetime | None = None
     source: str = ""
     lead: bool = False
+    language: str = ""
+    """BCP 47 tag of the story's text as its source declares it ("" when it does not)."""
 
 
 class Issue(BaseModel):

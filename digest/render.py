@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from digest.config import Settings
 from digest.errors import BuildError, ConfigError
 from digest.models import TOKEN_PLACEHOLDER, Image, Issue, RenderedEmail, Story
-from digest.wording import long_date, translator
+from digest.wording import long_date, other_language, translator
 
 HTML_TEMPLATE = "newsletter.mjml.j2"
 TEXT_TEMPLATE = "newsletter.txt.j2"
@@ -110,6 +110,8 @@ class StoryView(BaseModel):
     kicker: str
     author: str
     image: Picture | None
+    lang: str
+    """The story's own language when it is not the issue's ("" otherwise): its `lang` attribute."""
 
 
 def default_templates_dir() -> Path:
@@ -174,9 +176,10 @@ def _picture(image: Image | None, title: str, asset_base_url: str | None) -> Pic
     )
 
 
-def _story_view(story: Story, asset_base_url: str | None) -> StoryView:
+def _story_view(story: Story, language: str, asset_base_url: str | None) -> StoryView:
     paragraphs = [_showable(p) for p in _PARAGRAPH_BREAK.split(story.teaser)]
     return StoryView(
+        lang=other_language(story.language, language),
         title=_showable(story.title),
         url=web_url(story.url),
         teaser=[p for p in paragraphs if p],
@@ -325,8 +328,8 @@ def template_context(
         "preheader": _showable(issue.preheader),
         "date_text": long_date(issue.date, issue.language),
         "_": translator(issue.language),
-        "lead": _story_view(issue.lead, asset_base_url),
-        "more": [_story_view(story, asset_base_url) for story in issue.more],
+        "lead": _story_view(issue.lead, issue.language, asset_base_url),
+        "more": [_story_view(story, issue.language, asset_base_url) for story in issue.more],
         "postal_address": _showable(settings.postal_address),
         "unsubscribe_url": settings.unsubscribe_url.format(token=TOKEN_PLACEHOLDER),
         "view_online_url": web_url(view_online) if view_online else None,

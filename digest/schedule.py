@@ -10,7 +10,7 @@ How "once" is kept, whatever happens to the process:
   messages in flight finish, the run is recorded as interrupted and resumed at the next start;
   after SIGKILL the store still shows the run as due, and the next start resumes it too;
 - every send goes through the ledger, which never sends an issue to a subscriber twice;
-- a lock (digest/schedule_lock.py) keeps a second scheduler off the same database.
+- a lock (digest/state/lock.py) keeps a second scheduler off the same database.
 
 Each run leaves a row in `schedule_runs` and one log line; `schedule_status` reads them back.
 """
@@ -46,10 +46,12 @@ from digest.config import Settings, load_settings
 from digest.deliver import SendSummary, send_issue
 from digest.deliver.smtp import Outgoing, Result, SmtpSender
 from digest.errors import BuildError, ConfigError, DigestError, NoNewStories
-from digest.ledger import Ledger, state_engine, state_url
 from digest.models import PREVIEW_RECIPIENT
 from digest.pipeline import build_issue, prepare_message, today
-from digest.schedule_lock import LockHolder, instance_lock, lock_holder
+from digest.state.engine import state_engine, state_url
+from digest.state.ledger import Ledger
+from digest.state.lock import LockHolder, instance_lock, lock_holder
+from digest.state.schema import schedule_runs as runs
 from digest.store import ISSUE_FILE, issue_dir, load_issue
 from digest.timing import cron_trigger, describe_duration
 
@@ -64,22 +66,6 @@ LOOKBACK_HOURS = (1, 24, 8 * 24, 32 * 24, 367 * 24, 1462 * 24)
 reaching a yearly one (29 February included)."""
 
 Kind = Literal["built", "sent", "skipped", "failed", "missed", "interrupted"]
-
-metadata = sa.MetaData()
-runs = sa.Table(
-    "schedule_runs",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("scheduled_for", sa.DateTime, nullable=True),
-    sa.Column("issue", sa.String(64), nullable=False),
-    sa.Column("mode", sa.String(16), nullable=False),
-    sa.Column("started_at", sa.DateTime, nullable=False),
-    sa.Column("finished_at", sa.DateTime, nullable=True),
-    sa.Column("outcome", sa.String(16), nullable=True),
-    sa.Column("detail", sa.String(2000), nullable=False, server_default=""),
-)
-"""One row per run (scheduled, resumed, missed or --once); `outcome` is NULL while it runs, so a
-NULL left behind means the process died during the run. Times are naive UTC, as in the ledger."""
 
 
 class RunOutcome(BaseModel):
@@ -261,6 +247,9 @@ def _sent(key: str, summary: SendSummary) -> RunOutcome:
     if summary.already_sent:
         return RunOutcome(issue=key, kind="skipped", detail="already sent")
     counts = f"sent {summary.sent}, failed {summary.failed}"
+    if summary.invalid_rows:
+        skipped = f"{summary.invalid_rows} invalid list rows skipped"
+        counts += f", {skipped} ({summary.invalid_rows_file})"
     if summary.stopped:
         return RunOutcome(
             issue=key,
@@ -288,7 +277,7 @@ def run_with_retries(
 ) -> RunOutcome:
     """Run the issue of `date`, retrying a failure DIGEST_RUN_RETRIES times with doubling delays;
     record the run, log its one line, and alert DIGEST_ALERT_TO when it still fails."""
-    engine = _runs_engine(settings)
+    engine = state_engine(settings)
     try:
         run_id = _start_run(engine, settings, date, scheduled_for)
         outcome = _attempts(settings, date, stop)
@@ -425,12 +414,6 @@ def send_alert(settings: Settings, outcome: RunOutcome, scheduled_for: dt.dateti
 # --- the runs table ---
 
 
-def _runs_engine(settings: Settings) -> Engine:
-    engine = state_engine(settings)
-    metadata.create_all(engine, checkfirst=True)
-    return engine
-
-
 def _start_run(
     engine: Engine, settings: Settings, date: dt.date, scheduled_for: dt.datetime | None
 ) -> int:
@@ -485,7 +468,6 @@ def _to_record(row: sa.Row[Any]) -> RunRecord:
 
 def recent_runs(engine: Engine, limit: int = 20) -> list[RunRecord]:
     """The latest runs, newest first."""
-    metadata.create_all(engine, checkfirst=True)
     with engine.connect() as conn:
         rows = conn.execute(sa.select(runs).order_by(runs.c.id.desc()).limit(limit)).all()
     return [_to_record(row) for row in rows]
@@ -511,7 +493,7 @@ class Scheduler:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.trigger = trigger_for(settings)
-        self.engine = _runs_engine(settings)
+        self.engine = state_engine(settings)
         grace = None if settings.send_late else max(1, round(settings.misfire_grace))
         self.job_options: dict[str, Any] = {
             "misfire_grace_time": grace,
@@ -666,7 +648,7 @@ class Scheduler:
 def schedule_status(settings: Settings) -> ScheduleStatus:
     """The last run, its outcome, and the next run (from the job store when the job is stored)."""
     url = state_url(settings)
-    engine = _runs_engine(settings)
+    engine = state_engine(settings)
     try:
         last = next(iter(recent_runs(engine, 1)), None)
         stored = _stored_next_run(engine)

@@ -25,6 +25,12 @@ def issue_dir(settings: Settings, date: dt.date) -> Path:
     return settings.issues_dir / date.isoformat()
 
 
+def invalid_rows_path(settings: Settings, date: dt.date) -> Path:
+    """The subscriber rows a send of `date` skipped: beside the issue's folder, not in it, since
+    a re-render replaces the folder whole."""
+    return settings.issues_dir / f"{date.isoformat()}.invalid-subscribers.csv"
+
+
 def _recover(target: Path) -> None:
     """Put back an issue folder that a crash left aside between the two renames of a replace."""
     if target.exists():

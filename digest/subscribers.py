@@ -2,14 +2,21 @@
 
 A list can hold a million rows, so nothing here loads it whole: rows are validated and yielded
 one at a time. De-duplication needs memory proportional to the list, so it happens where the rows
-land, in the ledger's unique key (see `digest.ledger.Ledger.enqueue`). A bad row is reported with
-its line number and skipped; it never stops a send."""
+land, in the ledger's unique key (see `digest.state.ledger.Ledger.enqueue`).
+
+Two kinds of bad input, two answers. A row whose address is invalid is reported with its line
+number and skipped; it never stops a send. A file whose structure is broken (a quote never
+closed, a field running over lines, a row wider than the header) stops everything, naming the
+line: after a stray `"` the CSV reader would otherwise swallow every later row into one field,
+and a send would quietly reach a fraction of the list."""
 
 from __future__ import annotations
 
 import contextlib
 import csv
-from collections.abc import Iterator
+import os
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -19,8 +26,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from digest.errors import ConfigError
 
-MAX_REPORTED = 1000
-"""Invalid rows kept for the report; the rest are only counted, so a broken big file stays cheap."""
+SETTING = "DIGEST_SUBSCRIBERS"
+SHOWN_INVALID = 20
+"""Invalid rows kept in memory to print; the report file holds them all."""
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Subscriber(BaseModel):
@@ -45,6 +54,11 @@ class InvalidRow:
     value: str
     reason: str
 
+    @property
+    def text(self) -> str:
+        shown = f"{self.value!r}: " if self.value else ""
+        return f"line {self.line}: {shown}{self.reason}"
+
 
 @dataclass
 class ListReport:
@@ -55,11 +69,32 @@ class ListReport:
     suppressed: int = 0
     invalid_count: int = 0
     invalid: list[InvalidRow] = field(default_factory=list)
+    """The first SHOWN_INVALID invalid rows."""
+    sink: Callable[[InvalidRow], None] | None = None
+    """Where every invalid row also goes (see `invalid_rows_file`)."""
+    saved_to: Path | None = None
 
     def reject(self, line: int, value: str, reason: str) -> None:
+        row = InvalidRow(line, value, reason)
         self.invalid_count += 1
-        if len(self.invalid) < MAX_REPORTED:
-            self.invalid.append(InvalidRow(line, value, reason))
+        if len(self.invalid) < SHOWN_INVALID:
+            self.invalid.append(row)
+        if self.sink is not None:
+            self.sink(row)
+
+    def lines(self) -> list[str]:
+        """The invalid rows as a person reads them: the first few, then how many more and where
+        they all are."""
+        shown = [row.text for row in self.invalid]
+        more = self.invalid_count - len(self.invalid)
+        where = ""
+        if self.saved_to is not None:
+            where = f" (all {self.invalid_count} are listed in {self.saved_to})"
+        if more:
+            shown.append(f"… and {more} more invalid rows{where}")
+        elif shown and where:
+            shown.append(f"{self.invalid_count} invalid rows{where}")
+        return shown
 
 
 def normalise_address(value: str) -> str:
@@ -97,6 +132,76 @@ def load_suppressions(path: Path | None) -> frozenset[str]:
     return frozenset(found)
 
 
+def _broken(path: Path, line: int, problem: str) -> ConfigError:
+    return ConfigError(
+        f"{SETTING}: {path}: line {line}: {problem}; the list was not read, nothing was sent"
+    )
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    if text == "unexpected end of data":
+        return "a quoted field is never closed (a stray '\"'?)"
+    if "expected after" in text:
+        return "text follows a closing '\"' (quote the whole field, doubling inner quotes)"
+    return f"unreadable CSV ({text})"
+
+
+def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Each non-blank CSV record with the line it is on, the header first. Raises ConfigError at
+    the first structural break: a record must be one line, and no wider than the header."""
+    with _open(path, SETTING) as handle:
+        reader = csv.reader(handle, strict=True)
+        width = 0
+        while True:
+            line = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise _broken(path, line, _csv_problem(exc)) from None
+            if reader.line_num > line:
+                raise _broken(
+                    path,
+                    line,
+                    f"a quoted field runs on to line {reader.line_num} (a stray '\"', or a line "
+                    "break inside a field, which no subscriber field may hold)",
+                )
+            if not any(cell.strip() for cell in cells):
+                continue
+            if not width:
+                width = len(cells)
+            elif len(cells) > width and any(cell.strip() for cell in cells[width:]):
+                raise _broken(
+                    path,
+                    line,
+                    f"{len(cells)} columns where the header has {width} (a comma in an "
+                    "unquoted field?)",
+                )
+            yield line, cells
+
+
+def _header(path: Path, records: Iterator[tuple[int, list[str]]]) -> list[str]:
+    try:
+        _, cells = next(records)
+    except StopIteration:
+        raise ConfigError(f"{SETTING}: {path} is empty (expected a CSV header)") from None
+    header = [column.strip().lower() for column in cells]
+    if "email" not in header:
+        raise ConfigError(f"{SETTING}: {path}: the header has no 'email' column (found {header!r})")
+    return header
+
+
+def check_structure(path: Path) -> None:
+    """Raise ConfigError, naming the line, when the file is not a well-formed list; cheap enough
+    (no address checks) to run over the whole file before a send lists anyone."""
+    records = _records(path)
+    _header(path, records)
+    for _ in records:
+        pass
+
+
 def read_subscribers(
     path: Path, *, suppressed: frozenset[str], report: ListReport
 ) -> Iterator[Subscriber]:
@@ -104,49 +209,57 @@ def read_subscribers(
 
     The header must name an `email` column; `name` is optional; other columns are kept in
     `Subscriber.fields`. Header names are matched case-insensitively."""
-    with _open(path, "DIGEST_SUBSCRIBERS") as handle:
-        reader = csv.reader(handle)
+    records = _records(path)
+    header = _header(path, records)
+    email_at = header.index("email")
+    name_at = header.index("name") if "name" in header else None
+    extra = [(i, column) for i, column in enumerate(header) if i not in (email_at, name_at)]
+    for line, row in records:
+        report.rows += 1
+        raw = row[email_at].strip() if email_at < len(row) else ""
+        if not raw:
+            report.reject(line, "", "no address in the email column")
+            continue
         try:
-            header = [column.strip().lower() for column in next(reader)]
-        except StopIteration:
-            raise ConfigError(
-                f"DIGEST_SUBSCRIBERS: {path} is empty (expected a CSV header)"
-            ) from None
-        except csv.Error as exc:
-            raise ConfigError(f"DIGEST_SUBSCRIBERS: {path}: line 1: {exc}") from None
-        if "email" not in header:
-            raise ConfigError(
-                f"DIGEST_SUBSCRIBERS: {path}: the header has no 'email' column (found {header!r})"
+            email = normalise_address(raw)
+        except ValueError as exc:
+            report.reject(line, raw, str(exc))
+            continue
+        if email.lower() in suppressed:
+            report.suppressed += 1
+            continue
+        report.valid += 1
+        name = row[name_at].strip() if name_at is not None and name_at < len(row) else ""
+        fields = {column: row[i].strip() for i, column in extra if i < len(row) and column}
+        yield Subscriber(email=email, name=name, fields=fields, line=line)
+
+
+def _spreadsheet_safe(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula (the report is opened in one)."""
+    return f"'{value}" if value.startswith(_FORMULA_START) else value
+
+
+@contextlib.contextmanager
+def invalid_rows_file(report: ListReport, path: Path) -> Iterator[None]:
+    """Write every row `report` rejects inside the block to `path` (CSV: line, value, reason),
+    replacing an earlier report whole; a list with no invalid row leaves no file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(["line", "value", "reason"])
+            report.sink = lambda row: writer.writerow(
+                [row.line, _spreadsheet_safe(row.value), row.reason]
             )
-        email_at = header.index("email")
-        name_at = header.index("name") if "name" in header else None
-        extra = [(i, column) for i, column in enumerate(header) if i not in (email_at, name_at)]
-        while True:
-            line = reader.line_num + 1
             try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                report.rows += 1
-                report.reject(line, "", f"unreadable CSV ({exc})")
-                continue
-            if not row or not any(cell.strip() for cell in row):
-                continue
-            report.rows += 1
-            raw = row[email_at].strip() if email_at < len(row) else ""
-            if not raw:
-                report.reject(line, "", "no address in the email column")
-                continue
-            try:
-                email = normalise_address(raw)
-            except ValueError as exc:
-                report.reject(line, raw, str(exc))
-                continue
-            if email.lower() in suppressed:
-                report.suppressed += 1
-                continue
-            report.valid += 1
-            name = row[name_at].strip() if name_at is not None and name_at < len(row) else ""
-            fields = {column: row[i].strip() for i, column in extra if i < len(row) and column}
-            yield Subscriber(email=email, name=name, fields=fields, line=line)
+                yield
+            finally:
+                report.sink = None
+        if report.invalid_count:
+            os.replace(temporary, path)
+            report.saved_to = path
+        else:
+            path.unlink(missing_ok=True)
+    finally:
+        Path(temporary).unlink(missing_ok=True)

@@ -3,7 +3,12 @@
 A token is `<address>.<mac>`, both base64url without padding. The address travels in the token so
 the unsubscribe endpoint needs no database look-up, and the MAC (HMAC-SHA256 under
 DIGEST_SECRET_KEY, truncated to 128 bits) detects any change. Tokens are deterministic, so a
-repeated message carries the same link."""
+repeated message carries the same link.
+
+Every token in a sent email pairs a known address with its MAC, so anyone holding one can try
+secrets offline until one matches, and then forge a token for any address. The secret must
+therefore be hard to guess, not only long: zxcvbn estimates the guesses a key needs (a repeated
+character, a keyboard row or a word twice need few, whatever their length)."""
 
 from __future__ import annotations
 
@@ -13,13 +18,35 @@ import hashlib
 import hmac
 
 from pydantic import SecretStr
+from zxcvbn import zxcvbn
 
 from digest.config import Settings
 from digest.errors import ConfigError
 
 MIN_SECRET_LENGTH = 16
+MIN_GUESSES_LOG10 = 14
+"""zxcvbn's estimate for a key picked at random from 16 printable characters is 10^16; a long
+passphrase of four uncommon words is about 10^20; `changeme-changeme-changeme` is 10^8."""
+_ESTIMATED_CHARS = 72
+"""zxcvbn's limit; a key whose first 72 characters are strong is strong."""
+MAKE_ONE = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 _PURPOSE = b"digest-unsubscribe\x00"
 _MAC_BYTES = 16
+
+
+def check_secret(value: str) -> None:
+    """Raise ConfigError, saying how to make a good key, when `value` is too short or too easy
+    to guess. The message never holds the key."""
+    if len(value) < MIN_SECRET_LENGTH:
+        problem = f"needs at least {MIN_SECRET_LENGTH} characters to sign unsubscribe links"
+    else:
+        estimate = zxcvbn(value[:_ESTIMATED_CHARS])
+        if estimate["guesses_log10"] >= MIN_GUESSES_LOG10:
+            return
+        warning = estimate["feedback"]["warning"].rstrip(".")
+        why = f"{warning[:1].lower()}{warning[1:]}"
+        problem = f"too easy to guess ({why or 'too little variety'})"
+    raise ConfigError(f"DIGEST_SECRET_KEY: {problem}; make one with `{MAKE_ONE}`")
 
 
 def _b64(data: bytes) -> str:
@@ -37,11 +64,7 @@ class TokenSigner:
 
     def __init__(self, secret: SecretStr | str) -> None:
         value = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
-        if len(value) < MIN_SECRET_LENGTH:
-            raise ConfigError(
-                "DIGEST_SECRET_KEY: needs at least 16 characters to sign unsubscribe links "
-                "(e.g. the output of `python -c 'import secrets; print(secrets.token_urlsafe())'`)"
-            )
+        check_secret(value)
         self._mac = hmac.new(value.encode("utf-8"), _PURPOSE, hashlib.sha256)
 
     def _signature(self, address: bytes) -> bytes:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import babel
@@ -76,3 +77,31 @@ def long_date(day: dt.date, language: str) -> str:
     """The date as a reader of `language` says it, e.g. 'Thursday, November 26, 2026' or
     'Donnerstag, 26. November 2026'."""
     return babel.dates.format_date(day, format="full", locale=_locale(language))
+
+
+def issue_language(configured: str | None, story_languages: Iterable[str]) -> str:
+    """The issue's language: DIGEST_LANGUAGE when set, else the one most of its stories' sources
+    declare (the first story, the lead, breaks a tie), else English."""
+    if configured:
+        return configured
+    declared = Counter(language for language in story_languages if language)
+    if not declared:
+        return FALLBACK_LOCALE
+    primary = Counter()
+    for language, count in declared.items():
+        primary[_primary(language)] += count
+    # Counter.most_common keeps first-seen order among equals: the lead wins a tie.
+    chosen = primary.most_common(1)[0][0]
+    return next(language for language, _ in declared.most_common() if _primary(language) == chosen)
+
+
+def other_language(story_language: str, issue_language: str) -> str:
+    """`story_language` when it is another language than the issue's (its text then needs its own
+    `lang`), "" when it is the same language or unknown; regional variants are the same."""
+    if not story_language or _primary(story_language) == _primary(issue_language):
+        return ""
+    return story_language
+
+
+def _primary(language: str) -> str:
+    return language.replace("_", "-").split("-")[0].lower()

@@ -34,6 +34,7 @@ from digest.sources.items import is_web_url
 from digest.teaser import _CJK, _weight, make_teaser, split_sentences
 from digest.text import clean_article_text
 from tests.conftest import FIXTURES
+from tests.support.shared_data import shared_data
 
 # Hypothesis also draws constants found in the code under test, from the modules loaded when it
 # generates: load them all, so the examples do not depend on which other tests ran first.
@@ -43,9 +44,14 @@ for _module in pkgutil.walk_packages(digest.__path__, "digest."):
 
 FIXTURE_FILES = sorted(
     path
-    for folder in ("sources", "realworld", "web", "web/articles")
-    for path in (FIXTURES / folder).iterdir()
-    if path.is_file() and path.suffix != ".md"
+    for folder in (
+        FIXTURES / "sources",
+        FIXTURES / "web",
+        FIXTURES / "web" / "articles",
+        shared_data("feeds-earlier"),
+    )
+    for path in folder.iterdir()
+    if path.is_file() and path.suffix != ".md" and not path.name.startswith(".")
 )
 FIXTURE_BYTES = {path.name: path.read_bytes() for path in FIXTURE_FILES}
 

@@ -1,4 +1,5 @@
-"""Real publishers' feeds (tests/fixtures/realworld, see SOURCES.md) through the real pipeline.
+"""Real publishers' feeds (`../shared/data/feeds-earlier/`, see its SOURCES.md) through the real
+pipeline.
 
 Other projects saved these feeds as test data; ours were written by us, so these catch what
 publishers really do: YouTube's `media:group`, FeedBurner redirects, Jekyll placeholders, JSON
@@ -20,9 +21,10 @@ from digest.pipeline import build_issue
 from digest.sources import read_source
 from digest.teaser import teaser_for
 from digest.text import html_to_text
+from tests.support.shared_data import shared_data
 
-REALWORLD = Path(__file__).parent / "fixtures" / "realworld"
-FEEDS = sorted(path for path in REALWORLD.iterdir() if path.name != "SOURCES.md")
+REALWORLD = shared_data("feeds-earlier")
+FEEDS = sorted(path for path in REALWORLD.iterdir() if path.suffix in (".xml", ".json", ".rdf"))
 TAG = re.compile(r"<[A-Za-z/!][^>]*>")
 GMAIL_CLIP_BYTES = 102 * 1024
 

@@ -17,7 +17,6 @@ from typer.testing import CliRunner
 from digest.cli import app
 from digest.config import Settings, load_settings
 from digest.errors import DigestError
-from digest.ledger import Ledger, state_engine
 from digest.pipeline import build_issue
 from digest.schedule import (
     Scheduler,
@@ -28,7 +27,9 @@ from digest.schedule import (
     schedule_status,
     trigger_for,
 )
-from digest.schedule import runs as runs_table
+from digest.state.engine import state_engine
+from digest.state.ledger import Ledger
+from digest.state.schema import schedule_runs as runs_table
 from digest.store import issue_dates
 from tests.support.scheduler import WAIT, running, store_due_job
 from tests.support.smtp_server import SmtpServer, free_port
@@ -166,8 +167,14 @@ def test_a_changed_setting_updates_the_stored_job_and_keeps_its_missed_run(confi
     assert (local.hour, local.minute) == (4, 45)
 
 
-def test_a_second_scheduler_on_the_same_database_refuses_to_start(configure) -> None:  # type: ignore[no-untyped-def]
-    settings = configure(schedule=far_schedule(dt.datetime.now(UTC)), schedule_mode="preview")
+def test_a_second_scheduler_on_the_same_database_refuses_to_start(
+    configure, database_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    settings = configure(
+        schedule=far_schedule(dt.datetime.now(UTC)),
+        schedule_mode="preview",
+        state_url=database_url,
+    )
     with running(Scheduler(settings)):
         assert schedule_status(settings).running is not None
         with pytest.raises(DigestError) as caught:
@@ -179,9 +186,15 @@ def test_a_second_scheduler_on_the_same_database_refuses_to_start(configure) -> 
     assert schedule_status(settings).running is None
 
 
-def test_an_issue_is_sent_once_even_when_run_twice(configure, isolated_environment: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_issue_is_sent_once_even_when_run_twice(
+    configure,  # type: ignore[no-untyped-def]
+    isolated_environment: Path,
+    database_url: str,
+) -> None:
     with SmtpServer() as server:
-        settings = configure(**smtp_settings(server, isolated_environment, 5))
+        settings = configure(
+            state_url=database_url, **smtp_settings(server, isolated_environment, 5)
+        )
         first = run_now(settings)
         second = run_now(settings)
     assert (first.kind, first.sent, first.failed) == ("sent", 5, 0)

@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 
 from digest.config import Settings, load_settings
-from digest.ledger import SENT, Ledger, state_engine, state_url
 from digest.schedule import recent_runs
-from digest.schedule_lock import lock_holder
+from digest.state.engine import state_engine, state_url
+from digest.state.ledger import Ledger
+from digest.state.lock import lock_holder
+from digest.state.schema import SENT
 from tests.support.scheduler import WAIT, store_due_job
 from tests.support.smtp_server import Faults, SmtpServer
 
@@ -102,9 +104,9 @@ def held_by(settings: Settings, pid: int) -> Callable[[], bool]:
 
 
 def test_a_second_scheduler_refuses_and_a_killed_one_releases_its_lock(
-    isolated_environment: Path, monkeypatch: pytest.MonkeyPatch
+    isolated_environment: Path, monkeypatch: pytest.MonkeyPatch, database_url: str
 ) -> None:
-    values = {"schedule": far_schedule(), "schedule_mode": "preview"}
+    values = {"schedule": far_schedule(), "schedule_mode": "preview", "state_url": database_url}
     settings = settings_for(monkeypatch, values)
     digest = Digest(isolated_environment, values)
     with stopped_at_end(digest.start()) as first:

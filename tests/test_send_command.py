@@ -21,6 +21,7 @@ from digest.config import load_settings
 from digest.errors import ConfigError, DeliveryError
 from digest.models import Issue, Story
 from digest.pipeline import publish
+from digest.subscribers import InvalidRow, ListReport, read_subscribers
 from tests.conftest import FIXTURES
 from tests.support.smtp_server import Faults, SmtpServer
 
@@ -121,6 +122,13 @@ def test_send_reaches_every_valid_subscriber_once_over_starttls_and_auth(
         assert first.returncode == 0, first.stderr
         assert "5 sent, 0 failed" in first.stderr
         assert "4 invalid rows, 2 suppressed" in first.stderr
+        report = issue_folder.parent / "2026-11-26.invalid-subscribers.csv"
+        assert "line 3: 'not-an-address': " in first.stderr
+        assert "line 6: no address in the email column" in first.stderr
+        assert "4 invalid rows (all 4 are listed in issues/2026-11-26.invalid-" in first.stderr
+        assert report.read_text(encoding="utf-8").splitlines()[1:] == [
+            f"{bad.line},{bad.value},{bad.reason}" for bad in _invalid_rows(SEND)
+        ]
         assert "s3cret" not in first.stderr + first.stdout
         assert server.recipients() == dict.fromkeys(FIXTURE_RECIPIENTS, 1)
 
@@ -133,6 +141,34 @@ def test_send_reaches_every_valid_subscriber_once_over_starttls_and_auth(
     assert {m.message["Subject"] for m in server.received} == {
         "The Daily Digest: Harbour talks resume"
     }
+
+
+def _invalid_rows(folder: Path) -> list[InvalidRow]:
+    report = ListReport()
+    list(read_subscribers(folder / "subscribers.csv", suppressed=frozenset(), report=report))
+    return report.invalid
+
+
+def test_a_broken_list_stops_the_send_before_anything_is_sent(
+    issue_folder: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "list.csv"
+    lines = [f"reader{n}@example.com,Reader {n}" for n in range(10)]
+    lines[4] = '"reader4@example.com,Reader 4'
+    broken.write_text("email,name\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    with SmtpServer() as server:
+        env = _env(server, DIGEST_SUBSCRIBERS=str(broken))
+        result = _digest(env, "send")
+        status = _digest(env, "status")
+        dry = _digest(env, "send", "--dry-run")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: DIGEST_SUBSCRIBERS: {broken}: line 6: a quoted field is never closed (a stray "
+        "'\"'?); the list was not read, nothing was sent"
+    ]
+    assert server.received == []
+    assert "not sent yet" in status.stdout
+    assert dry.returncode == 2 and "line 6" in dry.stderr
 
 
 def test_a_refused_address_fails_the_run_and_is_retried_on_request(issue_folder: Path) -> None:
@@ -251,6 +287,9 @@ def test_send_without_a_list_or_secret_says_which_setting(issue_folder: Path) ->
     with SmtpServer() as server:
         no_list = _invoke({**_env(server), "DIGEST_SUBSCRIBERS": ""}, "send")[2]
         no_secret = _invoke({**_env(server), "DIGEST_SECRET_KEY": ""}, "send")[2]
+        weak = _digest({**_env(server), "DIGEST_SECRET_KEY": "x" * 32}, "send")
     assert isinstance(no_list, ConfigError) and "DIGEST_SUBSCRIBERS" in str(no_list)
     assert isinstance(no_secret, ConfigError) and "DIGEST_SECRET_KEY" in str(no_secret)
+    assert weak.returncode == 2 and len(weak.stderr.strip().splitlines()) == 1
+    assert "DIGEST_SECRET_KEY: too easy to guess" in weak.stderr and "x" * 32 not in weak.stderr
     assert server.received == []

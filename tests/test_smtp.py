@@ -120,6 +120,22 @@ def test_wrong_credentials_stop_the_run_without_showing_the_password(
     assert "wrong-password" not in repr(settings)
 
 
+def test_a_temporary_login_failure_is_retried(server_tls: ssl.SSLContext, ca_file: Path) -> None:
+    faults = Faults(auth_unavailable=2)
+    with SmtpServer(tls=server_tls, users={"digest": "s3cret"}, faults=faults) as server:
+        settings = _settings(
+            server,
+            smtp_security="starttls",
+            smtp_ca_file=ca_file,
+            smtp_username="digest",
+            smtp_password="s3cret",
+            smtp_connections=1,
+        )
+        results = _send(settings, ADDRESSES[:3])
+    assert all(result.accepted and result.attempts == 1 for result in results.values())
+    assert server.faults.auth_unavailable == 0
+
+
 def test_auth_is_not_offered_without_tls() -> None:
     with SmtpServer(users={"digest": "s3cret"}, auth_require_tls=True) as server:
         settings = _settings(server, smtp_username="digest", smtp_password="s3cret")
@@ -200,3 +216,29 @@ def test_plain_smtp_is_refused_towards_a_remote_host() -> None:
     SmtpSender(
         load_settings(smtp_host="192.0.2.1", smtp_security="none", smtp_allow_insecure=True), SENDER
     )
+
+
+def test_an_error_reply_then_a_closed_connection_follows_the_retry_rules() -> None:
+    """A relay that answers 452 or 554 and hangs up (RSET then fails) costs one try, not the run."""
+    faults = Faults(
+        hang_up_at_rcpt={
+            "user2@example.com": "452 4.5.3 Too many recipients",
+            "user5@example.com": "550 5.1.1 No such user",
+        },
+        hang_up_at_data={
+            "user7@example.com": "554 5.7.1 Message refused",
+            "user9@example.com": "451 4.3.0 Try again later",
+        },
+    )
+    with SmtpServer(faults=faults) as server:
+        results = _send(_settings(server, smtp_connections=1), ADDRESSES)
+    assert results["user2@example.com"].accepted and results["user2@example.com"].attempts == 2
+    assert results["user9@example.com"].accepted and results["user9@example.com"].attempts == 2
+    for refused, reply in (("user5@example.com", "550 5.1.1"), ("user7@example.com", "554 5.7.1")):
+        assert not results[refused].accepted and results[refused].attempts == 1
+        assert results[refused].reply.startswith(reply)
+    others = set(ADDRESSES) - {"user2@example.com", "user9@example.com"}
+    assert all(results[address].attempts == 1 for address in others)
+    expected = dict.fromkeys(ADDRESSES, 1)
+    del expected["user5@example.com"], expected["user7@example.com"]
+    assert server.recipients() == expected

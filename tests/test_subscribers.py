@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
 
 from digest.errors import ConfigError
-from digest.ledger import Ledger, open_engine
-from digest.subscribers import ListReport, load_suppressions, read_subscribers
+from digest.state.engine import open_engine
+from digest.state.ledger import Ledger
+from digest.subscribers import (
+    ListReport,
+    check_structure,
+    invalid_rows_file,
+    load_suppressions,
+    read_subscribers,
+)
 from tests.conftest import FIXTURES
 
 SEND = FIXTURES / "send"
@@ -31,14 +39,14 @@ def test_valid_rows_are_normalised_and_bad_rows_reported_with_line_numbers() -> 
         (3, "not-an-address"),
         (6, ""),
         (7, "zoë@example.com"),
-        (15, "linus@example..com"),
+        (14, "linus@example..com"),
     ]
     assert all(bad.reason for bad in report.invalid)
     assert report.invalid_count == 4 and report.valid == 8 and report.rows == 12
     grace = rows[2]
     assert grace.name == "Hopper, Grace" and grace.fields == {"city": "New York"}
     assert grace.line == 5
-    assert rows[4].line == 9 and rows[4].name == "Eve\r\nBcc: victim@example.com"
+    assert rows[4].line == 9 and rows[4].name == "Eve, Bcc: victim@example.com"
 
 
 def test_suppressed_addresses_are_skipped_whatever_their_case() -> None:
@@ -50,13 +58,14 @@ def test_suppressed_addresses_are_skipped_whatever_their_case() -> None:
     assert report.suppressed == 2
 
 
-def test_duplicates_differing_in_case_are_listed_once(tmp_path: Path) -> None:
-    ledger = Ledger(open_engine(f"sqlite:///{tmp_path / 'state.db'}"))
+def test_duplicates_differing_in_case_are_listed_once(database_url: str) -> None:
+    ledger = Ledger(open_engine(database_url))
     rows = read_subscribers(SEND / "subscribers.csv", suppressed=frozenset(), report=ListReport())
     assert ledger.enqueue("2026-11-26", rows) == 7
     listed = [row.email for row in ledger.unsent("2026-11-26")]
     assert listed.count("ada@example.com") == 1 and "ADA@example.com" not in listed
     assert ledger.unsent("2026-11-26").__next__().name == "Ada Lovelace"
+    ledger.engine.dispose()
 
 
 def test_a_list_without_an_email_column_or_file_is_a_config_error(tmp_path: Path) -> None:
@@ -89,3 +98,74 @@ def test_undecodable_bytes_make_a_row_invalid_not_the_file(tmp_path: Path) -> No
     rows = list(read_subscribers(csv_file, suppressed=frozenset(), report=report))
     assert [row.email for row in rows] == ["ok@example.com"]
     assert [bad.line for bad in report.invalid] == [2]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        # One stray quote: the reader would swallow every later row into one field.
+        (
+            'email,name\nada@example.com,Ada\n"grace@example.org,Grace\nbob@example.com,Bob\n',
+            3,
+            "never closed",
+        ),
+        (
+            'email,name\nada@example.com,"Ada\nBcc: x@example.com"\nbob@example.com,Bob\n',
+            2,
+            "runs on to line 3",
+        ),
+        ('email,name\nada@example.com,"Ada" Lovelace\n', 2, "text follows a closing"),
+        ("email,name\nada@example.com,Ada\nbob@example.com,Smith, Bob\n", 3, "3 columns"),
+    ],
+)
+def test_a_structurally_broken_file_stops_reading_and_names_the_line(
+    tmp_path: Path, text: str, line: int, problem: str
+) -> None:
+    csv_file = tmp_path / "list.csv"
+    csv_file.write_text(text, encoding="utf-8")
+    for read in (
+        lambda: list(read_subscribers(csv_file, suppressed=frozenset(), report=ListReport())),
+        lambda: check_structure(csv_file),
+    ):
+        with pytest.raises(ConfigError, match=rf"list\.csv: line {line}: .*{problem}") as caught:
+            read()
+        assert "\n" not in str(caught.value)
+
+
+def test_trailing_empty_cells_and_short_rows_are_not_broken(tmp_path: Path) -> None:
+    csv_file = tmp_path / "list.csv"
+    csv_file.write_text("email,name\nada@example.com,Ada,,\nbob@example.com\n", encoding="utf-8")
+    check_structure(csv_file)
+    rows = read_subscribers(csv_file, suppressed=frozenset(), report=ListReport())
+    assert [(row.email, row.name) for row in rows] == [
+        ("ada@example.com", "Ada"),
+        ("bob@example.com", ""),
+    ]
+
+
+def test_every_invalid_row_goes_to_the_report_file_and_the_first_twenty_are_shown(
+    tmp_path: Path,
+) -> None:
+    csv_file = tmp_path / "list.csv"
+    lines = ["email", "ok@example.com"] + [f"=bad{n}" for n in range(25)]
+    csv_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    target = tmp_path / "issues" / "2026-11-26.invalid-subscribers.csv"
+    report = ListReport()
+    with invalid_rows_file(report, target):
+        rows = list(read_subscribers(csv_file, suppressed=frozenset(), report=report))
+    assert [row.email for row in rows] == ["ok@example.com"]
+    shown = report.lines()
+    assert len(shown) == 21
+    assert shown[0].startswith("line 3: '=bad0': ")
+    assert shown[-1] == f"… and 5 more invalid rows (all 25 are listed in {target})"
+    with target.open(encoding="utf-8", newline="") as handle:
+        saved = list(csv.reader(handle))
+    assert saved[0] == ["line", "value", "reason"]
+    assert len(saved) == 26 and saved[25][:2] == ["27", "'=bad24"]
+    assert list(target.parent.iterdir()) == [target]
+
+    csv_file.write_text("email\nok@example.com\n", encoding="utf-8")
+    clean = ListReport()
+    with invalid_rows_file(clean, target):
+        list(read_subscribers(csv_file, suppressed=frozenset(), report=clean))
+    assert clean.lines() == [] and not target.exists()

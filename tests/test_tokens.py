@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 
 import pytest
@@ -48,6 +49,24 @@ def test_a_short_or_missing_secret_is_a_config_error() -> None:
         TokenSigner("short")
     with pytest.raises(ConfigError, match="DIGEST_SECRET_KEY"):
         verify_token("x.y", load_settings())
+
+
+@pytest.mark.parametrize(
+    "weak",
+    ["a" * 40, "abcdefghijklmnopqrstuvwxyz", "changeme-changeme-changeme", "passwordpassword1234"],
+)
+def test_a_long_secret_with_too_little_variety_is_refused_with_how_to_make_one(weak: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        TokenSigner(weak)
+    message = str(caught.value)
+    assert message.startswith("DIGEST_SECRET_KEY: too easy to guess (")
+    assert 'python -c "import secrets; print(secrets.token_urlsafe(32))"' in message
+    assert weak not in message
+
+
+def test_generated_secrets_and_passphrases_are_accepted() -> None:
+    for secret in (secrets.token_urlsafe(32), secrets.token_hex(16), SECRET):
+        assert TokenSigner(secret).verify(TokenSigner(secret).sign("a@example.com"))
 
 
 def test_verify_token_reads_the_secret_from_settings() -> None:

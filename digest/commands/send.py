@@ -27,12 +27,14 @@ from digest.config import load_settings
 from digest.deliver import dry_run, send_issue, send_test
 from digest.deliver.smtp import Result
 from digest.errors import DeliveryError
-from digest.ledger import FAILED, PENDING, SENT, Ledger, state_engine
 from digest.message import compose
 from digest.models import PREVIEW_RECIPIENT
 from digest.pipeline import prepare_message, view_online_url
 from digest.render import render_email
 from digest.schedule import schedule_status
+from digest.state.engine import state_engine
+from digest.state.ledger import Ledger
+from digest.state.schema import FAILED, PENDING, SENT
 from digest.store import load_issue
 from digest.subscribers import normalise_address
 
@@ -100,6 +102,13 @@ def _stop_on_signals() -> Iterator[threading.Event]:
             signal.signal(sig, handler)
 
 
+def _print_invalid_rows(lines: list[str]) -> None:
+    if lines:
+        console.print("Invalid rows in the subscriber list (skipped):", highlight=False)
+    for line in lines:
+        console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+
+
 def send(
     date: DateOption = None,
     to: Annotated[
@@ -153,6 +162,7 @@ def send(
                 checked = dry_run(settings, issue, template, stop=stop, progress=bar)
             for problem in checked.problems[:20]:
                 console.print(f"  {problem}", highlight=False, markup=False)
+            _print_invalid_rows(checked.invalid_report)
             console.print(checked.line, highlight=False)
             ok = not checked.problems and not stop.is_set()
         else:
@@ -180,6 +190,7 @@ def send(
                     )
             finally:
                 engine.dispose()
+            _print_invalid_rows(summary.invalid_report)
             console.print(summary.line, highlight=False)
             ok = summary.ok
     if stop.is_set():

@@ -18,10 +18,19 @@ from pydantic import BaseModel, ConfigDict
 from digest.config import Settings
 from digest.deliver.smtp import Outgoing, Result, SmtpSender
 from digest.errors import ConfigError, DeliveryError
-from digest.ledger import FAILED, PENDING, SENT, Ledger, Outcome, Recorder, open_engine
 from digest.message import MessageTemplate
 from digest.models import Issue, Recipient
-from digest.subscribers import ListReport, load_suppressions, read_subscribers
+from digest.state.engine import open_engine
+from digest.state.ledger import Ledger, Outcome, Recorder
+from digest.state.schema import FAILED, PENDING, SENT
+from digest.store import invalid_rows_path
+from digest.subscribers import (
+    ListReport,
+    check_structure,
+    invalid_rows_file,
+    load_suppressions,
+    read_subscribers,
+)
 from digest.tokens import TokenSigner, signer
 
 MAX_LINE = 998
@@ -59,6 +68,9 @@ class SendSummary(BaseModel):
     pending: int = 0
     listed: int = 0
     invalid_rows: int = 0
+    invalid_report: list[str] = []
+    """The first invalid rows of the list, then how many more and the file holding them all."""
+    invalid_rows_file: Path | None = None
     suppressed: int = 0
     seconds: float = 0.0
     already_sent: bool = False
@@ -107,12 +119,15 @@ def _subscribers_path(settings: Settings) -> Path:
 
 
 def list_subscribers(
-    settings: Settings, ledger: Ledger, issue_key: str, suppressed: frozenset[str]
+    settings: Settings, ledger: Ledger, issue: Issue, suppressed: frozenset[str]
 ) -> ListReport:
-    """Add the list's new subscribers to the ledger as pending rows of the issue."""
+    """Add the list's new subscribers to the ledger as pending rows of the issue; the rows it
+    skips as invalid go to a file beside the issue."""
     report = ListReport()
     path = _subscribers_path(settings)
-    ledger.enqueue(issue_key, read_subscribers(path, suppressed=suppressed, report=report))
+    with invalid_rows_file(report, invalid_rows_path(settings, issue.date)):
+        rows = read_subscribers(path, suppressed=suppressed, report=report)
+        ledger.enqueue(issue.date.isoformat(), rows)
     return report
 
 
@@ -176,8 +191,10 @@ def send_issue(
     suppressed = load_suppressions(settings.suppressions)
     report = ListReport()
     if not finished:
+        # A broken file stops the send before anyone is listed, so nothing half-read goes out.
+        check_structure(_subscribers_path(settings))
         ledger.begin_send(issue_key, issue.subject)
-        report = list_subscribers(settings, ledger, issue_key, suppressed)
+        report = list_subscribers(settings, ledger, issue, suppressed)
     counts = ledger.counts(issue_key)
     progress.start(counts[PENDING] + (counts[FAILED] if retry_failed else 0))
     done = {SENT: 0, FAILED: 0}
@@ -222,6 +239,8 @@ def send_issue(
         pending=counts[PENDING],
         listed=sum(counts.values()),
         invalid_rows=report.invalid_count,
+        invalid_report=report.lines(),
+        invalid_rows_file=report.saved_to,
         suppressed=report.suppressed,
         seconds=time.perf_counter() - started,
         stopped=stopped,
@@ -247,6 +266,7 @@ class DryRunSummary(BaseModel):
     messages: int = 0
     problems: list[str] = []
     invalid_rows: int = 0
+    invalid_report: list[str] = []
     suppressed: int = 0
     duplicates: int = 0
     largest: int = 0
@@ -285,8 +305,9 @@ def dry_run(
         engine = open_engine(f"sqlite:///{Path(folder) / 'dry-run.db'}")
         try:
             ledger = Ledger(engine)
-            report = list_subscribers(settings, ledger, issue_key, suppressed)
+            report = list_subscribers(settings, ledger, issue, suppressed)
             summary.invalid_rows = report.invalid_count
+            summary.invalid_report = report.lines()
             summary.suppressed = report.suppressed
             summary.duplicates = report.valid - ledger.counts(issue_key)[PENDING]
             progress.start(ledger.counts(issue_key)[PENDING])

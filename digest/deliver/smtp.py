@@ -8,12 +8,14 @@ after a crash to one message per connection.
 Failure policy:
 - a 2xx after DATA: accepted;
 - a 5xx to RCPT or DATA: this recipient failed for good, recorded, the send goes on;
-- a 4xx, a timeout or a dropped connection: tried again after an exponential backoff with jitter, up
-  to DIGEST_SMTP_MAX_ATTEMPTS, then recorded as failed with the last reply; a 421 also closes the
-  connection, which reopens after the backoff;
-- a connection that cannot be opened is retried the same way without charging the message; when
-  it still cannot be opened, or the server refuses our login, TLS or sender address, the run stops
-  with DeliveryError and every unsent message stays pending for the next run.
+- a 4xx, a timeout, a dropped connection or any other exception smtplib raises on any command
+  (a RSET that finds the connection closed after a 452 or 554 included): tried again after an
+  exponential backoff with jitter, up to DIGEST_SMTP_MAX_ATTEMPTS, then recorded as failed with the
+  last reply; a connection that may be broken (a 421, an exception) is closed and reopened;
+- a connection that cannot be opened (a 4xx login failure included) is retried the same way
+  without charging the message; when it still cannot be opened, or the server refuses our login,
+  TLS or sender address for good (5xx), the run stops with DeliveryError and every unsent message
+  stays pending for the next run.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from digest.config import Settings
 from digest.errors import ConfigError, DeliveryError
@@ -59,6 +62,14 @@ Report = Callable[[Result], None]
 """Called from sending threads; must return only once the result is durably recorded."""
 
 
+class Answer(NamedTuple):
+    """A transaction's final answer, and whether its connection can carry the next message."""
+
+    accepted: bool
+    reply: str
+    reusable: bool
+
+
 class _Temporary(Exception):
     """A reply or a network error worth trying again."""
 
@@ -72,6 +83,15 @@ def _reply(code: int, text: bytes | str) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     return f"{code} {' '.join(text.split())}".strip()
+
+
+def _reset(smtp: smtplib.SMTP) -> bool:
+    """RSET after a refused step; False when the connection did not survive it."""
+    try:
+        code, _text = smtp.rset()
+    except (smtplib.SMTPException, OSError):
+        return False
+    return code == 250
 
 
 def _is_loopback(host: str) -> bool:
@@ -161,6 +181,8 @@ class SmtpSender:
             ) from None
         except smtplib.SMTPAuthenticationError as exc:
             self.close(smtp)
+            if exc.smtp_code < 500:
+                raise _Temporary(_reply(exc.smtp_code, exc.smtp_error), close=True) from None
             raise DeliveryError(
                 f"{self.where}: login as {settings.smtp_username!r} refused "
                 f"({_reply(exc.smtp_code, exc.smtp_error)})"
@@ -191,8 +213,12 @@ class SmtpSender:
         except (smtplib.SMTPException, OSError):
             smtp.close()
 
-    def transact(self, smtp: smtplib.SMTP, outgoing: Outgoing) -> tuple[bool, str]:
-        """One SMTP transaction: (accepted, reply) for a final answer; _Temporary otherwise."""
+    def transact(self, smtp: smtplib.SMTP, outgoing: Outgoing) -> Answer:
+        """One SMTP transaction to its final answer; _Temporary when it is worth another try.
+
+        Every exception smtplib or the socket raises, on any command (RSET after a refusal
+        included: a relay may answer 452 or 554 and hang up), is temporary: it closes the
+        connection and never ends the run."""
         try:
             code, text = smtp.mail(self.envelope_from)
             if code == 250:
@@ -200,10 +226,7 @@ class SmtpSender:
                 if code in (250, 251):
                     code, text = smtp.data(outgoing.message)
                     if 200 <= code < 300:
-                        return True, _reply(code, text)
-                elif code >= 500:
-                    smtp.rset()
-                    return False, _reply(code, text)
+                        return Answer(True, _reply(code, text), reusable=True)
             elif code >= 500:
                 raise DeliveryError(
                     f"{self.where}: sender {self.envelope_from} refused ({_reply(code, text)})"
@@ -212,12 +235,10 @@ class SmtpSender:
             code, text = exc.smtp_code, exc.smtp_error
         except (smtplib.SMTPException, OSError) as exc:
             raise _Temporary(f"{type(exc).__name__}: {exc}", close=True) from None
+        reusable = code != 421 and _reset(smtp)
         if code >= 500:
-            smtp.rset()
-            return False, _reply(code, text)
-        if code != 421:
-            smtp.rset()
-        raise _Temporary(_reply(code, text), close=code == 421)
+            return Answer(False, _reply(code, text), reusable=reusable)
+        raise _Temporary(_reply(code, text), close=not reusable)
 
     # --- many connections ---
 
@@ -294,7 +315,7 @@ class SmtpSender:
             self._rate.wait(stop)
             attempts += 1
             try:
-                accepted, reply = self.transact(smtp, outgoing)
+                answer = self.transact(smtp, outgoing)
             except _Temporary as exc:
                 if exc.close:
                     self.close(smtp)
@@ -305,5 +326,8 @@ class SmtpSender:
                 if stop.wait(self.backoff(attempts, rng)):
                     return smtp
                 continue
-            report(Result(outgoing, accepted, attempts, reply))
+            if not answer.reusable:
+                self.close(smtp)
+                smtp = None
+            report(Result(outgoing, answer.accepted, attempts, answer.reply))
             return smtp

@@ -2,9 +2,9 @@
 
 A location is a local path or an http(s) URL. Its kind is recognised from its content, not
 its name (a URL such as `/feed` has no extension): JSON whose `version` starts with
-`https://jsonfeed.org/version/` is a JSON Feed; YAML or JSON with top-level `lead`, `more` or
-`stories` is a curated file; an HTML document is a news page (its article leads, its related
-stories follow); anything else goes to feedparser as RSS or Atom.
+`https://jsonfeed.org/version/` (or http://) is a JSON Feed; YAML or JSON with top-level `lead`,
+`more` or `stories` is a curated file; an HTML document is a news page (its article leads, its
+related stories follow); anything else goes to feedparser as RSS or Atom.
 
 All sources are fetched concurrently through one `Http` session (per-host limits, retries, the
 on-disk cache); their stories keep the order of the locations, so de-duplication is stable.
@@ -27,9 +27,10 @@ from digest.sources.curated import is_curated, parse_curated
 from digest.sources.decode import decode_json, decode_yaml
 from digest.sources.feed import parse_feed
 from digest.sources.fetch import Fetched, load
-from digest.sources.items import tracking_free_query
+from digest.sources.items import tracking_free_query, unshouted
 from digest.sources.jsonfeed import is_json_feed, parse_json_feed
 from digest.sources.page import is_page, parse_page
+from digest.sources.widechars import as_utf8
 
 __all__ = ["canonical_url", "gather", "read_source", "title_key"]
 
@@ -91,12 +92,13 @@ def parse_source(
     fetched: Fetched, location: str, profiles: dict[str, PageProfile] | None = None
 ) -> list[Story]:
     """Stories of a source's bytes, whatever kind of source they turn out to be."""
+    fetched = as_utf8(fetched)
     start = fetched.content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     suffix = PurePosixPath(urlsplit(fetched.url).path).suffix.lower()
     if start in (b"{", b"["):
         data = decode_json(fetched.content, location)
         if is_json_feed(data):
-            return parse_json_feed(data, fetched, location)
+            return _published(parse_json_feed(data, fetched, location))
         if is_curated(data) or suffix == ".json":
             return parse_curated(data, fetched, location)
         raise SourceError(
@@ -104,12 +106,23 @@ def parse_source(
             "nor a curated file (lead/more/stories)"
         )
     if is_page(fetched):
-        return parse_page(fetched, location, profiles)
+        return _published(parse_page(fetched, location, profiles))
     if start != b"<":
         data = decode_yaml(fetched.content, location, strict=suffix in YAML_SUFFIXES)
         if is_curated(data) or suffix in YAML_SUFFIXES:
             return parse_curated(data, fetched, location)
-    return parse_feed(fetched, location)
+    return _published(parse_feed(fetched, location))
+
+
+def _published(stories: list[Story]) -> list[Story]:
+    """A publisher's stories with titles written in capitals not shouted; an editor's curated
+    titles stay as the editor wrote them."""
+    return [
+        story
+        if story.title == (title := unshouted(story.title, story.language))
+        else story.model_copy(update={"title": title})
+        for story in stories
+    ]
 
 
 def deduplicate(stories: list[Story]) -> list[Story]:

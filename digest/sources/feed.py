@@ -25,19 +25,25 @@ from lxml import etree
 from digest.errors import SourceError
 from digest.http import sniff_charset
 from digest.models import Image, Story
+from digest.sources.advertising import is_advertising
 from digest.sources.fetch import Fetched
 from digest.sources.items import (
     Base,
     ContentImage,
+    absolute,
+    all_skipped,
     aware,
     first_content_image,
     has_image_extension,
     is_web_url,
+    language_tag,
     make_image,
     plain,
     title_from_text,
     to_int,
 )
+from digest.sources.kickers import is_editorial
+from digest.sources.links import is_private_address, original_link, same_origin, unwrapped
 
 log = logging.getLogger("digest.sources")
 
@@ -97,7 +103,7 @@ _XML_DECLARED_ENCODING = re.compile(
 )
 _CODEC_NAME = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:-]{0,39}")
 _CHAR_REF = re.compile(rb"&#(?:[xX](?P<hex>[0-9a-fA-F]+)|(?P<dec>[0-9]+));")
-PLACEHOLDER_CATEGORIES = frozenset({"uncategorized", "uncategorised"})
+EVERYWHERE_MIN_ITEMS = 3
 # `itunes:keywords` arrive as tags but are search words ("podcast", "joe"), not a section.
 KEYWORD_SCHEMES = frozenset(
     {"http://www.itunes.com/", "http://www.itunes.com/dtds/podcast-1.0.dtd"}
@@ -173,15 +179,52 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
         if not parsed.get("version"):
             raise SourceError(f"{location}: not a feed: no RSS or Atom items found")
         return []
-    base = Base(url=fetched.url, site=parsed.feed.get("link", ""))
+    declared = _self_link(parsed.feed, fetched.url)
+    # Atom: an entry without an author has the feed's. An RSS channel's author is its publisher.
+    feed_author = _author(parsed.feed) if parsed.get("version", "").startswith("atom") else ""
+    base = Base(
+        url=fetched.url,
+        site=absolute(parsed.feed.get("link"), declared or fetched.url),
+        declared=declared,
+    )
     media = _media_by_item(content, len(parsed.entries))
     stories = []
+    skipped: list[tuple[str, str]] = []
+    everywhere = _on_every_item(parsed.entries)
     for index, entry in enumerate(parsed.entries):
         item_media = media[index] if media else _feedparser_media(entry)
-        story = _story(entry, item_media, location, base)
-        if story:
-            stories.append(story)
+        story = _story(entry, item_media, location, base, skipped, everywhere)
+        if story is None:
+            continue
+        # The channel's <language> is its items'.
+        story = story.model_copy(
+            update={
+                "author": story.author or feed_author,
+                "language": _language(entry) or language_tag(parsed.feed.get("language")),
+            }
+        )
+        stories.append(story)
+    if skipped and not stories:
+        raise SourceError(f"{location}: {all_skipped(skipped)}")
     return stories
+
+
+def _language(entry: Any) -> str:
+    """The language an item's own text declares (`xml:lang` on its content, summary or title)."""
+    details = [*entry.get("content", []), entry.get("summary_detail"), entry.get("title_detail")]
+    for detail in details:
+        tag = language_tag(detail.get("language")) if detail else ""
+        if tag:
+            return tag
+    return ""
+
+
+def _self_link(feed: Any, source_url: str) -> str:
+    """The address a feed says it is served from (`<atom:link rel="self">`), made absolute."""
+    for link in feed.get("links", []):
+        if link.get("rel") == "self" and link.get("href"):
+            return absolute(link["href"], source_url)
+    return ""
 
 
 def _declared_codec_name(content: bytes, charset: str) -> bytes:
@@ -236,24 +279,43 @@ def _char_ref_value(ref: re.Match[bytes]) -> int:
     return int(written, 16 if ref["hex"] else 10)
 
 
-def _story(entry: Any, media: ItemMedia, location: str, base: Base) -> Story | None:
+def _story(
+    entry: Any,
+    media: ItemMedia,
+    location: str,
+    base: Base,
+    skipped: list[tuple[str, str]],
+    everywhere: frozenset[str] = frozenset(),
+) -> Story | None:
+    """The item as a story; None, with the reason added to `skipped`, when it cannot be one."""
     text = _text(entry, media.captions)
     if not plain(text) and media.description:
         text, media = media.description, media.as_text()
     title = plain(entry.get("title")) or title_from_text(text)
     if not title:
         log.debug("%s: skipped an item with neither title nor text", location)
+        skipped.append(("neither title nor text", ""))
+        return None
+    categories = [plain(tag.get("term") or tag.get("label")) for tag in entry.get("tags", [])]
+    if is_advertising(title, categories, str(entry.get("id") or "")):
+        log.info("%s: skipped %r: it is advertising", location, title)
+        skipped.append(("advertising", title))
         return None
     link = base.link(_link(entry))
     if not is_web_url(link):
         log.warning("%s: skipped %r: it has no http(s) link", location, title)
+        skipped.append(("no http(s) link", _link(entry)))
+        return None
+    if is_private_address(link) and not same_origin(link, base.url):
+        log.warning("%s: skipped %r: its link %s is on a private address", location, title, link)
+        skipped.append(("link to a private address", link))
         return None
     return Story(
         title=title,
         url=link,
         text=text,
         image=_image(entry, media, text, title, base),
-        kicker=_kicker(entry),
+        kicker=_kicker(entry, everywhere),
         author=_author(entry),
         published=_published(entry),
         source=location,
@@ -261,10 +323,11 @@ def _story(entry: Any, media: ItemMedia, location: str, base: Base) -> Story | N
 
 
 def _link(entry: Any) -> str:
-    """The item's web page: FeedBurner's `origLink` (its `link` is a tracking redirect), an
-    `alternate` link (HTML first), else `link`, which feedparser fills from a permalink guid."""
-    original = str(entry.get("feedburner_origlink") or "").strip()
-    if is_web_url(original):
+    """The item's web page: a feed proxy's `origLink` (FeedBurner's, Pheedo's: their `link` is a
+    tracking redirect), an `alternate` link (HTML first), else `link`, which feedparser fills
+    from a permalink guid; a known click-tracking redirect gives the address it carries."""
+    original = original_link(entry)
+    if original:
         return original
     alternates = [
         link
@@ -272,7 +335,7 @@ def _link(entry: Any) -> str:
         if link.get("rel", "alternate") == "alternate" and link.get("href")
     ]
     alternates.sort(key=lambda link: link.get("type", "text/html") != "text/html")
-    return alternates[0]["href"] if alternates else entry.get("link", "")
+    return unwrapped(alternates[0]["href"] if alternates else entry.get("link", ""))
 
 
 def _text(entry: Any, captions: frozenset[str]) -> str:
@@ -362,18 +425,35 @@ def _itunes_image(entry: Any, base: Base) -> Media | None:
     return Media(url=url, medium="image") if url else None
 
 
-def _kicker(entry: Any) -> str:
+def _kicker(entry: Any, everywhere: frozenset[str] = frozenset()) -> str:
+    """The item's first editorial category (see `digest.sources.kickers`), skipping podcast
+    keywords and any category the feed puts on every item, which tells a reader nothing."""
     for tag in entry.get("tags", []):
         if tag.get("scheme") in KEYWORD_SCHEMES:
             continue
         term = plain(tag.get("term") or tag.get("label"))
-        if term and term.casefold() not in PLACEHOLDER_CATEGORIES:
+        label = plain(tag.get("label")) if tag.get("term") else ""
+        if term.casefold() in everywhere:
+            continue
+        if is_editorial(term, label, str(tag.get("scheme") or "")):
             return term
     return ""
 
 
+def _on_every_item(entries: list[Any]) -> frozenset[str]:
+    """Categories (folded) that a feed of three items or more puts on every one of them."""
+    if len(entries) < EVERYWHERE_MIN_ITEMS:
+        return frozenset()
+    sets = [
+        {plain(tag.get("term") or tag.get("label")).casefold() for tag in entry.get("tags", [])}
+        for entry in entries
+    ]
+    return frozenset(set.intersection(*sets) - {""})
+
+
 def _author(entry: Any) -> str:
-    """The author's name; an RSS `<author>` holding only an e-mail address is not shown."""
+    """The author's name (of an item, or of the feed); an RSS `<author>` holding only an e-mail
+    address is not shown."""
     name = plain(entry.get("author_detail", {}).get("name") or entry.get("author"))
     return "" if "@" in name and " " not in name else name
 

@@ -6,6 +6,7 @@ import datetime as dt
 import email.utils
 import html
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -21,11 +22,43 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"}
 MIN_IMAGE_SIDE = 50
 """Images declared smaller than this are icons, share buttons or tracking pixels."""
 TITLE_WORDS = 12
+SHOUTING_LETTERS = 8
+"""A title of capitals only, with at least this many letters, is shouted; shorter ones are
+acronyms and labels ("BBC", "NASA TV")."""
+SMALL_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "but",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "nor",
+        "of",
+        "on",
+        "or",
+        "over",
+        "per",
+        "the",
+        "to",
+        "via",
+        "vs",
+        "with",
+    }
+)
 TRACKING_PARAMS = frozenset({"fbclid", "gclid"})
 """Click identifiers that name no page, besides the campaign parameters `utm_*`."""
 
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-f]+|[a-z]+\d*);", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}")
+_CAPITALISED = re.compile(r"^([^\w]*)(\w)")
+_SUBTAG = re.compile(r"[A-Za-z0-9]{2,8}")
 
 
 def plain(value: object) -> str:
@@ -37,6 +70,21 @@ def plain(value: object) -> str:
     if _ENTITY.search(text):
         text = html_to_text(html.unescape(text))
     return text
+
+
+def language_tag(value: object) -> str:
+    """A declared language as a BCP 47 tag in its usual case ("en-us" → "en-US", "EN" → "en",
+    "pt_BR" → "pt-BR"); "" for nothing or for what is no language tag."""
+    if not isinstance(value, str):
+        return ""
+    parts = value.strip().replace("_", "-").split("-")
+    if not _LANGUAGE.fullmatch(parts[0]) or not all(_SUBTAG.fullmatch(part) for part in parts[1:]):
+        return ""
+    subtags = [
+        part.upper() if len(part) == 2 else part.title() if len(part) == 4 else part.lower()
+        for part in parts[1:]
+    ]
+    return "-".join([parts[0].lower(), *subtags])
 
 
 def is_web_url(url: str) -> bool:
@@ -54,10 +102,12 @@ def absolute(url: object, base: str) -> str:
 @dataclass(frozen=True)
 class Base:
     """Where a source's relative addresses point. `url` is the source itself (after redirects,
-    or a `file://` URI); `site` is the web site it speaks for (a feed's channel link)."""
+    or a `file://` URI); `site` is the web site it speaks for (a feed's channel link); `declared`
+    is the address the source says it is served from (a feed's `self` link)."""
 
     url: str
     site: str = ""
+    declared: str = ""
 
     @property
     def is_local(self) -> bool:
@@ -69,8 +119,9 @@ class Base:
 
     def link(self, value: object) -> str:
         """A story link: a local copy of a feed has no URL of its own, so its relative links
-        are relative to the site it copies."""
-        return absolute(value, self._web_site or self.url)
+        are relative to the site it copies, else to where it says it is served from."""
+        declared = self.declared if self.is_local and is_web_url(self.declared) else ""
+        return absolute(value, self._web_site or declared or self.url)
 
     def image(self, value: object) -> str:
         """An image's absolute URL, or "" when it cannot be shown: http(s) images, plus images
@@ -186,6 +237,38 @@ def title_from_text(text: str) -> str:
     if len(parts) <= TITLE_WORDS:
         return first
     return " ".join(parts[:TITLE_WORDS]).rstrip(",;:—-") + "…"
+
+
+def all_skipped(skipped: list[tuple[str, str]]) -> str:
+    """Why a feed whose every item was skipped gave no story, so the build does not go on to
+    say there is nothing new: the commonest reason, with an example and how many items it cost."""
+    commonest, count = Counter(reason for reason, _ in skipped).most_common(1)[0]
+    example = next((example for reason, example in skipped if reason == commonest and example), "")
+    shown = f"{commonest} (such as {example!r})" if example else commonest
+    if count == len(skipped):
+        return f"all {count} items skipped: {shown}"
+    return f"all {len(skipped)} items skipped ({count}: {shown})"
+
+
+def unshouted(title: str, language: str = "") -> str:
+    """A title written all in capitals ("THE CREATIVE FORAGER") in title case ("The Creative
+    Forager"), small words lower-case in English; any other title as it is. A word holding a
+    digit keeps its capitals ("COVID-19", "4K"), and so does a title of one word ("NASA")."""
+    cased = [char for char in title if char.isupper() or char.islower()]
+    words = title.split()
+    if len(cased) < SHOUTING_LETTERS or len(words) < 2 or any(c.islower() for c in cased):
+        return title
+    english = language.lower().split("-")[0] in ("", "en")
+
+    def word_case(index: int, word: str) -> str:
+        if any(char.isdigit() for char in word):
+            return word
+        lower = word.lower()
+        if english and index > 0 and lower in SMALL_WORDS:
+            return lower
+        return _CAPITALISED.sub(lambda match: match[1] + match[2].upper(), lower, count=1)
+
+    return " ".join(word_case(index, word) for index, word in enumerate(words))
 
 
 def aware(moment: dt.datetime) -> dt.datetime:

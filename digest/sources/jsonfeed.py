@@ -7,27 +7,34 @@ than losing the whole source, since JSON Feeds are often written by hand-rolled 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from digest.errors import SourceError
 from digest.models import Image, Story
+from digest.sources.advertising import is_advertising
 from digest.sources.fetch import Fetched
 from digest.sources.items import (
     Base,
+    all_skipped,
     describe,
     first_content_image,
     is_web_url,
+    language_tag,
     make_image,
     parse_datetime,
     plain,
     title_from_text,
 )
+from digest.sources.kickers import is_editorial
+from digest.sources.links import is_private_address, same_origin
 
 log = logging.getLogger("digest.sources")
 
-VERSION_PREFIX = "https://jsonfeed.org/version/"
+VERSION = re.compile(r"^https?://jsonfeed\.org/version/")
+"""JSON Feed's `version` URL; early generators (and the spec's own first examples) wrote http."""
 
 
 class _Author(BaseModel):
@@ -55,23 +62,25 @@ class _Item(BaseModel):
     authors: list[_Author] | None = None
     author: _Author | None = None
     tags: list[str] | None = None
+    language: str | None = None
 
 
 class _Feed(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    version: str = Field(pattern=r"^https://jsonfeed\.org/version/")
+    version: str = Field(pattern=VERSION.pattern)
     title: str | None = None
     home_page_url: str | None = None
     icon: str | None = None
     favicon: str | None = None
+    language: str | None = None
     authors: list[_Author] | None = None
     author: _Author | None = None
     items: list[dict[str, Any]]
 
 
 def is_json_feed(data: object) -> bool:
-    return isinstance(data, dict) and str(data.get("version", "")).startswith(VERSION_PREFIX)
+    return isinstance(data, dict) and bool(VERSION.match(str(data.get("version", ""))))
 
 
 def parse_json_feed(data: object, fetched: Fetched, location: str) -> list[Story]:
@@ -84,36 +93,57 @@ def parse_json_feed(data: object, fetched: Fetched, location: str) -> list[Story
     feed_author = _names(feed.authors, feed.author)
     icons = frozenset(url for url in (base.image(feed.icon), base.image(feed.favicon)) if url)
     stories = []
+    skipped: list[tuple[str, str]] = []
     for index, raw in enumerate(feed.items):
         try:
             item = _Item.model_validate(raw)
         except ValidationError as exc:
             log.warning("%s: skipped items[%d]: %s", location, index, describe(exc))
+            skipped.append(("not a valid item", describe(exc)))
             continue
-        story = _story(item, location, base, feed_author, icons)
+        story = _story(item, location, base, feed_author, icons, skipped)
         if story:
-            stories.append(story)
+            language = language_tag(item.language) or language_tag(feed.language)
+            stories.append(story.model_copy(update={"language": language}))
+    if skipped and not stories:
+        raise SourceError(f"{location}: {all_skipped(skipped)}")
     return stories
 
 
 def _story(
-    item: _Item, location: str, base: Base, feed_author: str, icons: frozenset[str]
+    item: _Item,
+    location: str,
+    base: Base,
+    feed_author: str,
+    icons: frozenset[str],
+    skipped: list[tuple[str, str]],
 ) -> Story | None:
+    """The item as a story; None, with the reason added to `skipped`, when it cannot be one."""
     text = item.content_html or item.content_text or item.summary or ""
     title = plain(item.title) or title_from_text(text)
     if not title:
         log.debug("%s: skipped an item with neither title nor text", location)
+        skipped.append(("neither title nor text", ""))
+        return None
+    if is_advertising(title, [plain(tag) for tag in item.tags or []], item.id or ""):
+        log.info("%s: skipped %r: it is advertising", location, title)
+        skipped.append(("advertising", title))
         return None
     url = base.link(item.url or item.external_url)
     if not is_web_url(url):
         log.warning("%s: skipped %r: it has no http(s) url", location, title)
+        skipped.append(("no http(s) url", item.url or item.external_url or ""))
+        return None
+    if is_private_address(url) and not same_origin(url, base.url):
+        log.warning("%s: skipped %r: its url %s is on a private address", location, title, url)
+        skipped.append(("url on a private address", url))
         return None
     return Story(
         title=title,
         url=url,
         text=text,
         image=_image(item, title, base, icons),
-        kicker=plain(item.tags[0]) if item.tags else "",
+        kicker=next((tag for tag in map(plain, item.tags or []) if is_editorial(tag)), ""),
         author=_names(item.authors, item.author) or feed_author,
         published=parse_datetime(item.date_published) or parse_datetime(item.date_modified),
         source=location,

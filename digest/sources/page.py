@@ -36,6 +36,7 @@ from digest.sources.items import (
     Base,
     first_content_image,
     is_web_url,
+    language_tag,
     make_image,
     plain,
     without_tracking,
@@ -132,7 +133,9 @@ def parse_page(
     host = urlsplit(fetched.url).hostname or ""
     profile = profile_for(host, profiles or {})
     rail = related_stories(root, url, location, profile, canonical=article.canonical)
-    return [lead, *(story for story in rail if story.url != lead.url)]
+    stories = [lead, *(story for story in rail if story.url != lead.url)]
+    language = language_tag(root.getroottree().getroot().get("lang"))
+    return [story.model_copy(update={"language": language}) for story in stories]
 
 
 def meta_refresh(root: lxml_html.HtmlElement, page_url: str) -> str:

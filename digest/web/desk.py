@@ -18,9 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from digest.config import Settings
 from digest.errors import BuildError
-from digest.ledger import FAILED, SENT, Ledger, open_engine, state_url
 from digest.models import NAME_PLACEHOLDER, PREVIEW_RECIPIENT, TOKEN_PLACEHOLDER, Issue, Story
 from digest.pipeline import BuildResult, rerender
+from digest.state.engine import open_engine, state_url
+from digest.state.ledger import Ledger
+from digest.state.schema import FAILED, SENT
 from digest.store import ISSUE_FILE, issue_dates, issue_dir, issue_to_json, load_issue
 from digest.teaser import teaser_for
 

@@ -1,7 +1,8 @@
 """A real SMTP server for tests (aiosmtpd on 127.0.0.1) that records every message it accepts and
 injects the faults a real relay has: 421 at connect, 451 then success, 550 for an address, a
 connection dropped in the middle of DATA, and a hook that SIGKILLs the sender just before it would
-accept a given message. STARTTLS (with a trustme certificate) and AUTH are optional."""
+accept a given message, and error replies after which the server hangs up. STARTTLS (with a
+trustme certificate) and AUTH are optional."""
 
 from __future__ import annotations
 
@@ -37,6 +38,14 @@ class Faults:
     before it is accepted; that message is not recorded."""
     terminate: tuple[int, int] | None = None
     """(pid, n): SIGTERM process `pid` as the n-th message is accepted (it is recorded)."""
+    auth_unavailable: int = 0
+    """The next N logins get `454 4.7.0 Temporary authentication failure`."""
+    hang_up_at_rcpt: dict[str, str] = field(default_factory=dict)
+    """address -> a reply (e.g. `452 4.5.3 Too many recipients`) given once to its RCPT, after
+    which the server closes the connection."""
+    hang_up_at_data: dict[str, str] = field(default_factory=dict)
+    """address -> a reply given once at the end of its DATA instead of accepting the message,
+    after which the server closes the connection."""
 
 
 @dataclass(frozen=True)
@@ -65,24 +74,37 @@ class _Handler:
 
     async def handle_RCPT(
         self,
-        _server: SMTP,
+        server: SMTP,
         _session: Session,
         envelope: Envelope,
         address: str,
         _options: list[str],
     ) -> str:
-        return self.server.on_rcpt(envelope, address)
+        assert isinstance(server, _FaultySMTP)
+        return self.server.on_rcpt(server, envelope, address)
 
-    async def handle_DATA(self, _server: SMTP, session: Session, envelope: Envelope) -> str:
-        return self.server.on_data(session, envelope)
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        assert isinstance(server, _FaultySMTP)
+        return self.server.on_data(server, session, envelope)
 
 
 class _FaultySMTP(SMTP):
-    """aiosmtpd's server with the two faults its handler hooks cannot express."""
+    """aiosmtpd's server with the faults its handler hooks cannot express."""
 
     def __init__(self, test_server: SmtpServer, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.test_server = test_server
+        self.hang_up = False
+        """Set by a hook: close the connection once its reply has been sent."""
+
+    def _hang_up_if_asked(self) -> None:
+        if self.hang_up:
+            assert self.transport is not None
+            self.transport.close()
+
+    async def smtp_RCPT(self, arg: str | None) -> None:
+        await super().smtp_RCPT(arg)
+        self._hang_up_if_asked()
 
     async def _handle_client(self) -> None:
         if self.test_server.take_refusal():
@@ -103,6 +125,7 @@ class _FaultySMTP(SMTP):
             self._handler_coroutine.cancel()
             return
         await super().smtp_DATA(arg)
+        self._hang_up_if_asked()
 
 
 class _Controller(Controller):
@@ -182,8 +205,11 @@ class SmtpServer:
             self.faults.drop_in_data[address] = left - 1
             return True
 
-    def on_rcpt(self, envelope: Envelope, address: str) -> str:
+    def on_rcpt(self, server: _FaultySMTP, envelope: Envelope, address: str) -> str:
         with self._lock:
+            if address in self.faults.hang_up_at_rcpt:
+                server.hang_up = True
+                return self.faults.hang_up_at_rcpt.pop(address)
             if address in self.faults.reject:
                 return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
             left = self.faults.temporary.get(address, 0)
@@ -193,8 +219,12 @@ class SmtpServer:
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
-    def on_data(self, session: Session, envelope: Envelope) -> str:
+    def on_data(self, server: _FaultySMTP, session: Session, envelope: Envelope) -> str:
         with self._lock:
+            hang_up = [self.faults.hang_up_at_data.pop(a, "") for a in envelope.rcpt_tos]
+            if any(hang_up):
+                server.hang_up = True
+                return next(filter(None, hang_up))
             kill = self.faults.kill
             if kill is not None and len(self.received) + 1 >= kill[1]:
                 self.faults.kill = None
@@ -218,6 +248,14 @@ class SmtpServer:
     def _authenticate(
         self, _server: SMTP, _session: Session, _envelope: Envelope, mechanism: str, data: Any
     ) -> AuthResult:
+        with self._lock:
+            if self.faults.auth_unavailable > 0:
+                self.faults.auth_unavailable -= 1
+                return AuthResult(
+                    success=False,
+                    handled=False,
+                    message="454 4.7.0 Temporary authentication failure",
+                )
         if isinstance(data, LoginPassword) and self.users is not None:
             login, password = data.login.decode(), data.password.decode()
             if self.users.get(login) == password:

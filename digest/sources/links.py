@@ -1,0 +1,70 @@
+"""Which address a story links to: the article itself rather than a click-tracking redirect, and
+never a page only the publisher's own machines can open (localhost, a private network)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from urllib.parse import parse_qsl, urlsplit
+
+from digest.sources.items import is_web_url
+
+ORIGINAL_LINK_SUFFIX = "_origlink"
+"""feedparser files `feedburner:origLink`, `pheedo:origLink` and their kin under the feed's prefix
+and the local name lower-cased: `feedburner_origlink`, `pheedo_origlink`."""
+PRIVATE_NAMES = ("localhost", "local", "internal", "home.arpa", "localdomain")
+"""Host names (and their subdomains) that only resolve inside one machine or one network."""
+_REDIRECT_HOSTS = ("google.", "www.google.")
+"""Hosts whose `/url?url=…` (or `q=`) is a click-tracking redirect to the address it carries."""
+
+
+def original_link(entry: Mapping[str, object]) -> str:
+    """The article's own address a feed proxy keeps beside its tracking redirect
+    (`feedburner:origLink`, `pheedo:origLink`…); "" when there is none."""
+    for key, value in entry.items():
+        link = value.strip() if isinstance(value, str) else ""
+        if key.lower().endswith(ORIGINAL_LINK_SUFFIX) and is_web_url(link):
+            return link
+    return ""
+
+
+def unwrapped(url: str) -> str:
+    """The address a known click-tracking redirect leads to (Google Alerts'
+    `https://www.google.com/url?…&url=https://…`); `url` itself otherwise."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.path != "/url" or not host.startswith(_REDIRECT_HOSTS):
+        return url
+    query = dict(parse_qsl(parts.query))
+    target = query.get("url") or query.get("q") or ""
+    return target if is_web_url(target) else url
+
+
+def is_private_address(url: str) -> bool:
+    """Whether `url`'s host is one no subscriber can reach: loopback, a private, link-local or
+    reserved IP address, or a name such as `localhost` or `*.internal`. Told from the URL alone
+    (no DNS): which addresses a fetch may reach is the HTTP layer's business."""
+    try:
+        host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:  # an unclosed IPv6 bracket
+        return False
+    if not host:
+        return False
+    if any(host == name or host.endswith("." + name) for name in PRIVATE_NAMES):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return not address.is_global
+
+
+def same_origin(first: str, second: str) -> bool:
+    """Same scheme, host and port: a source's own links may stay on its own (intranet) server."""
+    a, b = urlsplit(first), urlsplit(second)
+    try:
+        return (a.scheme.lower(), a.hostname, a.port) == (b.scheme.lower(), b.hostname, b.port)
+    except ValueError:
+        return False

@@ -1,0 +1,103 @@
+"""The named migrations of the state database: one registry, applied in order, each recorded.
+
+To change the schema, write a new function `mNNN_what(conn)` below the others, append it to
+`MIGRATIONS`, and update `digest.state.schema` to match. A released migration is frozen: it
+defines the tables as they were then (in its own MetaData), never by importing `schema`, so a
+database made years ago is brought to today's shape by the same steps as a new one. Each runs in
+the one transaction that records it, on SQLite and PostgreSQL alike (both have transactional DDL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from digest.state.schema import PENDING, migrations, utcnow
+
+MIGRATION_LOCK = 0x6469676573740002
+"""PostgreSQL advisory lock id held while migrating: "digest" in ASCII, then 2."""
+
+Migration = Callable[[Connection], None]
+
+
+def m001_deliveries(conn: Connection) -> None:
+    """One row per (issue, subscriber); the unique key is what de-duplicates the list."""
+    frozen = sa.MetaData()
+    table = sa.Table(
+        "deliveries",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("issue", sa.String(64), nullable=False),
+        sa.Column("email_key", sa.String(320), nullable=False),
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False, server_default=""),
+        sa.Column("status", sa.String(16), nullable=False, server_default=PENDING),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("last_reply", sa.String(1000), nullable=False, server_default=""),
+        sa.Column("message_id", sa.String(255), nullable=False, server_default=""),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+        sa.Column("sent_at", sa.DateTime, nullable=True),
+        sa.UniqueConstraint("issue", "email_key", name="uq_deliveries_issue_email"),
+    )
+    sa.Index("ix_deliveries_issue_status", table.c.issue, table.c.status, table.c.id)
+    frozen.create_all(conn)
+
+
+def m002_sends(conn: Connection) -> None:
+    """One row per issue whose send began."""
+    frozen = sa.MetaData()
+    sa.Table(
+        "sends",
+        frozen,
+        sa.Column("issue", sa.String(64), primary_key=True),
+        sa.Column("subject", sa.String(1000), nullable=False),
+        sa.Column("started_at", sa.DateTime, nullable=False),
+        sa.Column("finished_at", sa.DateTime, nullable=True),
+    )
+    frozen.create_all(conn)
+
+
+def m003_schedule_runs(conn: Connection) -> None:
+    """The scheduler's runs. Databases from before this migration may already hold the table
+    (the scheduler created it itself), hence `checkfirst`."""
+    frozen = sa.MetaData()
+    sa.Table(
+        "schedule_runs",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("scheduled_for", sa.DateTime, nullable=True),
+        sa.Column("issue", sa.String(64), nullable=False),
+        sa.Column("mode", sa.String(16), nullable=False),
+        sa.Column("started_at", sa.DateTime, nullable=False),
+        sa.Column("finished_at", sa.DateTime, nullable=True),
+        sa.Column("outcome", sa.String(16), nullable=True),
+        sa.Column("detail", sa.String(2000), nullable=False, server_default=""),
+    )
+    frozen.create_all(conn, checkfirst=True)
+
+
+MIGRATIONS: tuple[Migration, ...] = (m001_deliveries, m002_sends, m003_schedule_runs)
+"""Every migration, oldest first. Add new ones at the end."""
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Apply the migrations this database has not seen, in order; return their names.
+
+    Processes starting together (several workers on a new database) migrate one at a time: SQLite
+    takes its write lock when the transaction begins, PostgreSQL waits on an advisory lock."""
+    applied: list[str] = []
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+        migrations.create(conn, checkfirst=True)
+        done = set(conn.scalars(sa.select(migrations.c.name)))
+        for migration in MIGRATIONS:
+            if migration.__name__ in done:
+                continue
+            migration(conn)
+            conn.execute(sa.insert(migrations).values(name=migration.__name__, applied_at=utcnow()))
+            applied.append(migration.__name__)
+    return applied

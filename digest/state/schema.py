@@ -1,0 +1,74 @@
+"""The tables of the state database as the code reads and writes them today.
+
+These definitions never create anything: the named migrations in `digest.state.migrations` do, and
+a change here always comes with a new migration there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+metadata = sa.MetaData()
+
+
+def utcnow() -> dt.datetime:
+    """Times are stored as naive UTC on both backends (`timestamp without time zone` on
+    PostgreSQL), so a server's TimeZone setting can never shift them."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+migrations = sa.Table(
+    "migrations",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("applied_at", sa.DateTime, nullable=False),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("issue", sa.String(64), nullable=False),
+    sa.Column("email_key", sa.String(320), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_reply", sa.String(1000), nullable=False),
+    sa.Column("message_id", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("sent_at", sa.DateTime, nullable=True),
+)
+"""One row per (issue, subscriber). `email_key` is the address lower-cased by the code, so the
+unique key (issue, email_key) is case-insensitive on both backends without relying on a collation
+(SQLite's NOCASE folds ASCII only; PostgreSQL has no case-insensitive default)."""
+
+sends = sa.Table(
+    "sends",
+    metadata,
+    sa.Column("issue", sa.String(64), primary_key=True),
+    sa.Column("subject", sa.String(1000), nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime, nullable=True),
+)
+"""One row per issue whose send began; `finished_at` says the whole list was gone through."""
+
+schedule_runs = sa.Table(
+    "schedule_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("scheduled_for", sa.DateTime, nullable=True),
+    sa.Column("issue", sa.String(64), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime, nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=True),
+    sa.Column("detail", sa.String(2000), nullable=False, server_default=""),
+)
+"""One row per scheduler run (scheduled, resumed, missed or --once); `outcome` is NULL while it
+runs, so a NULL left behind means the process died during the run."""
