@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 
-from digest.commands import build, serve
+from digest.commands import build, mailbox, serve
 from digest.commands import check as check_command
 from digest.commands import schedule as schedule_command
 from digest.commands import send as send_command
@@ -33,6 +33,7 @@ app.command()(serve.archive)
 app.command()(send_command.send)
 app.command()(send_command.status)
 app.command()(schedule_command.schedule)
+app.command()(mailbox.mailbox)
 
 
 @app.callback()

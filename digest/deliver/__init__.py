@@ -15,6 +15,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from digest.audience.mailbox.verp import Verp, verp_for
 from digest.config import Settings
 from digest.deliver.smtp import Outgoing, Result, SmtpSender
 from digest.errors import ConfigError, DeliveryError
@@ -141,9 +142,11 @@ def _outgoing(
     *,
     retry_failed: bool,
     dropped: list[str],
+    verp: Verp | None = None,
 ) -> Iterator[Outgoing]:
     """The ledger's unsent rows as finished messages; a row whose message cannot be built is
-    recorded as failed, and an address suppressed since it was listed is dropped."""
+    recorded as failed, and an address suppressed since it was listed is dropped. With VERP each
+    message's envelope sender names its row, so a bounce names its recipient."""
     for row in ledger.unsent(issue_key, retry_failed=retry_failed):
         key = row.email.lower()
         if key in suppressed:
@@ -157,7 +160,8 @@ def _outgoing(
         except DeliveryError as exc:
             recorder.record(Outcome(row.id, FAILED, 0, f"not sent: {exc}", message_id))
             continue
-        yield Outgoing(row.id, row.email, message, message_id)
+        sender = verp.sender(row.id) if verp is not None else ""
+        yield Outgoing(row.id, row.email, message, message_id, envelope_from=sender)
 
 
 def send_issue(
@@ -221,6 +225,7 @@ def send_issue(
             recorder,
             retry_failed=retry_failed,
             dropped=dropped,
+            verp=verp_for(settings),
         )
         sender.run(messages, record, stop)
     finally:

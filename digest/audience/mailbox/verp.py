@@ -14,6 +14,10 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # config validates DIGEST_BOUNCE_ADDRESS with this module
+    from digest.config import Settings
 
 TOKEN_LENGTH = 24
 MAX_LOCAL_PART = 64 - len("+") - TOKEN_LENGTH
@@ -91,3 +95,10 @@ class Verp:
             if delivery is not None:
                 return delivery
         return None
+
+
+def verp_for(settings: Settings) -> Verp | None:
+    """The VERP scheme of DIGEST_BOUNCE_ADDRESS, or None when it is not set."""
+    if not settings.bounce_address:
+        return None
+    return Verp(settings.bounce_address, [settings.secret_key.get_secret_value()])
