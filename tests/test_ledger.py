@@ -15,11 +15,11 @@ import sqlalchemy as sa
 
 from digest.config import load_settings
 from digest.errors import ConfigError, DeliveryError
+from digest.models import Subscriber
 from digest.state.engine import connect, open_engine, state_engine, state_url
 from digest.state.ledger import Ledger, Outcome, Recorder
 from digest.state.migrations import MIGRATIONS, migrate
 from digest.state.schema import FAILED, PENDING, SENT
-from digest.subscribers import Subscriber
 from tests.support.smtp_server import free_port
 
 ISSUE = "2026-11-26"
@@ -61,6 +61,17 @@ def test_a_blank_database_is_migrated_to_the_current_schema(database_url: str) -
         "subject",
         "started_at",
         "finished_at",
+    }
+    assert {c["name"] for c in inspector.get_columns("bounce_events")} == {
+        "id",
+        "message_key",
+        "email_key",
+        "email",
+        "kind",
+        "issue",
+        "delivery_id",
+        "evidence",
+        "received_at",
     }
     with engine.connect() as conn:
         assert list(conn.scalars(sa.text("SELECT name FROM migrations ORDER BY name"))) == names

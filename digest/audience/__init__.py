@@ -1,2 +1,9 @@
-"""The subscriber side: who receives the newsletter, and what they asked for or what their mail
-servers said (sign-ups, unsubscribes, bounces, complaints)."""
+"""The audience: who the newsletter goes to, how they join and how they leave.
+
+- `store`: the subscribers table (status, dates, proof of consent) and the one call that stops
+  mail to an address (`SubscriberStore.set_status`);
+- `csv_import`: the operator's CSV list and suppression list, read as streams;
+- `address`: addresses as digest stores and sends to them;
+- `mail`: the emails a person gets from the site (confirmation, welcome);
+- `mailbox`: the bounce mailbox (`digest mailbox`): bounces, complaints and unsubscribe emails.
+"""

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,10 +19,12 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from digest.audience.address import normalise_address
 from digest.audience.mailbox.events import status_lines
 from digest.check import send_gate
 from digest.commands.options import DateOption
 from digest.config import load_settings
+from digest.console import stderr_console
 from digest.deliver import dry_run, send_issue, send_test
 from digest.deliver.smtp import Result
 from digest.errors import DeliveryError
@@ -33,13 +33,13 @@ from digest.models import PREVIEW_RECIPIENT
 from digest.pipeline import prepare_message, view_online_url
 from digest.render import render_email
 from digest.schedule import schedule_status
+from digest.signals import on_stop_signals, signal_name
 from digest.state.engine import state_engine
 from digest.state.ledger import Ledger
 from digest.state.schema import FAILED, PENDING, SENT
 from digest.store import load_issue
-from digest.subscribers import normalise_address
 
-console = Console(stderr=True)
+console = stderr_console()
 
 
 class _Rate(ProgressColumn):
@@ -84,30 +84,24 @@ def _progress(label: str) -> Iterator[_Bar]:
 
 @contextmanager
 def _stop_on_signals() -> Iterator[threading.Event]:
-    """SIGINT and SIGTERM ask the send to stop; messages in flight still get recorded."""
+    """SIGINT and SIGTERM ask the send to stop; messages in flight still get recorded. The
+    handler only records the signal (see digest/signals.py); this runs on the watcher thread."""
     stop = threading.Event()
 
-    def handle(signum: int, _frame: object) -> None:
+    def act(signum: int) -> None:
         if not stop.is_set():
-            console.print(
-                f"{signal.Signals(signum).name}: stopping after the messages in flight…",
-                highlight=False,
-            )
+            console.print(f"{signal_name(signum)}: stopping after the messages in flight…")
         stop.set()
 
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with on_stop_signals(act):
         yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def _print_invalid_rows(lines: list[str]) -> None:
     if lines:
-        console.print("Invalid rows in the subscriber list (skipped):", highlight=False)
+        console.print("Invalid rows in the subscriber list (skipped):")
     for line in lines:
-        console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+        console.print(f"  {line}")
 
 
 def send(
@@ -162,9 +156,9 @@ def send(
             with _progress("dry run") as bar:
                 checked = dry_run(settings, issue, template, stop=stop, progress=bar)
             for problem in checked.problems[:20]:
-                console.print(f"  {problem}", highlight=False, markup=False)
+                console.print(f"  {problem}")
             _print_invalid_rows(checked.invalid_report)
-            console.print(checked.line, highlight=False)
+            console.print(checked.line)
             ok = not checked.problems and not stop.is_set()
         else:
             template = prepare_message(issue, settings)
@@ -176,9 +170,7 @@ def send(
                     preview = template.personalise(PREVIEW_RECIPIENT)
                     for finding in send_gate(settings, issue, preview, force=force):
                         if finding.severity == "error":
-                            console.print(
-                                f"  {finding.line} (sending anyway: --force)", markup=False
-                            )
+                            console.print(f"  {finding.line} (sending anyway: --force)")
                 with _progress("sending") as bar:
                     summary = send_issue(
                         settings,
@@ -192,7 +184,9 @@ def send(
             finally:
                 engine.dispose()
             _print_invalid_rows(summary.invalid_report)
-            console.print(summary.line, highlight=False)
+            for line in summary.cut_in_flight:
+                console.print(f"  {line}")
+            console.print(summary.line)
             ok = summary.ok
     if stop.is_set():
         raise SystemExit(130)

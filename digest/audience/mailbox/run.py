@@ -26,7 +26,7 @@ from digest.audience.mailbox.imap import ImapMailbox
 from digest.audience.mailbox.location import ImapLocation, parse_location
 from digest.audience.mailbox.maildir import MaildirMailbox
 from digest.audience.mailbox.verp import verp_for
-from digest.audience.store import BOUNCED, COMPLAINED, SubscriberStore
+from digest.audience.store import BOUNCED, COMPLAINED, Status, SubscriberStore
 from digest.config import Settings
 from digest.errors import ConfigError
 from digest.state.schema import utcnow
@@ -166,8 +166,8 @@ class _Pass:
             if days >= limit:
                 self._leave(email, BOUNCED, f"bounce: failed for now on {days} days within 30")
 
-    def _leave(self, email: str, status: object, reason: str) -> None:
-        change = self.store.set_status(email, status, reason=reason, now=self.now)  # type: ignore[arg-type]
+    def _leave(self, email: str, status: Status, reason: str) -> None:
+        change = self.store.set_status(email, status, reason=reason, now=self.now)
         if change is None or not change.changed:
             return
         log.info("Mailbox: %s is now %s: %s", email, change.after.value, reason)
