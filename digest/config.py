@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     mailbox_url: SecretStr = SecretStr("")
     mailbox_ca_file: Path | None = None
     mailbox_done_folder: str = Field(default="", max_length=200)
-    mailbox_interval: float = Field(default=900.0, ge=10)
+    mailbox_interval: float = Field(default=900.0, ge=1)
     soft_bounce_limit: int = Field(default=3, ge=1, le=100)
     bounce_address: str = ""
 

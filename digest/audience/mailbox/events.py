@@ -85,8 +85,9 @@ def record(conn: Connection, event: BounceEvent) -> bool:
             received_at=event.received_at,
         )
         .on_conflict_do_nothing(index_elements=["message_key", "email_key"])
+        .returning(bounce_events.c.id)
     )
-    return conn.execute(statement).rowcount == 1
+    return conn.execute(statement).first() is not None
 
 
 def soft_bounce_days(conn: Connection, email: str, now: dt.datetime) -> int:

@@ -80,24 +80,31 @@ class MaildirMailbox:
         return chr(ord("a") + keywords[KEYWORD])
 
     def pending(self) -> Iterator[Letter]:
-        """Every message without the keyword: new/ first, then cur/, each in name order."""
+        """Every message without the keyword: new/ first, then cur/, each in name order, as the
+        folder was when the pass began (a message marked meanwhile moves into cur/)."""
         letter = self._letter(create=False)
+        found: list[tuple[str, os.DirEntry[str]]] = []
         for sub in ("new", "cur"):
             try:
                 entries = sorted(os.scandir(self.root / sub), key=lambda entry: entry.name)
             except OSError as exc:
                 raise MailboxError(f"mailbox {self.shown}: cannot list {sub}/ ({exc})") from None
-            for entry in entries:
-                if entry.name.startswith(".") or not entry.is_file():
-                    continue
-                if letter is not None and letter in _flags(entry.name):
-                    continue
-                yield Letter(f"{sub}/{entry.name}", self._read(Path(entry.path)))
+            found += [(sub, entry) for entry in entries]
+        for sub, entry in found:
+            if entry.name.startswith(".") or not entry.is_file():
+                continue
+            if letter is not None and letter in _flags(entry.name):
+                continue
+            raw = self._read(Path(entry.path))
+            if raw is not None or Path(entry.path).exists():
+                yield Letter(f"{sub}/{entry.name}", raw)
 
     def _read(self, path: Path) -> bytes | None:
         try:
             with path.open("rb") as handle:
                 raw = handle.read(MAX_MESSAGE_BYTES + 1)
+        except FileNotFoundError:
+            return None  # moved or deleted by a mail client since the folder was listed
         except OSError as exc:
             raise MailboxError(f"mailbox {self.shown}: cannot read {path.name} ({exc})") from None
         return raw if len(raw) <= MAX_MESSAGE_BYTES else None

@@ -155,16 +155,16 @@ class _Pass:
         issue = f" (issue {recipient.issue})" if recipient.issue else ""
         if event is Event.COMPLAINT:
             self.summary.complaints += new
-            self._leave(email, COMPLAINED, f"complaint: a feedback report{issue}")
+            self._leave(email, COMPLAINED, f"complaint: a spam report{issue}")
         elif event is Event.PERMANENT:
             self.summary.permanent += new
-            self._leave(email, BOUNCED, f"bounce: delivery failed for good{issue}")
+            self._leave(email, BOUNCED, f"bounce: permanent failure{issue}")
         else:
             self.summary.temporary += new
             limit = self.settings.soft_bounce_limit
             log.info("Mailbox: %s failed for now%s (%d of %d days)", email, issue, days, limit)
             if days >= limit:
-                self._leave(email, BOUNCED, f"bounce: failed for now on {days} days within 30")
+                self._leave(email, BOUNCED, f"bounce: temporary failures on {days} days within 30")
 
     def _leave(self, email: str, status: Status, reason: str) -> None:
         change = self.store.set_status(email, status, reason=reason, now=self.now)
