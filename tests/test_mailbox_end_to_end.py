@@ -19,12 +19,11 @@ from digest.audience.mailbox.verp import Verp
 from digest.audience.store import ACTIVE, BOUNCED, COMPLAINED, SubscriberStore
 from digest.cli import app
 from digest.config import load_settings
-from digest.models import Issue, Story
-from digest.pipeline import publish
 from digest.schedule import Scheduler
 from digest.state.engine import open_engine
 from digest.state.schema import bounce_events, deliveries
 from digest.tokens import TokenSigner
+from tests.support.issues import publish_issue
 from tests.support.mailbox_data import fixture, real_bounce
 from tests.support.scheduler import WAIT, running
 from tests.support.smtp_server import SmtpServer
@@ -35,16 +34,8 @@ READERS = ("ada@example.com", "bob@example.org", "cy@example.net")
 
 @pytest.fixture
 def issue_folder(isolated_environment: Path) -> Path:
-    lead = Story(title="Harbour talks resume", url="https://news.example.com/harbour", lead=True)
-    issue = Issue(
-        date=dt.date(2026, 11, 26),
-        newsletter="The Daily Digest",
-        subject="The Daily Digest: Harbour talks resume",
-        preheader="Today's news",
-        lead=lead,
-        more=[Story(title="Second story", url="https://news.example.com/2")],
-    )
-    return publish(issue, load_settings(issues_dir=isolated_environment / "issues"))
+    """A published issue in ./issues, as `digest build` leaves it."""
+    return publish_issue(isolated_environment / "issues")
 
 
 def _invoke(env: dict[str, str], *args: str) -> str:
