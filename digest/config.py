@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from digest.audience.mailbox.location import parse_location
 from digest.audience.mailbox.verp import check_bounce_address
 from digest.errors import ConfigError
+from digest.models import LANGUAGE_TAG
 from digest.page_profiles import PageProfile, read_page_profiles
 from digest.timing import cron_trigger, parse_duration
 
@@ -39,7 +40,7 @@ class Settings(BaseSettings):
     sources: Annotated[list[str], NoDecode] = Field(default_factory=list)
     issues_dir: Path = Path("issues")
     newsletter_name: str = Field(default="The Daily Digest", min_length=1)
-    language: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    language: str | None = Field(default=None, pattern=LANGUAGE_TAG)
     """The issue's language; None: the language its stories' sources declare (English if none)."""
     subject: str = "{name}: {title}"
     more_count: int = Field(default=4, ge=0, le=50)
@@ -155,12 +156,8 @@ class Settings(BaseSettings):
     @field_validator("subject")
     @classmethod
     def _check_subject(cls, value: str) -> str:
-        try:
-            value.format(name="", title="", date=dt.date(2000, 1, 1))
-        except (KeyError, IndexError, ValueError):
-            raise ValueError(
-                "expected text with only {name}, {title} and {date} in braces"
-            ) from None
+        if not _formats(value, name="", title="", date=dt.date(2000, 1, 1)):
+            raise ValueError("expected text with only {name}, {title} and {date} in braces")
         return value
 
     @field_validator("mail_from")
@@ -174,15 +171,29 @@ class Settings(BaseSettings):
     @field_validator("unsubscribe_url")
     @classmethod
     def _check_unsubscribe(cls, value: str) -> str:
-        if "{token}" not in value or not value.startswith("https://"):
-            raise ValueError("expected an https:// URL holding {token}")
+        web = value.startswith("https://") and "{token}" in value
+        if not web or not _formats(value, token=""):
+            raise ValueError("expected an https:// URL holding {token} and no other braces")
         return value
 
     @field_validator("view_online_url")
     @classmethod
     def _check_view_online(cls, value: str) -> str:
-        if value and ("{date}" not in value or not value.startswith(("https://", "http://"))):
-            raise ValueError("expected an http(s) URL holding {date}")
+        if not value:
+            return value
+        web = value.startswith(("https://", "http://")) and "{date}" in value
+        if not web or not _formats(value, date=""):
+            raise ValueError(
+                "expected an http(s) URL holding {date} and no other braces (the archive's "
+                "pages are public: no {token} in them)"
+            )
+        return value
+
+    @field_validator("issues_dir")
+    @classmethod
+    def _check_issues_dir(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError("expected a folder (or a name for one), not a file")
         return value
 
     @field_validator("schedule")
@@ -260,6 +271,15 @@ class Settings(BaseSettings):
     @property
     def from_domain(self) -> str:
         return self.from_address.rpartition("@")[2]
+
+
+def _formats(template: str, **fields: Any) -> bool:
+    """Whether `template.format(**fields)` works: only those names in braces, none left open."""
+    try:
+        template.format(**fields)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return False
+    return True
 
 
 def _env_name(loc: tuple[Any, ...]) -> str:

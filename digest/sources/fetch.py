@@ -58,6 +58,8 @@ def read_file(location: str, path: Path, settings: Settings) -> Fetched:
         raise SourceError(f"{location}: permission denied") from None
     except OSError as exc:
         raise SourceError(f"{location}: cannot read: {exc.strerror or exc}") from None
+    except ValueError:  # a NUL byte: no file system can name such a file
+        raise SourceError(f"{location!r}: a path cannot hold a NUL byte") from None
     if len(content) > cap:
         raise SourceError(f"{location}: larger than {cap:,} bytes")
     return Fetched(
