@@ -12,7 +12,8 @@ import pytest
 
 from digest.config import Settings, load_settings
 from digest.errors import ConfigError, SourceError
-from digest.http import Http, decode_text, is_reserved, parse_retry_after, user_agent
+from digest.http import Http, is_reserved, parse_retry_after, user_agent
+from digest.http.charset import decode_text
 from digest.sources import read_source
 from tests.support.http_server import Canned, LocalServer
 
