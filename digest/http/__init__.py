@@ -36,8 +36,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from digest import __version__
 from digest.config import Settings
-from digest.errors import SourceError, Unreachable
+from digest.errors import Refused, SourceError, Unreachable
 from digest.http.charset import decode_text
+from digest.http.policy import FetchPolicy
+from digest.http.transport import SOURCE, PolicyTransport, PrivateAddress
 
 MAX_REDIRECTS = 5
 CACHE_KEEP_DAYS = 30
@@ -107,6 +109,9 @@ class _Entry(BaseModel):
     etag: str = ""
     last_modified: str = ""
     fresh_until: float = 0.0
+    trusted_hops: list[str] = []
+    """URLs on the way (redirects included) that were allowed non-public addresses: the entry
+    serves only a request whose source allows them too."""
 
     def validators(self) -> dict[str, str]:
         headers = {}
@@ -136,7 +141,9 @@ class HttpCache:
             return None
         return (entry, content) if entry.url == url else None
 
-    def store(self, url: str, fetched: Fetched, headers: httpx.Headers) -> None:
+    def store(
+        self, url: str, fetched: Fetched, headers: httpx.Headers, trusted_hops: list[str]
+    ) -> None:
         control = _cache_control(headers)
         validators = {
             "etag": headers.get("etag", ""),
@@ -151,6 +158,7 @@ class HttpCache:
             content_type=fetched.content_type,
             charset=fetched.charset,
             fresh_until=time.time() + max_age if "no-cache" not in control else 0.0,
+            trusted_hops=trusted_hops,
             **validators,
         )
         meta, body = self._paths(url)
@@ -222,13 +230,17 @@ class Http:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.policy = FetchPolicy(frozenset(settings.fetch_allow_private))
         self._client = httpx.Client(
             timeout=httpx.Timeout(settings.fetch_timeout, connect=settings.fetch_connect_timeout),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
-            verify=_tls_context(),
             headers={"User-Agent": user_agent(settings.contact_url)},
-            limits=httpx.Limits(max_connections=settings.fetch_concurrency),
+            transport=PolicyTransport(
+                self.policy,
+                _tls_context(),
+                httpx.Limits(max_connections=settings.fetch_concurrency),
+            ),
         )
         self.cache = HttpCache(settings.cache_dir / "http") if settings.cache_dir else None
         if self.cache:
@@ -259,9 +271,13 @@ class Http:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="digest-http") as pool:
             return list(pool.map(function, work))
 
-    def get(self, url: str, *, accept: str = ACCEPT_ANY, limit: int | None = None) -> Fetched:
-        """GET `url`. With `limit`, read at most that many bytes and stop (never cached): enough
-        to see what an image is without downloading it."""
+    def get(
+        self, url: str, *, source: str, accept: str = ACCEPT_ANY, limit: int | None = None
+    ) -> Fetched:
+        """GET `url`, found in (or configured as) the source `source`, under the fetch policy
+        (`digest.http.policy`): pass the URL itself as `source` for a configured source. With
+        `limit`, read at most that many bytes and stop (never cached): enough to see what an
+        image is without downloading it."""
         scheme = urlsplit(url).scheme.lower()
         if scheme not in ("http", "https"):
             raise SourceError(
@@ -271,6 +287,8 @@ class Http:
             raise SourceError(f"{url}: no host name in the URL")
         cache = self.cache if limit is None else None
         cached = cache.lookup(url) if cache else None
+        if cached and not self._allowed(cached[0].trusted_hops, source):
+            cached = None
         if cache and cached and cached[0].fresh_until > time.time():
             cache.touch(url)
             return _from_entry(*cached)
@@ -279,7 +297,7 @@ class Http:
         with self._host_slot(url):
             for attempt in range(retries + 1):
                 try:
-                    return self._attempt(url, headers, cached, limit)
+                    return self._attempt(url, source, headers, cached, limit)
                 except _Retry as retry:
                     if attempt == retries:
                         tries = f" ({attempt + 1} attempts)" if attempt else ""
@@ -299,16 +317,22 @@ class Http:
         with slot:
             yield
 
+    def _allowed(self, hops: Iterable[str], source: str) -> bool:
+        return all(self.policy.may_reach_private(hop, source) for hop in hops)
+
     def _attempt(
         self,
         url: str,
+        source: str,
         headers: dict[str, str],
         cached: tuple[_Entry, bytes] | None,
         limit: int | None,
     ) -> Fetched:
         settings = self.settings
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
+            with self._client.stream(
+                "GET", url, headers=headers, extensions={SOURCE: source}
+            ) as response:
                 if response.status_code == 304 and cached:
                     return self._revalidated(url, cached)
                 if response.status_code in RETRY_STATUSES:
@@ -328,8 +352,15 @@ class Http:
                     complete=limit is None or len(content) < limit,
                 )
                 if self.cache and limit is None:
-                    self.cache.store(url, fetched, response.headers)
+                    hops = [str(hop.request.url) for hop in (*response.history, response)]
+                    trusted = [hop for hop in hops if self._allowed([hop], source)]
+                    self.cache.store(url, fetched, response.headers, trusted)
                 return fetched
+        except PrivateAddress as exc:
+            raise Refused(
+                f"{url}: not fetched: {exc}, off the site of its source "
+                f"(DIGEST_FETCH_ALLOW_PRIVATE can allow {exc.host})"
+            ) from None
         except httpx.ConnectTimeout:
             raise _Retry(
                 f"no connection within {settings.fetch_connect_timeout:g} s", network=True
