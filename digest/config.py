@@ -16,6 +16,7 @@ import httpx
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from digest.audience.address import normalise_address
 from digest.errors import ConfigError
 from digest.models import LANGUAGE_TAG
 from digest.page_profiles import PageProfile, read_page_profiles
@@ -213,6 +214,10 @@ class Settings(BaseSettings):
         for address in filter(None, (part.strip() for part in value.split(","))):
             if "@" not in parseaddr(address)[1] or any(c in address for c in "\r\n"):
                 raise ValueError("expected addresses separated by commas, e.g. ops@example.com")
+            try:
+                normalise_address(parseaddr(address)[1])
+            except ValueError as exc:
+                raise ValueError(f"{address!r}: {exc}") from None
         return value
 
     @field_validator("timezone")
