@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import ipaddress
 import json
 import re
 from email.utils import parseaddr
@@ -10,9 +12,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import httpx
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from digest.audience.address import normalise_address
 from digest.audience.mailbox.location import parse_location
 from digest.audience.mailbox.verp import check_bounce_address
 from digest.errors import ConfigError
@@ -70,6 +74,7 @@ class Settings(BaseSettings):
     contact_url: str = "https://github.com/digest-newsletter/digest"
     cache_dir: Path | None = Path(".digest-cache")
     enrich_min_words: int = Field(default=60, ge=0, le=5000)
+    fetch_allow_private: Annotated[list[str], NoDecode] = Field(default_factory=list)
     page_profiles: Annotated[dict[str, PageProfile], NoDecode] = Field(default_factory=dict)
     # Sending (digest send): subscribers, signing, the state database, SMTP and DKIM.
     subscribers: Path | None = None
@@ -139,6 +144,12 @@ class Settings(BaseSettings):
                     raise ValueError(f"not a valid JSON list ({exc.msg})") from None
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
+
+    @field_validator("fetch_allow_private", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        parts = value.split(",") if isinstance(value, str) else value
+        return [_allowed_host(part) for part in parts if part.strip()]
 
     @field_validator("page_profiles", mode="before")
     @classmethod
@@ -232,6 +243,10 @@ class Settings(BaseSettings):
         for address in filter(None, (part.strip() for part in value.split(","))):
             if "@" not in parseaddr(address)[1] or any(c in address for c in "\r\n"):
                 raise ValueError("expected addresses separated by commas, e.g. ops@example.com")
+            try:
+                normalise_address(parseaddr(address)[1])
+            except ValueError as exc:
+                raise ValueError(f"{address!r}: {exc}") from None
         return value
 
     @field_validator("timezone")
@@ -280,6 +295,25 @@ def _formats(template: str, **fields: Any) -> bool:
     except (KeyError, IndexError, ValueError, AttributeError):
         return False
     return True
+
+
+def _allowed_host(entry: str) -> str:
+    """A DIGEST_FETCH_ALLOW_PRIVATE entry as `FetchPolicy` (digest/http/policy.py) compares it:
+    lower-case, IDNA-encoded, IPv6 without brackets, `*.` kept for "every subdomain"."""
+    text = entry.strip().lower().rstrip(".")
+    name = text.removeprefix("*.")
+    wildcard = name != text
+    with contextlib.suppress(ValueError):
+        if not wildcard:
+            return str(ipaddress.ip_address(name.strip("[]")))
+    problem = ValueError(f"{entry.strip()!r} is not a host name (no scheme, port or path)")
+    if not name or any(char in name for char in "*:/?#@[]\\ "):
+        raise problem
+    try:
+        host = httpx.URL(f"http://{name}/").raw_host.decode("ascii")
+    except httpx.InvalidURL:
+        raise problem from None
+    return f"*.{host}" if wildcard else host
 
 
 def _env_name(loc: tuple[Any, ...]) -> str:

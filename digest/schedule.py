@@ -46,6 +46,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Engine
 
+from digest.audience.address import normalise_address
 from digest.audience.mailbox.run import read_mailbox
 from digest.check import send_gate
 from digest.config import Settings, load_settings
@@ -380,7 +381,10 @@ def stop_on_signals(*, pass_on: bool = True) -> Iterator[threading.Event]:
 def send_alert(settings: Settings, outcome: RunOutcome, scheduled_for: dt.datetime | None) -> None:
     """Email DIGEST_ALERT_TO through the configured SMTP relay; a failed alert is logged, never
     raised, since the run has already failed and the scheduler must go on."""
-    recipients = [address for _, address in getaddresses([settings.alert_to]) if address]
+    # Checked when the settings were read; an internationalised domain goes in its xn-- form.
+    recipients = [
+        normalise_address(address) for _, address in getaddresses([settings.alert_to]) if address
+    ]
     if not recipients:
         return
     message = EmailMessage()
