@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import ipaddress
 import json
 import re
 from email.utils import parseaddr
@@ -10,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import httpx
 from pydantic import (
     AliasChoices,
     Field,
@@ -20,6 +23,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from digest.audience.address import normalise_address
+from digest.audience.mailbox.location import parse_location
+from digest.audience.mailbox.verp import check_bounce_address
 from digest.errors import ConfigError
 from digest.models import LANGUAGE_TAG
 from digest.page_profiles import PageProfile, read_page_profiles
@@ -77,6 +83,7 @@ class Settings(BaseSettings):
     contact_url: str = "https://github.com/digest-newsletter/digest"
     cache_dir: Path | None = Path(".digest-cache")
     enrich_min_words: int = Field(default=60, ge=0, le=5000)
+    fetch_allow_private: Annotated[list[str], NoDecode] = Field(default_factory=list)
     page_profiles: Annotated[dict[str, PageProfile], NoDecode] = Field(default_factory=dict)
     # Sending (digest send): subscribers, signing, the state database, SMTP and DKIM.
     subscribers: Path | None = None
@@ -118,11 +125,19 @@ class Settings(BaseSettings):
     serve_host: str = Field(default="127.0.0.1", min_length=1)
     serve_port: int = Field(default=8025, ge=1, le=65535)
     serve_password: SecretStr = SecretStr("")
+    # The bounce mailbox (digest mailbox): bounces, complaints, mailto unsubscribes; VERP.
+    mailbox_url: SecretStr = SecretStr("")
+    mailbox_ca_file: Path | None = None
+    mailbox_done_folder: str = Field(default="", max_length=200)
+    mailbox_interval: float = Field(default=900.0, ge=1)
+    soft_bounce_limit: int = Field(default=3, ge=1, le=100)
+    bounce_address: str = ""
 
     @field_validator(
         "subscribers",
         "suppressions",
         "smtp_ca_file",
+        "mailbox_ca_file",
         "dkim_key_file",
         "cache_dir",
         "language",
@@ -144,6 +159,12 @@ class Settings(BaseSettings):
                     raise ValueError(f"not a valid JSON list ({exc.msg})") from None
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
+
+    @field_validator("fetch_allow_private", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        parts = value.split(",") if isinstance(value, str) else value
+        return [_allowed_host(part) for part in parts if part.strip()]
 
     @field_validator("page_profiles", mode="before")
     @classmethod
@@ -207,10 +228,29 @@ class Settings(BaseSettings):
         cron_trigger(value, ZoneInfo("UTC"))
         return " ".join(value.split())
 
-    @field_validator("misfire_grace", "send_lease", mode="before")
+    @field_validator("misfire_grace", "mailbox_interval", "send_lease", mode="before")
     @classmethod
     def _parse_durations(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("mailbox_url")
+    @classmethod
+    def _check_mailbox_url(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value().strip():
+            parse_location(value.get_secret_value())
+        return value
+
+    @field_validator("mailbox_done_folder")
+    @classmethod
+    def _check_done_folder(cls, value: str) -> str:
+        if any(char in value for char in '\r\n\0"*%'):
+            raise ValueError("expected a folder name such as Done or Bounces/Handled")
+        return value.strip()
+
+    @field_validator("bounce_address")
+    @classmethod
+    def _check_bounce_address(cls, value: str) -> str:
+        return check_bounce_address(value) if value.strip() else ""
 
     @field_validator("alert_to")
     @classmethod
@@ -218,6 +258,10 @@ class Settings(BaseSettings):
         for address in filter(None, (part.strip() for part in value.split(","))):
             if "@" not in parseaddr(address)[1] or any(c in address for c in "\r\n"):
                 raise ValueError("expected addresses separated by commas, e.g. ops@example.com")
+            try:
+                normalise_address(parseaddr(address)[1])
+            except ValueError as exc:
+                raise ValueError(f"{address!r}: {exc}") from None
         return value
 
     @field_validator("timezone")
@@ -285,12 +329,37 @@ def _formats(template: str, **fields: Any) -> bool:
     return True
 
 
+def _allowed_host(entry: str) -> str:
+    """A DIGEST_FETCH_ALLOW_PRIVATE entry as `FetchPolicy` (digest/http/policy.py) compares it:
+    lower-case, IDNA-encoded, IPv6 without brackets, `*.` kept for "every subdomain"."""
+    text = entry.strip().lower().rstrip(".")
+    name = text.removeprefix("*.")
+    wildcard = name != text
+    with contextlib.suppress(ValueError):
+        if not wildcard:
+            return str(ipaddress.ip_address(name.strip("[]")))
+    problem = ValueError(f"{entry.strip()!r} is not a host name (no scheme, port or path)")
+    if not name or any(char in name for char in "*:/?#@[]\\ "):
+        raise problem
+    try:
+        host = httpx.URL(f"http://{name}/").raw_host.decode("ascii")
+    except httpx.InvalidURL:
+        raise problem from None
+    return f"*.{host}" if wildcard else host
+
+
 def _env_name(loc: tuple[Any, ...]) -> str:
     field = str(loc[0]) if loc else "?"
     if field.upper().startswith(ENV_PREFIX):
         return field.upper()
     alias = {"mail_from": "FROM"}.get(field, field.upper())
     return ENV_PREFIX + alias
+
+
+_SECRET_FIELDS = frozenset(
+    name for name, field in Settings.model_fields.items() if field.annotation is SecretStr
+)
+"""Settings whose value never appears in an error (a password, a key, a URL holding one)."""
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -301,7 +370,8 @@ def load_settings(**overrides: Any) -> Settings:
         lines = []
         for error in exc.errors():
             got = error.get("input")
-            shown = f" (got {got!r})" if isinstance(got, str | int | float) else ""
+            secret = bool(error["loc"]) and str(error["loc"][0]) in _SECRET_FIELDS
+            shown = f" (got {got!r})" if isinstance(got, str | int | float) and not secret else ""
             message = error["msg"].removeprefix("Value error, ")
             if not error["loc"]:  # a check across settings names them in its message
                 lines.append(message)

@@ -20,6 +20,7 @@ from rich.progress import (
 from rich.text import Text
 
 from digest.audience.address import normalise_address
+from digest.audience.mailbox.events import status_lines
 from digest.check import send_gate
 from digest.commands.options import DateOption
 from digest.config import load_settings
@@ -229,6 +230,7 @@ def status(date: DateOption = None) -> None:
         counts = ledger.counts(key)
         failures = ledger.failures(key)
         sending = senders(engine, heard_within=2 * settings.send_lease)
+        returned = status_lines(engine)
     finally:
         engine.dispose()
     if sending:
@@ -238,13 +240,17 @@ def status(date: DateOption = None) -> None:
             print(f"  {sender.line(now)}")
     if state is None:
         print(f"{key}: not sent yet.")
-        return
-    finished = f"finished {state.finished_at:%Y-%m-%d %H:%M} UTC" if state.finished_at else "open"
-    print(
-        f"{key} ({finished}): {counts[SENT]} sent, {counts[FAILED]} failed, "
-        f"{counts[PENDING]} pending."
-    )
-    for failure in failures:
-        print(f"  {failure.email}: {failure.reply} ({failure.attempts} attempts)")
-    if counts[FAILED] > len(failures):
-        print(f"  … and {counts[FAILED] - len(failures)} more failures")
+    else:
+        finished = (
+            f"finished {state.finished_at:%Y-%m-%d %H:%M} UTC" if state.finished_at else "open"
+        )
+        print(
+            f"{key} ({finished}): {counts[SENT]} sent, {counts[FAILED]} failed, "
+            f"{counts[PENDING]} pending."
+        )
+        for failure in failures:
+            print(f"  {failure.email}: {failure.reply} ({failure.attempts} attempts)")
+        if counts[FAILED] > len(failures):
+            print(f"  … and {counts[FAILED] - len(failures)} more failures")
+    if returned:
+        print("\n".join(returned))

@@ -25,6 +25,7 @@ from digest.audience.csv_import import (
     load_suppressions,
     read_subscribers,
 )
+from digest.audience.mailbox.verp import verp_for
 from digest.audience.store import ACTIVE, SubscriberStore
 from digest.config import Settings
 from digest.deliver.local import run_workers
@@ -187,6 +188,7 @@ def send_issue(
         signer(settings),
         SubscriberStore(ledger.engine),
         poll=min(MAX_POLL, settings.send_lease / 20),
+        verp=verp_for(settings),
     )
     sender = sender or SmtpSender(settings, template.envelope_from)
     suppressed = load_suppressions(settings.suppressions)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from digest.audience.mailbox.verp import verp_for
 from digest.audience.store import SubscriberStore
 from digest.config import Settings
 from digest.deliver.smtp import Result, SmtpSender
@@ -75,6 +76,7 @@ def _help(
         signer(settings),
         SubscriberStore(ledger.engine),
         poll=min(MAX_POLL, settings.send_lease / 20),
+        verp=verp_for(settings),
     )
     sender = SmtpSender(settings, template.envelope_from)
 

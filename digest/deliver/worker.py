@@ -17,6 +17,7 @@ from types import TracebackType
 
 import sqlalchemy as sa
 
+from digest.audience.mailbox.verp import Verp
 from digest.audience.store import SubscriberStore
 from digest.config import Settings
 from digest.deliver.smtp import Outgoing, Result
@@ -145,12 +146,16 @@ class Part:
         tokens: TokenSigner,
         audience: SubscriberStore,
         poll: float,
+        verp: Verp | None = None,
     ) -> None:
         self.template = template
         self.tokens = tokens
         self.audience = audience
         """Asked, batch by batch, who left (unsubscribed, bounced, complained) since listed."""
         self.poll = poll
+        self.verp = verp
+        """With VERP each message's envelope sender names its row, so a bounce names its
+        recipient."""
 
 
 @dataclass
@@ -251,6 +256,9 @@ def _messages(
                     claims.settle([row.id])
                     presence.count(FAILED)
                     continue
-                yield Outgoing(row.id, row.email, message, message_id, lease)
+                verp = part.verp.sender(row.id) if part.verp is not None else ""
+                yield Outgoing(
+                    row.id, row.email, message, message_id, envelope_from=verp, lease=lease
+                )
         finally:
             ledger.remove_pending(claims.issue, dropped)

@@ -117,8 +117,9 @@ class Ledger:
     def send_state(self, issue: str) -> SendState | None:
         with self.engine.connect() as conn:
             row = conn.execute(
-                sa.select(sends.c.issue, sends.c.subject, sends.c.started_at, sends.c.finished_at)
-                .where(sends.c.issue == issue)
+                sa.select(
+                    sends.c.issue, sends.c.subject, sends.c.started_at, sends.c.finished_at
+                ).where(sends.c.issue == issue)
             ).first()
         return SendState(**row._mapping) if row else None
 

@@ -110,13 +110,35 @@ def m004_subscribers(conn: Connection) -> None:
     frozen.create_all(conn)
 
 
+def m005_bounce_events(conn: Connection) -> None:
+    """Bounces and complaints read from the mailbox (`digest mailbox`), per subscriber."""
+    frozen = sa.MetaData()
+    table = sa.Table(
+        "bounce_events",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("message_key", sa.String(64), nullable=False),
+        sa.Column("email_key", sa.String(320), nullable=False),
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("issue", sa.String(64), nullable=True),
+        sa.Column("delivery_id", sa.Integer, nullable=True),
+        sa.Column("evidence", sa.String(16), nullable=False),
+        sa.Column("received_at", sa.DateTime, nullable=False),
+        sa.UniqueConstraint("message_key", "email_key", name="uq_bounce_events_message_email"),
+    )
+    sa.Index("ix_bounce_events_email", table.c.email_key, table.c.kind, table.c.received_at)
+    sa.Index("ix_bounce_events_issue", table.c.issue, table.c.kind)
+    frozen.create_all(conn)
+
+
 def _add_column(conn: Connection, table: str, name: str, kind: sa.types.TypeEngine[object]) -> None:
     """ALTER TABLE … ADD COLUMN, with the type spelled in the connection's dialect."""
     spelled = kind.compile(dialect=conn.dialect)
     conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {name} {spelled}"))
 
 
-def m005_claims(conn: Connection) -> None:
+def m006_claims(conn: Connection) -> None:
     """Senders claim pending rows for a lease; the claimed rows are indexed on their own (a
     partial index: a row leaves it when its outcome clears the claim), and each sender has a row
     of its own."""
@@ -154,7 +176,7 @@ def m005_claims(conn: Connection) -> None:
     ).create(conn)
 
 
-def m006_send_template(conn: Connection) -> None:
+def m007_send_template(conn: Connection) -> None:
     """The message of each send (`MessageTemplate.stored`), for workers on other machines."""
     _add_column(conn, "sends", "template", sa.Text())
 
@@ -164,8 +186,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     m002_sends,
     m003_schedule_runs,
     m004_subscribers,
-    m005_claims,
-    m006_send_template,
+    m005_bounce_events,
+    m006_claims,
+    m007_send_template,
 )
 """Every migration, oldest first. Add new ones at the end."""
 

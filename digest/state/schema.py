@@ -125,3 +125,20 @@ send_workers = sa.Table(
 """One row per live sending process (`digest send`, `digest worker`, the scheduler's send), kept
 fresh by its heartbeat; `machine` tells whether another process can check its pid
 (`digest.state.workers`). `sent`, `failed` and `batches` count since it joined `issue`."""
+
+bounce_events = sa.Table(
+    "bounce_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("message_key", sa.String(64), nullable=False),
+    sa.Column("email_key", sa.String(320), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("issue", sa.String(64), nullable=True),
+    sa.Column("delivery_id", sa.Integer, nullable=True),
+    sa.Column("evidence", sa.String(16), nullable=False),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+)
+"""One row per subscriber a bounce or complaint in the mailbox concerned: `kind` is permanent,
+temporary or complaint; `issue` the issue it came back from, when the report tells; `message_key`
+the SHA-256 of the message, unique with `email_key`, so a message read again counts once."""
