@@ -4,6 +4,7 @@ next one (see digest/deliver/standby.py)."""
 from __future__ import annotations
 
 import logging
+import resource
 import threading
 from typing import Annotated
 
@@ -48,7 +49,14 @@ def worker(
         stop.set()
 
     def told(issue: str, done: PartDone) -> None:
-        log.info("Issue %s: this worker sent %d, failed %d", issue, done.sent, done.failed)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        log.info(
+            "Issue %s: this worker sent %d, failed %d (peak memory %.0f MB)",
+            issue,
+            done.sent,
+            done.failed,
+            peak,
+        )
 
     try:
         with on_stop_signals(act):

@@ -34,12 +34,13 @@ from digest.deliver.worker import MAX_POLL, Part, Presence, help_send
 from digest.errors import ConfigError, DeliveryError
 from digest.message import MessageTemplate
 from digest.models import Issue, Recipient
+from digest.state.claims import Claims, Lease
 from digest.state.engine import open_engine, state_engine
-from digest.state.ledger import Ledger
+from digest.state.ledger import Delivery, Ledger, Outcome
 from digest.state.schema import FAILED, PENDING, SENT
-from digest.state.workers import Role
+from digest.state.workers import Role, register
 from digest.store import invalid_rows_path
-from digest.tokens import signer
+from digest.tokens import TokenSigner, signer
 
 MAX_LINE = 998
 
@@ -296,8 +297,8 @@ def dry_run(
 ) -> DryRunSummary:
     """Build and check every subscriber's message without connecting or changing the state
     database: the active subscribers, and the rows of DIGEST_SUBSCRIBERS an import would make
-    active. They are de-duplicated in a throw-away database, as a real send would, so memory stays
-    flat at any list size."""
+    active. They are de-duplicated in a throw-away database and claimed in batches from it, as a
+    real send would, so memory stays flat at any list size."""
     stop = stop or threading.Event()
     progress = progress or _no_progress()
     issue_key = issue.date.isoformat()
@@ -325,26 +326,43 @@ def dry_run(
             summary.suppressed = report.suppressed
             summary.left = report.left
             progress.start(ledger.counts(issue_key)[PENDING])
-            for row in ledger.unsent(issue_key):
-                if stop.is_set():
-                    break
-                outgoing = Outgoing(row.id, row.email, b"", template.message_id(row.email))
-                try:
-                    message = template.personalise(
-                        Recipient(email=row.email, name=row.name, token=tokens.sign(row.email))
-                    )
-                    problem = check_message(message)
-                except DeliveryError as exc:
-                    message, problem = b"", str(exc)
-                if problem:
-                    summary.problems.append(f"{row.email}: {problem}")
-                summary.messages += 1
-                summary.largest = max(summary.largest, len(message))
-                progress.advance(Result(outgoing, problem is None, 0, problem or "built"))
+            claims = Claims(
+                engine,
+                issue_key,
+                register(engine, "send"),
+                batch=settings.send_batch,
+                lease=Lease(settings.send_lease, settings.handover_margin),
+            )
+            while not stop.is_set() and (rows := claims.claim()):
+                checked = []
+                for row in rows:
+                    problem = _check_one(template, tokens, row, summary)
+                    outgoing = Outgoing(row.id, row.email, b"", template.message_id(row.email))
+                    progress.advance(Result(outgoing, problem is None, 0, problem or "built"))
+                    checked.append(Outcome(row.id, SENT, 0, problem or "built", ""))
+                ledger.record(checked, claims.worker)
         finally:
             engine.dispose()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _check_one(
+    template: MessageTemplate, tokens: TokenSigner, row: Delivery, summary: DryRunSummary
+) -> str | None:
+    """Build and check one row's message for the dry run; return its problem, if any."""
+    try:
+        message = template.personalise(
+            Recipient(email=row.email, name=row.name, token=tokens.sign(row.email))
+        )
+        problem = check_message(message)
+    except DeliveryError as exc:
+        message, problem = b"", str(exc)
+    if problem:
+        summary.problems.append(f"{row.email}: {problem}")
+    summary.messages += 1
+    summary.largest = max(summary.largest, len(message))
+    return problem
 
 
 def send_test(
