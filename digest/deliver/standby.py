@@ -81,7 +81,8 @@ def _help(
     sender = SmtpSender(settings, template.envelope_from)
 
     def lead_alive() -> bool:
-        return ledger.lead_present(send.issue, settings.send_lease)
+        lease = settings.send_lease
+        return retrying(lambda: ledger.lead_present(send.issue, lease), within=lease)
 
     def nothing(_result: Result) -> None:
         pass
@@ -95,7 +96,7 @@ def _help(
         nothing,
         keep_going=lead_alive,
     )
-    ledger.finish_if_done(send.issue)
+    retrying(lambda: ledger.finish_if_done(send.issue), within=settings.send_lease)
     return done
 
 

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from types import TracebackType
 
 import sqlalchemy as sa
@@ -236,7 +237,9 @@ def _messages(
             continue
         waiting = False
         dropped: list[str] = []
-        left = part.audience.left_among(row.email for row in rows)
+        patience = claims.lease.seconds
+        emails = [row.email for row in rows]
+        left = retrying(partial(part.audience.left_among, emails), within=patience)
         try:
             for index, row in enumerate(rows):
                 if stop.is_set() or not lease.valid():
@@ -261,4 +264,4 @@ def _messages(
                     row.id, row.email, message, message_id, envelope_from=verp, lease=lease
                 )
         finally:
-            ledger.remove_pending(claims.issue, dropped)
+            retrying(partial(ledger.remove_pending, claims.issue, dropped), within=patience)
