@@ -15,7 +15,14 @@ from lxml import html as lxml_html
 from pydantic import ValidationError
 
 from digest.models import Image
-from digest.sources.pictures import is_junk_picture, shown_source
+from digest.sources.pictures import (
+    is_file_name,
+    is_icon,
+    is_junk_picture,
+    is_share_button,
+    shown_source,
+    split_credit,
+)
 from digest.text import html_to_text
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"})
@@ -162,13 +169,21 @@ def make_image(
     width: object = None,
     height: object = None,
 ) -> Image:
-    """An `Image` whose alt falls back to the caption, then the title: the email needs one."""
-    caption = plain(caption)
+    """An `Image` whose alt falls back to the caption, then the title: the email needs one. A
+    file or camera name is no alt text nor caption, and a credit at the end of a caption (or
+    a caption that is only a credit) goes to `credit`."""
+    caption, credit = plain(caption), plain(credit)
+    caption = "" if is_file_name(caption) else caption
+    if not credit:
+        caption, credit = split_credit(caption)
+    alt = plain(alt)
+    if is_file_name(alt) or (alt and not split_credit(alt)[0]):
+        alt = ""
     return Image(
         url=url,
-        alt=plain(alt) or caption or title,
+        alt=alt or caption or title,
         caption=caption,
-        credit=plain(credit),
+        credit=credit,
         width=to_int(width),
         height=to_int(height),
     )
@@ -195,8 +210,12 @@ class ContentImage:
         )
 
 
-def first_content_image(markup: str, base: Base) -> ContentImage | None:
-    """The first `<img>` in `markup` that is a picture, not a tracking pixel or an icon."""
+def first_content_image(
+    markup: str, base: Base, proxy_hosts: frozenset[str] = frozenset()
+) -> ContentImage | None:
+    """The first `<img>` in `markup` that is a picture: not a tracking pixel, an ad, a share
+    button, nor an icon or a logo (an app's icon above the screenshot of it), nor anything a
+    feed proxy serves from `proxy_hosts` (its ads and flares)."""
     if not markup or "<img" not in markup.lower():
         return None
     try:
@@ -208,11 +227,14 @@ def first_content_image(markup: str, base: Base) -> ContentImage | None:
         if any(side is not None and side < MIN_IMAGE_SIDE for side in (width, height)):
             continue
         url = base.image(shown_source(img))
-        if not url or is_junk_picture(url):
+        alt = plain(img.get("alt"))
+        if not url or is_junk_picture(url) or is_share_button(url, alt):
             continue
-        return ContentImage(
-            url=url, alt=plain(img.get("alt")), caption=_caption(img), width=width, height=height
-        )
+        if (urlsplit(url).hostname or "") in proxy_hosts:
+            continue
+        if is_icon(url, width, height):
+            continue
+        return ContentImage(url=url, alt=alt, caption=_caption(img), width=width, height=height)
     return None
 
 
