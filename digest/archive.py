@@ -17,11 +17,14 @@ from starlette.templating import Jinja2Templates
 from digest.config import Settings
 from digest.errors import BuildError
 from digest.models import NAME_PLACEHOLDER, PREVIEW_RECIPIENT, TOKEN_PLACEHOLDER
-from digest.store import IMAGES_DIR, issue_dir, staged_folder
+from digest.store import IMAGES_DIR, check_replaceable, issue_dir, staged_folder
 from digest.web.desk import list_issues, personalised_preview
 
 WEB = Path(__file__).parent / "web"
 STYLESHEET = "desk.css"
+MARK = ".digest-archive"
+"""Written into every archive: the next `digest archive` replaces only a folder holding it (or an
+empty or missing one)."""
 
 
 class ArchiveResult(BaseModel):
@@ -46,7 +49,9 @@ def _public_html(path: Path) -> str:
 
 
 def write_archive(settings: Settings, out: Path) -> ArchiveResult:
-    """Write the archive into `out`, replacing it whole (built aside, then renamed into place)."""
+    """Write the archive into `out`, replacing it whole (built aside, then renamed into place),
+    when `out` is missing, empty or an earlier archive; otherwise raise ConfigError."""
+    check_replaceable(out, settings, ours=lambda folder: (folder / MARK).is_file(), what="--out")
     environment = Jinja2Templates(directory=WEB / "templates").env
     issues = [
         item for item in list_issues(settings, with_status=False) if item.status != "unreadable"
@@ -55,6 +60,10 @@ def write_archive(settings: Settings, out: Path) -> ArchiveResult:
     skipped: list[str] = []
     published = []
     with staged_folder(out) as staging:
+        (staging / MARK).write_text(
+            "Written by `digest archive`, which replaces this whole folder when it runs again.\n",
+            encoding="utf-8",
+        )
         shutil.copyfile(WEB / "static" / STYLESHEET, staging / STYLESHEET)
         for item in issues:
             folder = issue_dir(settings, item.date)

@@ -7,14 +7,12 @@ import logging
 import sys
 
 import typer
-from rich.console import Console
-from rich.logging import RichHandler
-from rich.markup import escape
 
 from digest.commands import build, serve
 from digest.commands import check as check_command
 from digest.commands import schedule as schedule_command
 from digest.commands import send as send_command
+from digest.console import error_line, log_handler, stderr_console
 from digest.errors import DigestError
 
 app = typer.Typer(
@@ -39,21 +37,10 @@ app.command()(schedule_command.schedule)
 def _configure(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logs and tracebacks."),
 ) -> None:
-    handler: logging.Handler
-    if sys.stderr.isatty():
-        handler = RichHandler(
-            console=Console(stderr=True),
-            show_time=False,
-            show_path=False,
-            rich_tracebacks=verbose,
-        )
-        handler.setFormatter(logging.Formatter("%(message)s"))
-    else:
-        # Under a process manager each record stays one line, whatever the width.
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True
+        level=logging.DEBUG if verbose else logging.INFO,
+        handlers=[log_handler(verbose=verbose)],
+        force=True,
     )
     noisy_loggers = (
         "httpx",
@@ -76,9 +63,7 @@ def main() -> None:
     try:
         app()
     except DigestError as exc:
-        Console(stderr=True).print(
-            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
-        )
+        stderr_console().print(error_line(str(exc)))
         if "-v" in sys.argv or "--verbose" in sys.argv:
             raise
         sys.exit(exc.exit_code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,6 +18,7 @@ from digest.page_profiles import PageProfile, read_page_profiles
 from digest.timing import cron_trigger, parse_duration
 
 ENV_PREFIX = "DIGEST_"
+_SQLITE_FILE = re.compile(r"sqlite(?:\+\w+)?:///([^?]+)")
 
 
 class Settings(BaseSettings):
@@ -200,6 +202,19 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("expected an IANA time zone such as 'Europe/London'") from None
         return value
+
+    @property
+    def state_database_url(self) -> str:
+        """DIGEST_STATE_URL, or SQLite's `state.db` beside the issues folder."""
+        if self.state_url.strip():
+            return self.state_url.strip()
+        return f"sqlite:///{self.issues_dir.resolve().parent / 'state.db'}"
+
+    @property
+    def state_database_file(self) -> Path | None:
+        """The SQLite state database's file; None for a database server or one in memory."""
+        found = _SQLITE_FILE.match(self.state_database_url)
+        return Path(found[1]) if found and found[1] != ":memory:" else None
 
     @property
     def zone(self) -> ZoneInfo:

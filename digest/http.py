@@ -41,6 +41,7 @@ from digest.errors import SourceError, Unreachable
 
 MAX_REDIRECTS = 5
 CACHE_KEEP_DAYS = 30
+_CACHE_NAME = re.compile(r"[0-9a-f]{64}\.(?:json|body)")
 """Cache entries not used for this long are deleted when a session opens."""
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 ACCEPT_ANY = "*/*"
@@ -242,6 +243,8 @@ class HttpCache:
                 return
 
     def prune(self, keep_days: float = CACHE_KEEP_DAYS) -> None:
+        """Delete entries unused for `keep_days`: only files named as entries are, whatever else
+        the configured folder holds."""
         cutoff = time.time() - keep_days * 86_400
         try:
             paths = list(self.folder.iterdir())
@@ -249,7 +252,8 @@ class HttpCache:
             return
         for path in paths:
             try:
-                if path.suffix in (".json", ".body") and path.stat().st_mtime < cutoff:
+                ours = _CACHE_NAME.fullmatch(path.name) is not None
+                if ours and path.stat().st_mtime < cutoff:
                     path.unlink()
             except OSError:
                 continue

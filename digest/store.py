@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from digest.config import Settings
-from digest.errors import BuildError
+from digest.errors import BuildError, ConfigError
 from digest.models import Issue
 
 ISSUE_FILE = "issue.json"
 IMAGES_DIR = "images"
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def issue_dir(settings: Settings, date: dt.date) -> Path:
@@ -102,6 +104,55 @@ def issue_to_json(issue: Issue) -> str:
     )
 
 
+def _kept_paths(settings: Settings) -> list[tuple[Path, str]]:
+    """What no folder digest replaces may be or hold, each with how to name it."""
+    kept = [
+        (Path.cwd(), "the current folder"),
+        (settings.issues_dir, "the issues folder (DIGEST_ISSUES_DIR)"),
+    ]
+    configured = {
+        "the state database (DIGEST_STATE_URL)": settings.state_database_file,
+        "DIGEST_SUBSCRIBERS": settings.subscribers,
+        "DIGEST_SUPPRESSIONS": settings.suppressions,
+        "DIGEST_TEMPLATES_DIR": settings.templates_dir,
+        "DIGEST_DKIM_KEY_FILE": settings.dkim_key_file,
+        "DIGEST_SMTP_CA_FILE": settings.smtp_ca_file,
+        "DIGEST_CACHE_DIR": settings.cache_dir,
+    }
+    kept.extend((path, name) for name, path in configured.items() if path is not None)
+    kept.extend(
+        (Path(source), f"the source {source}")
+        for source in settings.sources
+        if not _URL_SCHEME.match(source)
+    )
+    return kept
+
+
+def check_replaceable(
+    target: Path, settings: Settings, *, ours: Callable[[Path], bool], what: str
+) -> None:
+    """Raise ConfigError, touching nothing, unless `target` may be replaced whole: it is missing,
+    an empty folder, or one digest wrote before (`ours`), and it neither is nor holds the current
+    folder, the issues folder, the state database or a file or folder the settings name.
+
+    `digest archive --out .` once replaced the project folder, subscribers and state included."""
+    resolved = target.resolve()
+    for path, name in _kept_paths(settings):
+        kept = path.resolve()
+        if kept == resolved or resolved in kept.parents:
+            where = "is" if kept == resolved else f"holds {kept}:"
+            raise ConfigError(f"{what}: {target} {where} {name}; choose another folder")
+    if not resolved.exists():
+        return
+    if not resolved.is_dir():
+        raise ConfigError(f"{what}: {target} is a file, not a folder")
+    if any(resolved.iterdir()) and not ours(resolved):
+        raise ConfigError(
+            f"{what}: {target} holds files digest did not write; it replaces only an empty "
+            "folder or its own earlier output, so choose another folder or empty this one"
+        )
+
+
 @contextmanager
 def staged_folder(target: Path) -> Iterator[Path]:
     """A temporary folder beside `target` that replaces it whole when the block succeeds and is
@@ -137,6 +188,9 @@ def write_issue(
     """Write the issue folder atomically: a failure at any point leaves the previous folder
     (or none) and never half an issue."""
     target = issue_dir(settings, issue.date)
+    check_replaceable(
+        target, settings, ours=lambda folder: (folder / ISSUE_FILE).is_file(), what="issue folder"
+    )
     with staged_folder(target) as staging:
         (staging / ISSUE_FILE).write_text(issue_to_json(issue) + "\n", encoding="utf-8")
         for name, content in files.items():

@@ -4,6 +4,8 @@ cache with ETag/Last-Modified, per-host limits, deadlines, partial reads and cha
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -186,6 +188,21 @@ def test_a_corrupt_cache_entry_is_a_miss(http_server: LocalServer) -> None:
         meta.write_text("{not json")
     with Http(settings()) as http:
         assert not http.get(url).from_cache
+
+
+def test_pruning_deletes_only_old_cache_entries_not_other_files(http_server: LocalServer) -> None:
+    url = http_server.add("/etag", b"x", headers={"ETag": '"a"'})
+    with Http(settings()) as http:
+        http.get(url)
+    folder = Path(".digest-cache/http")
+    mine = folder / "notes.json"
+    mine.write_text("{}", encoding="utf-8")
+    old = time.time() - 40 * 86_400
+    for path in folder.iterdir():
+        os.utime(path, (old, old))
+    with Http(settings()):
+        pass
+    assert [path.name for path in folder.iterdir()] == ["notes.json"]
 
 
 def test_per_host_limit_holds_and_requests_do_overlap(http_server: LocalServer) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from digest.config import Settings
-from digest.errors import BuildError
+from digest.errors import BuildError, ConfigError
 from digest.models import Image, Issue, Story
 from digest.store import earlier_issues, issue_dates, load_issue, write_issue
 
@@ -107,3 +107,30 @@ def test_earlier_issues_skips_later_and_unreadable_ones(tmp_path: Path) -> None:
     (tmp_path / "issues" / "notes").mkdir()
     earlier = earlier_issues(settings, before=DAY)
     assert [issue.date for issue in earlier] == [dt.date(2026, 11, 25)]
+
+
+def test_a_folder_that_is_not_an_issue_is_never_replaced_by_one(tmp_path: Path) -> None:
+    settings = Settings(issues_dir=tmp_path / "issues")
+    stranger = tmp_path / "issues" / DAY.isoformat()
+    stranger.mkdir(parents=True)
+    (stranger / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"issue folder: .* holds files digest did not write"):
+        write_issue(settings, make_issue(), {}, {})
+    assert [p.name for p in stranger.iterdir()] == ["notes.txt"]
+    assert sorted(p.name for p in stranger.parent.iterdir()) == [DAY.isoformat()]
+
+    (stranger / "notes.txt").unlink()
+    write_issue(settings, make_issue(), {}, {})
+    write_issue(settings, make_issue(title="Again"), {}, {})
+    assert load_issue(settings, DAY).lead.title == "Again"
+
+
+def test_an_issue_folder_never_replaces_one_holding_the_state_database(tmp_path: Path) -> None:
+    folder = tmp_path / "issues" / DAY.isoformat()
+    settings = Settings(issues_dir=tmp_path / "issues", state_url=f"sqlite:///{folder}/state.db")
+    folder.mkdir(parents=True)
+    (folder / "state.db").write_bytes(b"SQLite format 3\x00")
+    (folder / "issue.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"holds .*state\.db: the state database"):
+        write_issue(settings, make_issue(), {}, {})
+    assert (folder / "state.db").read_bytes() == b"SQLite format 3\x00"

@@ -6,15 +6,15 @@ import webbrowser
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from digest.commands.options import DateOption
 from digest.config import load_settings
+from digest.console import stderr_console
 from digest.errors import BuildError
 from digest.pipeline import build_issue, rerender
 from digest.store import ISSUE_FILE, issue_dir
 
-console = Console(stderr=True)
+console = stderr_console()
 
 
 def build(
@@ -31,7 +31,7 @@ def build(
 ) -> None:
     """Gather the stories and build the issue folder (issue.json, email.html/.txt/.eml)."""
     result = build_issue(load_settings(), date=date, sources=source)
-    console.print(result.summary, highlight=False, soft_wrap=True)
+    console.print(result.summary)
     print(result.folder / "email.html")
 
 
@@ -49,7 +49,7 @@ def preview(
         if date is not None and (issue_dir(settings, date) / ISSUE_FILE).exists():
             raise
         result = build_issue(settings, date=date)
-    console.print(result.summary, highlight=False, soft_wrap=True)
+    console.print(result.summary)
     url = (result.folder / "email.html").resolve().as_uri()
     print(url)
     if open_browser:

@@ -6,13 +6,13 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from digest.check import check_issue, has_errors
 from digest.commands.options import DateOption
 from digest.config import load_settings
+from digest.console import stderr_console
 
-console = Console(stderr=True)
+console = stderr_console()
 
 
 def check(
@@ -27,7 +27,7 @@ def check(
     for finding in findings:
         print(finding.line)
     counts = {level: sum(f.severity == level for f in findings) for level in ("error", "warning")}
-    console.print(f"{counts['error']} error(s), {counts['warning']} warning(s)", highlight=False)
+    console.print(f"{counts['error']} error(s), {counts['warning']} warning(s)")
     if has_errors(findings):
         # Not typer.Exit: digest.cli.main runs click with standalone_mode=False, which swallows it.
         sys.exit(1)

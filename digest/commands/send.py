@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -24,6 +23,7 @@ from rich.text import Text
 from digest.check import send_gate
 from digest.commands.options import DateOption
 from digest.config import load_settings
+from digest.console import stderr_console
 from digest.deliver import dry_run, send_issue, send_test
 from digest.deliver.smtp import Result
 from digest.errors import DeliveryError
@@ -38,7 +38,7 @@ from digest.state.schema import FAILED, PENDING, SENT
 from digest.store import load_issue
 from digest.subscribers import normalise_address
 
-console = Console(stderr=True)
+console = stderr_console()
 
 
 class _Rate(ProgressColumn):
@@ -104,9 +104,9 @@ def _stop_on_signals() -> Iterator[threading.Event]:
 
 def _print_invalid_rows(lines: list[str]) -> None:
     if lines:
-        console.print("Invalid rows in the subscriber list (skipped):", highlight=False)
+        console.print("Invalid rows in the subscriber list (skipped):")
     for line in lines:
-        console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+        console.print(f"  {line}")
 
 
 def send(
@@ -161,9 +161,9 @@ def send(
             with _progress("dry run") as bar:
                 checked = dry_run(settings, issue, template, stop=stop, progress=bar)
             for problem in checked.problems[:20]:
-                console.print(f"  {problem}", highlight=False, markup=False)
+                console.print(f"  {problem}")
             _print_invalid_rows(checked.invalid_report)
-            console.print(checked.line, highlight=False)
+            console.print(checked.line)
             ok = not checked.problems and not stop.is_set()
         else:
             template = prepare_message(issue, settings)
@@ -175,9 +175,7 @@ def send(
                     preview = template.personalise(PREVIEW_RECIPIENT)
                     for finding in send_gate(settings, issue, preview, force=force):
                         if finding.severity == "error":
-                            console.print(
-                                f"  {finding.line} (sending anyway: --force)", markup=False
-                            )
+                            console.print(f"  {finding.line} (sending anyway: --force)")
                 with _progress("sending") as bar:
                     summary = send_issue(
                         settings,
@@ -191,7 +189,7 @@ def send(
             finally:
                 engine.dispose()
             _print_invalid_rows(summary.invalid_report)
-            console.print(summary.line, highlight=False)
+            console.print(summary.line)
             ok = summary.ok
     if stop.is_set():
         raise SystemExit(130)

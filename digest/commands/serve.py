@@ -7,14 +7,14 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from rich.console import Console
 
 from digest.archive import write_archive
 from digest.config import load_settings
+from digest.console import stderr_console
 from digest.errors import ConfigError
 from digest.web.app import create_app, is_loopback
 
-console = Console(stderr=True)
+console = stderr_console()
 
 
 def serve(
@@ -53,5 +53,5 @@ def archive(
 ) -> None:
     """Write every issue as a static web archive (index + one page per issue, no tokens)."""
     result = write_archive(load_settings(), out)
-    console.print(result.summary, highlight=False, soft_wrap=True)
+    console.print(result.summary)
     print(result.folder / "index.html")

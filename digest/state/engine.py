@@ -22,9 +22,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def state_url(settings: Settings) -> str:
-    if settings.state_url.strip():
-        return settings.state_url.strip()
-    return f"sqlite:///{settings.issues_dir.resolve().parent / 'state.db'}"
+    return settings.state_database_url
 
 
 def parse_url(url: str) -> URL:
