@@ -45,7 +45,13 @@ from digest.sources.items import (
     to_int,
 )
 from digest.sources.kickers import is_editorial
-from digest.sources.links import is_private_address, original_link, same_origin, unwrapped
+from digest.sources.links import (
+    is_private_address,
+    original_link,
+    same_origin,
+    tidy_path,
+    unwrapped,
+)
 from digest.sources.pictures import is_icon, is_junk_picture, is_share_button
 
 log = logging.getLogger("digest.sources")
@@ -348,7 +354,11 @@ def _story(
         log.info("%s: skipped %r: it is advertising", location, title)
         skipped.append(("advertising", title))
         return None
-    link = base.link(_link(entry))
+    link = tidy_path(base.link(_link(entry)))
+    if base.site and link.rstrip("/") == base.site.rstrip("/"):
+        # Every episode of some podcasts links to the show's page: the episode's own address
+        # (a permalink guid, else its audio) tells it apart, or it would be "sent" already.
+        link = _own_address(entry, base) or link
     if not is_web_url(link):
         log.warning("%s: skipped %r: it has no http(s) link", location, title)
         skipped.append(("no http(s) link", _link(entry)))
@@ -367,6 +377,18 @@ def _story(
         published=_published(entry),
         source=location,
     )
+
+
+def _own_address(entry: Any, base: Base) -> str:
+    """An item's address of its own besides its link: a permalink guid, else its enclosure."""
+    guid = str(entry.get("id") or "")
+    if is_web_url(guid) and guid.rstrip("/") != base.site.rstrip("/"):
+        return guid
+    for enclosure in entry.get("enclosures", []):
+        url = base.link(enclosure.get("href") or "")
+        if is_web_url(url):
+            return url
+    return ""
 
 
 def _link(entry: Any) -> str:

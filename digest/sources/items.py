@@ -29,6 +29,8 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"}
 MIN_IMAGE_SIDE = 50
 """Images declared smaller than this are icons, share buttons or tracking pixels."""
 TITLE_WORDS = 12
+LONG_TITLE_WORDS = 18
+MIN_CLAUSE_WORDS = 4
 SHOUTING_LETTERS = 8
 """A title of capitals only, with at least this many letters, is shouted; shorter ones are
 acronyms and labels ("BBC", "NASA TV")."""
@@ -63,6 +65,8 @@ TRACKING_PARAMS = frozenset({"fbclid", "gclid"})
 
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-f]+|[a-z]+\d*);", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
+_CLAUSE_BREAK = re.compile(r"(?:[,;:]|\s[—–-])\s(?!.*(?:[,;:]|\s[—–-])\s)")
+"""The last clause break in a text: a comma, semicolon or colon, or a dash between spaces."""
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}")
 _CAPITALISED = re.compile(r"^([^\w]*)(\w)")
 _SUBTAG = re.compile(r"[A-Za-z0-9]{2,8}")
@@ -251,14 +255,20 @@ def _caption(img: lxml_html.HtmlElement) -> str:
 
 
 def title_from_text(text: str) -> str:
-    """A headline for an untitled item (microblogs, JSON Feed): its first sentence, at most
-    twelve words, ending with "…" when cut."""
+    """A headline for an untitled item (microblogs, JSON Feed): its first sentence, whole when it
+    has at most LONG_TITLE_WORDS words (a long headline beats one cut mid-sentence); a longer one
+    is cut at its last clause break (",", ";", ":", "—") within TITLE_WORDS words, else after
+    TITLE_WORDS words, and ends with "…"."""
     words = plain(text)
     first = _SENTENCE_END.split(words, maxsplit=1)[0]
     parts = first.split()
-    if len(parts) <= TITLE_WORDS:
+    if len(parts) <= LONG_TITLE_WORDS:
         return first
-    return " ".join(parts[:TITLE_WORDS]).rstrip(",;:—-") + "…"
+    head = " ".join(parts[:TITLE_WORDS])
+    clause = _CLAUSE_BREAK.search(head)
+    if clause and len(head[: clause.start()].split()) >= MIN_CLAUSE_WORDS:
+        head = head[: clause.start()]
+    return head.rstrip(",;:—–- ") + "…"
 
 
 def all_skipped(skipped: list[tuple[str, str]]) -> str:
