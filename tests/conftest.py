@@ -48,3 +48,12 @@ pytest_plugins = ["tests.support.http_server", "tests.support.browser", "tests.s
 """Fixtures shared by many test modules: `http_server` (a live server on 127.0.0.1), `browser`
 (one headless Chromium for the session), `postgres_server` (one PostgreSQL server for the session)
 and `database_url` (a fresh state database, on SQLite and on PostgreSQL)."""
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remote picture checks and article fetches go to a closed port on 127.0.0.1 (httpx honours
+    the proxy variables), so no test reaches the internet and each fails at once as unreachable."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "")

@@ -20,14 +20,6 @@ from tests.support.shared_data import shared_data
 DAY = dt.date(2026, 11, 26)
 
 
-@pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Picture checks go to a closed port on 127.0.0.1, so no test reaches the internet."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
-    monkeypatch.setenv("NO_PROXY", "")
-
-
 def build(tmp_path: Path, *sources: Path, **settings: object) -> tuple[dict, lxml.html.HtmlElement]:
     config = Settings(
         issues_dir=tmp_path / "issues",

@@ -15,6 +15,7 @@ import io
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -209,6 +210,7 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
     skipped: list[tuple[str, str]] = []
     everywhere = _on_every_item(parsed.entries)
     covers = _covers(parsed.feed, base)
+    read: list[tuple[Any, ItemMedia]] = []
     for index, entry in enumerate(parsed.entries):
         item_media = media[index] if media else _feedparser_media(entry)
         story = _story(entry, item_media, location, base, skipped, everywhere, covers)
@@ -222,9 +224,34 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
             }
         )
         stories.append(story)
+        read.append((entry, item_media))
     if skipped and not stories:
         raise SourceError(f"{location}: {all_skipped(skipped)}")
-    return stories
+    return _without_shared_pictures(stories, read, base, covers)
+
+
+def _without_shared_pictures(
+    stories: list[Story], read: list[tuple[Any, ItemMedia]], base: Base, covers: frozenset[str]
+) -> list[Story]:
+    """Stories whose picture another story of the feed also has (a site's banner, a series'
+    artwork, section icons) get their next picture instead, or none: it is no one story's."""
+    shared: frozenset[str] = frozenset()
+    while True:
+        counts = Counter(story.image.url for story in stories if story.image)
+        repeated = frozenset(url for url, count in counts.items() if count > 1)
+        if not repeated:
+            return stories
+        shared |= repeated
+        stories = [
+            story.model_copy(
+                update={
+                    "image": _image(entry, media, story.text, story.title, base, covers | shared)
+                }
+            )
+            if story.image and story.image.url in repeated
+            else story
+            for story, (entry, media) in zip(stories, read, strict=True)
+        ]
 
 
 def _language(entry: Any) -> str:
@@ -439,7 +466,9 @@ def _image(
     """The item's picture: the widest Media RSS image, a thumbnail, an image enclosure, the
     episode's artwork, a picture element some feeds invent (`<bigimage>`), else the first picture
     in the text. Never the channel's own cover, an icon, an ad or a share button."""
-    inline = first_content_image(text, base, _proxy_hosts(entry))
+    inline = first_content_image(
+        text, base, _proxy_hosts(entry), avoid=lambda url: _is_cover(url, covers)
+    )
 
     def usable(candidate: Media | None) -> Media | None:
         if candidate is None or not candidate.url:
@@ -457,7 +486,7 @@ def _image(
         or _widest(filter(None, map(usable, media.extras)))
     )
     if chosen is None:
-        if inline is None or _is_cover(inline.url, covers):
+        if inline is None:
             return None
         chosen = Media(url=inline.url, width=inline.width, height=inline.height)
     url = base.image(chosen.url)

@@ -7,6 +7,7 @@ import email.utils
 import html
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -215,11 +216,15 @@ class ContentImage:
 
 
 def first_content_image(
-    markup: str, base: Base, proxy_hosts: frozenset[str] = frozenset()
+    markup: str,
+    base: Base,
+    proxy_hosts: frozenset[str] = frozenset(),
+    avoid: Callable[[str], bool] = lambda url: False,
 ) -> ContentImage | None:
     """The first `<img>` in `markup` that is a picture: not a tracking pixel, an ad, a share
     button, nor an icon or a logo (an app's icon above the screenshot of it), nor anything a
-    feed proxy serves from `proxy_hosts` (its ads and flares)."""
+    feed proxy serves from `proxy_hosts` (its ads and flares), nor one the caller would `avoid`
+    (a channel's cover, a banner every story carries)."""
     if not markup or "<img" not in markup.lower():
         return None
     try:
@@ -234,7 +239,7 @@ def first_content_image(
         alt = plain(img.get("alt"))
         if not url or is_junk_picture(url) or is_share_button(url, alt):
             continue
-        if (urlsplit(url).hostname or "") in proxy_hosts:
+        if (urlsplit(url).hostname or "") in proxy_hosts or avoid(url):
             continue
         if is_icon(url, width, height):
             continue

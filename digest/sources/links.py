@@ -30,7 +30,11 @@ def original_link(entry: Mapping[str, object]) -> str:
 
 def unwrapped(url: str) -> str:
     """The address a known click-tracking redirect leads to (Google Alerts'
-    `https://www.google.com/url?…&url=https://…`); `url` itself otherwise."""
+    `https://www.google.com/url?…&url=https://…`, Yahoo's `…/*http://…` chains); `url` itself
+    otherwise."""
+    embedded = url.rpartition("/*")[2]
+    if embedded != url and is_web_url(embedded):
+        return embedded  # Yahoo's `http://pa.yahoo.com/*http://us.rd.yahoo.com/…/*http://…`
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.path != "/url" or not host.startswith(_REDIRECT_HOSTS):
