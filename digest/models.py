@@ -85,3 +85,19 @@ class Recipient(BaseModel):
 
 
 PREVIEW_RECIPIENT = Recipient(email="reader@example.com", name="Reader", token="preview-token")
+
+
+class Subscriber(BaseModel):
+    """One valid row of the list. `email` is the address as mail goes to it (an internationalised
+    domain in its ASCII form); `key` is what makes two rows the same person."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    email: str
+    name: str = ""
+    fields: dict[str, str] = Field(default_factory=dict)
+    line: int = 0
+
+    @property
+    def key(self) -> str:
+        return self.email.lower()

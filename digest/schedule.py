@@ -17,6 +17,7 @@ Each run leaves a row in `schedule_runs` and one log line; `schedule_status` rea
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -35,6 +36,7 @@ import sqlalchemy as sa
 from apscheduler.events import EVENT_JOB_MISSED, EVENT_SCHEDULER_STARTED, JobExecutionEvent
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -48,6 +50,7 @@ from digest.deliver.smtp import Outgoing, Result, SmtpSender
 from digest.errors import BuildError, ConfigError, DigestError, NoNewStories
 from digest.models import PREVIEW_RECIPIENT
 from digest.pipeline import build_issue, prepare_message, today
+from digest.signals import on_stop_signals, signal_name
 from digest.state.engine import state_engine, state_url
 from digest.state.ledger import Ledger
 from digest.state.lock import LockHolder, instance_lock, lock_holder
@@ -59,7 +62,6 @@ log = logging.getLogger("digest.schedule")
 
 JOB_ID = "digest-daily-issue"
 JOBS_TABLE = "apscheduler_jobs"
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 MAX_RETRY_DELAY = 1800.0
 LOOKBACK_HOURS = (1, 24, 8 * 24, 32 * 24, 367 * 24, 1462 * 24)
 """Widening windows to look back for the last run time: cheap for frequent schedules, and
@@ -341,31 +343,18 @@ def run_now(settings: Settings) -> RunOutcome:
 def stop_on_signals(*, pass_on: bool = True) -> Iterator[threading.Event]:
     """During a run, SIGTERM and SIGINT ask it to stop after the messages in flight; with
     `pass_on`, the signal then goes to the handler that was there before (the scheduler's,
-    which stops the scheduler).
-
-    Off the main thread (a scheduler in tests) signals cannot be caught and nothing changes."""
+    which stops the scheduler). The handler only records the signal (digest/signals.py)."""
     stop = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-    caught: list[int] = []
 
-    def handle(signum: int, _frame: object) -> None:
-        if not caught:
-            log.warning(
-                "%s: finishing the messages in flight, then stopping", signal.Signals(signum).name
-            )
-        caught.append(signum)
+    def act(signum: int) -> None:
+        if not stop.is_set():
+            log.warning("%s: finishing the messages in flight, then stopping", signal_name(signum))
         stop.set()
 
-    previous = {sig: signal.signal(sig, handle) for sig in STOP_SIGNALS}
-    try:
+    with on_stop_signals(act) as caught:
         yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        if caught and pass_on:
-            signal.raise_signal(caught[0])
+    if caught and pass_on:
+        signal.raise_signal(caught[0])
 
 
 # --- alerts ---
@@ -533,25 +522,23 @@ class Scheduler:
 
     def stop(self) -> None:
         """Stop after the current run (a run in progress is asked to stop by its own signal
-        handler); safe to call from a signal handler or another thread."""
+        handler); safe to call from another thread, twice at once included."""
         self._stopping.set()
         if self.scheduler.state != STATE_STOPPED:
-            self.scheduler.shutdown(wait=False)
+            with contextlib.suppress(SchedulerNotRunningError):
+                self.scheduler.shutdown(wait=False)
 
     @contextmanager
     def stopping_on_signals(self) -> Iterator[None]:
-        """SIGTERM and SIGINT stop the scheduler (exit 0)."""
+        """SIGTERM and SIGINT stop the scheduler (exit 0); the handler only records the signal
+        (digest/signals.py), and the stop happens on the watcher thread."""
 
-        def handle(signum: int, _frame: object) -> None:
-            log.info("%s: digest schedule stopping", signal.Signals(signum).name)
+        def act(signum: int) -> None:
+            log.info("%s: digest schedule stopping", signal_name(signum))
             self.stop()
 
-        previous = {sig: signal.signal(sig, handle) for sig in STOP_SIGNALS}
-        try:
+        with on_stop_signals(act):
             yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
 
     def resume_interrupted(self) -> RunOutcome | None:
         """Finish a scheduled run that a stop or a crash cut short, unless a later run time has

@@ -15,11 +15,11 @@ import sqlalchemy as sa
 
 from digest.config import load_settings
 from digest.errors import ConfigError, DeliveryError
+from digest.models import Subscriber
 from digest.state.engine import connect, open_engine, state_engine, state_url
 from digest.state.ledger import Ledger, Outcome, Recorder
 from digest.state.migrations import MIGRATIONS, migrate
 from digest.state.schema import FAILED, PENDING, SENT
-from digest.subscribers import Subscriber
 from tests.support.smtp_server import free_port
 
 ISSUE = "2026-11-26"

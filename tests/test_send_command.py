@@ -9,6 +9,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -16,12 +17,12 @@ import pytest
 import trustme
 from typer.testing import CliRunner
 
+from digest.audience.csv_import import InvalidRow, ListReport, read_subscribers
 from digest.cli import app
 from digest.config import load_settings
 from digest.errors import ConfigError, DeliveryError
 from digest.models import Issue, Story
 from digest.pipeline import publish
-from digest.subscribers import InvalidRow, ListReport, read_subscribers
 from tests.conftest import FIXTURES
 from tests.support.smtp_server import Faults, SmtpServer
 
@@ -281,6 +282,34 @@ def test_sigterm_stops_cleanly_after_recording_the_messages_in_flight(
         resumed = _digest(env, "send")
         assert resumed.returncode == 0, resumed.stderr
     assert server.recipients() == Counter({f"reader{n}@example.com": 1 for n in range(40)})
+
+
+def test_sigterm_cuts_a_trickling_transaction_within_the_smtp_timeout(
+    issue_folder: Path, tmp_path: Path
+) -> None:
+    """A relay trickling its reply a byte at a time holds the message in flight; SIGTERM still
+    ends the send within DIGEST_SMTP_TIMEOUT, and the message cut in flight stays pending."""
+    with SmtpServer(faults=Faults(trickle_rcpt={"reader2@example.com"}, trickle=0.5)) as server:
+        env = _env(
+            server,
+            DIGEST_SUBSCRIBERS=str(_list(tmp_path / "list.csv", 5)),
+            DIGEST_SMTP_CONNECTIONS="1",
+            DIGEST_SMTP_TIMEOUT="4",
+        )
+        sender = _start(env, "send")
+        server.faults.terminate_on_trickle = sender.pid
+        _, stderr = sender.communicate(timeout=120)
+        assert server.signalled_at is not None
+        stopped_after = time.monotonic() - server.signalled_at
+        assert sender.returncode == 130, stderr
+        assert stopped_after < 4, stderr
+        assert "reader2@example.com: interrupted by a stop during RCPT: not delivered" in stderr
+        assert "stopped, 3 left to send (1 cut in flight)" in " ".join(stderr.split())
+        status = _digest(env, "status")
+        assert "2 sent, 0 failed, 3 pending" in status.stdout
+        resumed = _digest(env, "send")
+        assert resumed.returncode == 0, resumed.stderr
+    assert server.recipients() == {f"reader{n}@example.com": 1 for n in range(5)}
 
 
 def test_send_without_a_list_or_secret_says_which_setting(issue_folder: Path) -> None:

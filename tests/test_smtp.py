@@ -242,3 +242,22 @@ def test_an_error_reply_then_a_closed_connection_follows_the_retry_rules() -> No
     expected = dict.fromkeys(ADDRESSES, 1)
     del expected["user5@example.com"], expected["user7@example.com"]
     assert server.recipients() == expected
+
+
+def test_a_reply_trickled_a_byte_at_a_time_is_cut_at_the_transaction_deadline() -> None:
+    """Each byte comes well within the read timeout; the transaction's deadline still holds."""
+    faults = Faults(trickle_rcpt={"user1@example.com"}, trickle=0.2)
+    with SmtpServer(faults=faults) as server:
+        settings = _settings(server, smtp_connections=1, smtp_timeout=1, smtp_max_attempts=1)
+        results = _send(settings, ADDRESSES[:3])
+    slow = results["user1@example.com"]
+    assert not slow.accepted and not slow.interrupted
+    assert slow.reply == "no answer within DIGEST_SMTP_TIMEOUT (1 s) in RCPT"
+    assert results["user0@example.com"].accepted and results["user2@example.com"].accepted
+
+
+def test_a_greeting_trickled_a_byte_at_a_time_is_cut_at_the_connect_deadline() -> None:
+    with SmtpServer(faults=Faults(trickle_greetings=1, trickle=0.2)) as server:
+        results = _send(_settings(server, smtp_connections=1, smtp_timeout=1), ADDRESSES[:3])
+    assert all(result.accepted and result.attempts == 1 for result in results.values())
+    assert server.connections == 2

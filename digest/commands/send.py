@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from digest.audience.address import normalise_address
 from digest.check import send_gate
 from digest.commands.options import DateOption
 from digest.config import load_settings
@@ -32,11 +32,11 @@ from digest.models import PREVIEW_RECIPIENT
 from digest.pipeline import prepare_message, view_online_url
 from digest.render import render_email
 from digest.schedule import schedule_status
+from digest.signals import on_stop_signals, signal_name
 from digest.state.engine import state_engine
 from digest.state.ledger import Ledger
 from digest.state.schema import FAILED, PENDING, SENT
 from digest.store import load_issue
-from digest.subscribers import normalise_address
 
 console = stderr_console()
 
@@ -83,23 +83,17 @@ def _progress(label: str) -> Iterator[_Bar]:
 
 @contextmanager
 def _stop_on_signals() -> Iterator[threading.Event]:
-    """SIGINT and SIGTERM ask the send to stop; messages in flight still get recorded."""
+    """SIGINT and SIGTERM ask the send to stop; messages in flight still get recorded. The
+    handler only records the signal (see digest/signals.py); this runs on the watcher thread."""
     stop = threading.Event()
 
-    def handle(signum: int, _frame: object) -> None:
+    def act(signum: int) -> None:
         if not stop.is_set():
-            console.print(
-                f"{signal.Signals(signum).name}: stopping after the messages in flight…",
-                highlight=False,
-            )
+            console.print(f"{signal_name(signum)}: stopping after the messages in flight…")
         stop.set()
 
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with on_stop_signals(act):
         yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def _print_invalid_rows(lines: list[str]) -> None:
@@ -189,6 +183,8 @@ def send(
             finally:
                 engine.dispose()
             _print_invalid_rows(summary.invalid_report)
+            for line in summary.cut_in_flight:
+                console.print(f"  {line}")
             console.print(summary.line)
             ok = summary.ok
     if stop.is_set():

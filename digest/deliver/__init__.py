@@ -15,6 +15,13 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from digest.audience.csv_import import (
+    ListReport,
+    check_structure,
+    invalid_rows_file,
+    load_suppressions,
+    read_subscribers,
+)
 from digest.config import Settings
 from digest.deliver.smtp import Outgoing, Result, SmtpSender
 from digest.errors import ConfigError, DeliveryError
@@ -24,13 +31,6 @@ from digest.state.engine import open_engine
 from digest.state.ledger import Ledger, Outcome, Recorder
 from digest.state.schema import FAILED, PENDING, SENT
 from digest.store import invalid_rows_path
-from digest.subscribers import (
-    ListReport,
-    check_structure,
-    invalid_rows_file,
-    load_suppressions,
-    read_subscribers,
-)
 from digest.tokens import TokenSigner, signer
 
 MAX_LINE = 998
@@ -75,6 +75,8 @@ class SendSummary(BaseModel):
     seconds: float = 0.0
     already_sent: bool = False
     stopped: bool = False
+    cut_in_flight: list[str] = []
+    """Messages a stop cut in flight (they stay pending), each with what the relay may have."""
 
     @property
     def rate(self) -> float:
@@ -93,6 +95,8 @@ class SendSummary(BaseModel):
                 f"{self.total_failed} failed (use --retry-failed to retry the failures)."
             )
         state = f"stopped, {self.pending} left to send" if self.stopped else "done"
+        if self.cut_in_flight:
+            state += f" ({len(self.cut_in_flight)} cut in flight)"
         return (
             f"Issue {self.issue}: {self.sent} sent, {self.failed} failed in {self.seconds:.1f}s "
             f"({self.rate:.0f}/s); {state}. Totals: {self.total_sent} sent, {self.total_failed} "
@@ -199,14 +203,18 @@ def send_issue(
     progress.start(counts[PENDING] + (counts[FAILED] if retry_failed else 0))
     done = {SENT: 0, FAILED: 0}
     dropped: list[str] = []
+    cut: list[str] = []
     recorder = Recorder(ledger)
 
     def record(result: Result) -> None:
-        status = SENT if result.accepted else FAILED
+        status = PENDING if result.interrupted else SENT if result.accepted else FAILED
         outgoing = result.outgoing
         recorder.record(
             Outcome(outgoing.key, status, result.attempts, result.reply, outgoing.message_id)
         )
+        if result.interrupted:
+            cut.append(f"{outgoing.recipient}: {result.reply}")
+            return
         done[status] += 1
         progress.advance(result)
 
@@ -244,6 +252,7 @@ def send_issue(
         suppressed=report.suppressed,
         seconds=time.perf_counter() - started,
         stopped=stopped,
+        cut_in_flight=cut,
     )
 
 
@@ -352,6 +361,8 @@ def send_test(
     results: list[Result] = []
 
     def record(result: Result) -> None:
+        if result.interrupted:
+            return  # counted as not sent
         results.append(result)
         progress.advance(result)
 

@@ -28,10 +28,12 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from digest.config import Settings
+from digest.deliver.deadlines import Connection, TlsConnection, Watchdog
 from digest.errors import ConfigError, DeliveryError
 
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
@@ -50,12 +52,14 @@ class Outgoing:
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """The server's last word on one message."""
+    """The server's last word on one message; `interrupted` when a stop cut its transaction,
+    which leaves it to send again (its reply says whether the relay may have it)."""
 
     outgoing: Outgoing
     accepted: bool
     attempts: int
     reply: str
+    interrupted: bool = False
 
 
 Report = Callable[[Result], None]
@@ -71,12 +75,15 @@ class Answer(NamedTuple):
 
 
 class _Temporary(Exception):
-    """A reply or a network error worth trying again."""
+    """A reply or a network error worth trying again; `step` is the command it came at, and
+    `stopped` says a stop request cut it (no retry then)."""
 
-    def __init__(self, reply: str, *, close: bool) -> None:
+    def __init__(self, reply: str, *, close: bool, step: str = "", stopped: bool = False) -> None:
         super().__init__(reply)
         self.reply = reply
         self.close = close
+        self.step = step
+        self.stopped = stopped
 
 
 def _reply(code: int, text: bytes | str) -> str:
@@ -151,79 +158,104 @@ class SmtpSender:
 
     # --- one connection ---
 
-    def connect(self) -> smtplib.SMTP:
-        """An open, greeted, secured and logged-in connection. Raises _Temporary for what may pass
-        (refused, 4xx greeting, timeout) and DeliveryError for what will not (TLS, credentials)."""
+    def connect(self, watchdog: Watchdog) -> Connection:
+        """An open, greeted, secured and logged-in connection, within DIGEST_SMTP_TIMEOUT in all.
+        Raises _Temporary for what may pass (refused, 4xx greeting, timeout) and DeliveryError for
+        what will not (TLS, credentials)."""
         settings = self.settings
         timeout = settings.smtp_timeout
         local = socket.gethostname() or "localhost"
-        smtp: smtplib.SMTP | None = None
-        try:
-            if settings.smtp_security == "tls":
-                smtp = smtplib.SMTP_SSL(
-                    self.host, self.port, local, timeout=timeout, context=self._context
-                )
-            else:
-                smtp = smtplib.SMTP(self.host, self.port, local, timeout=timeout)
-            smtp.ehlo()
-            if settings.smtp_security == "starttls":
-                if not smtp.has_extn("starttls"):
-                    raise DeliveryError(f"{self.where}: the server does not offer STARTTLS")
-                smtp.starttls(context=self._context)
+        smtp: Connection
+        if settings.smtp_security == "tls":
+            smtp = TlsConnection(local_hostname=local, timeout=timeout, context=self._context)
+        else:
+            smtp = Connection(local_hostname=local, timeout=timeout)
+        with self._deadline(watchdog, smtp, "connect"):
+            try:
+                code, text = smtp.connect(self.host, self.port)
+                if code != 220:
+                    raise smtplib.SMTPConnectError(code, text)
                 smtp.ehlo()
-            if settings.smtp_username:
-                smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
-            return smtp
-        except ssl.SSLCertVerificationError as exc:
-            self.close(smtp)
-            raise DeliveryError(
-                f"{self.where}: certificate not trusted ({exc.verify_message})"
-            ) from None
-        except smtplib.SMTPAuthenticationError as exc:
-            self.close(smtp)
-            if exc.smtp_code < 500:
-                raise _Temporary(_reply(exc.smtp_code, exc.smtp_error), close=True) from None
-            raise DeliveryError(
-                f"{self.where}: login as {settings.smtp_username!r} refused "
-                f"({_reply(exc.smtp_code, exc.smtp_error)})"
-            ) from None
-        except smtplib.SMTPNotSupportedError:
-            self.close(smtp)
-            raise DeliveryError(
-                f"{self.where}: the server offers no AUTH on this connection "
-                "(some servers only offer it after STARTTLS)"
-            ) from None
-        except smtplib.SMTPResponseException as exc:
-            self.close(smtp)
-            if exc.smtp_code >= 500:
+                if settings.smtp_security == "starttls":
+                    if not smtp.has_extn("starttls"):
+                        raise DeliveryError(f"{self.where}: the server does not offer STARTTLS")
+                    smtp.starttls(context=self._context)
+                    smtp.ehlo()
+                if settings.smtp_username:
+                    smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+                return smtp
+            except ssl.SSLCertVerificationError as exc:
+                _quit(smtp)
                 raise DeliveryError(
-                    f"{self.where}: refused the session ({_reply(exc.smtp_code, exc.smtp_error)})"
+                    f"{self.where}: certificate not trusted ({exc.verify_message})"
                 ) from None
-            raise _Temporary(_reply(exc.smtp_code, exc.smtp_error), close=True) from None
-        except (smtplib.SMTPException, OSError) as exc:
-            self.close(smtp)
-            raise _Temporary(f"{type(exc).__name__}: {exc}", close=True) from None
+            except smtplib.SMTPAuthenticationError as exc:
+                _quit(smtp)
+                if exc.smtp_code < 500:
+                    raise _Temporary(_reply(exc.smtp_code, exc.smtp_error), close=True) from None
+                raise DeliveryError(
+                    f"{self.where}: login as {settings.smtp_username!r} refused "
+                    f"({_reply(exc.smtp_code, exc.smtp_error)})"
+                ) from None
+            except smtplib.SMTPNotSupportedError:
+                _quit(smtp)
+                raise DeliveryError(
+                    f"{self.where}: the server offers no AUTH on this connection "
+                    "(some servers only offer it after STARTTLS)"
+                ) from None
+            except smtplib.SMTPResponseException as exc:
+                _quit(smtp)
+                reply = _reply(exc.smtp_code, exc.smtp_error)
+                if exc.smtp_code >= 500:
+                    raise DeliveryError(f"{self.where}: refused the session ({reply})") from None
+                raise _Temporary(reply, close=True) from None
+            except (smtplib.SMTPException, OSError) as exc:
+                _quit(smtp)
+                raise _Temporary(f"{type(exc).__name__}: {exc}", close=True) from None
 
-    @staticmethod
-    def close(smtp: smtplib.SMTP | None) -> None:
+    def close(self, smtp: Connection | None, watchdog: Watchdog) -> None:
+        """QUIT, within the deadline (a stop's grace included), then close."""
         if smtp is None:
             return
-        try:
-            smtp.quit()
-        except (smtplib.SMTPException, OSError):
-            smtp.close()
+        with watchdog.limit(smtp, self.settings.smtp_timeout):
+            _quit(smtp)
 
-    def transact(self, smtp: smtplib.SMTP, outgoing: Outgoing) -> Answer:
+    @contextmanager
+    def _deadline(self, watchdog: Watchdog, smtp: Connection, step: str) -> Iterator[None]:
+        """The block (a connect or a transaction) within DIGEST_SMTP_TIMEOUT, or within the
+        stop's grace; one the watchdog cut fails as _Temporary saying so."""
+        with watchdog.limit(smtp, self.settings.smtp_timeout) as deadline:
+            try:
+                yield
+            except _Temporary as exc:
+                if not deadline.expired:
+                    raise
+                if deadline.by_stop:
+                    raise _Temporary(
+                        _interrupted(exc.step or step), close=True, stopped=True
+                    ) from None
+                raise _Temporary(
+                    f"no answer within DIGEST_SMTP_TIMEOUT ({deadline.seconds:g} s) "
+                    f"in {exc.step or step}",
+                    close=True,
+                ) from None
+
+    def transact(self, smtp: Connection, outgoing: Outgoing) -> Answer:
         """One SMTP transaction to its final answer; _Temporary when it is worth another try.
 
         Every exception smtplib or the socket raises, on any command (RSET after a refusal
         included: a relay may answer 452 or 554 and hang up), is temporary: it closes the
         connection and never ends the run."""
+        step = "MAIL"
         try:
             code, text = smtp.mail(self.envelope_from)
             if code == 250:
+                _check_whole(smtp, step)
+                step = "RCPT"
                 code, text = smtp.rcpt(outgoing.recipient)
                 if code in (250, 251):
+                    _check_whole(smtp, step)
+                    step = "DATA"
                     code, text = smtp.data(outgoing.message)
                     if 200 <= code < 300:
                         return Answer(True, _reply(code, text), reusable=True)
@@ -234,11 +266,11 @@ class SmtpSender:
         except smtplib.SMTPResponseException as exc:
             code, text = exc.smtp_code, exc.smtp_error
         except (smtplib.SMTPException, OSError) as exc:
-            raise _Temporary(f"{type(exc).__name__}: {exc}", close=True) from None
+            raise _Temporary(f"{type(exc).__name__}: {exc}", close=True, step=step) from None
         reusable = code != 421 and _reset(smtp)
         if code >= 500:
             return Answer(False, _reply(code, text), reusable=reusable)
-        raise _Temporary(_reply(code, text), close=not reusable)
+        raise _Temporary(_reply(code, text), close=not reusable, step=step)
 
     # --- many connections ---
 
@@ -247,8 +279,9 @@ class SmtpSender:
         return min(MAX_BACKOFF, base) * rng.uniform(0.5, 1.5)
 
     def run(self, messages: Iterator[Outgoing], report: Report, stop: threading.Event) -> None:
-        """Send every message; return when all are reported, or when `stop` is set (after the
-        messages in flight are reported). Raises DeliveryError when the run cannot go on."""
+        """Send every message; return when all are reported, or when `stop` is set: then the
+        messages in flight get half of DIGEST_SMTP_TIMEOUT to finish, and those cut are reported
+        as interrupted. Raises DeliveryError when the run cannot go on."""
         lock = threading.Lock()
         errors: list[BaseException] = []
 
@@ -260,48 +293,55 @@ class SmtpSender:
 
         def work() -> None:
             try:
-                self._work(take, report, stop)
+                self._work(take, report, stop, watchdog)
             except BaseException as exc:
                 errors.append(exc)
                 stop.set()
 
-        threads = [
-            threading.Thread(target=work, name=f"digest-smtp-{n}", daemon=True)
-            for n in range(self.settings.smtp_connections)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        with Watchdog(stop, grace=self.settings.smtp_timeout / 2) as watchdog:
+            threads = [
+                threading.Thread(target=work, name=f"digest-smtp-{n}", daemon=True)
+                for n in range(self.settings.smtp_connections)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
         if errors:
             raise errors[0]
 
     def _work(
-        self, take: Callable[[], Outgoing | None], report: Report, stop: threading.Event
+        self,
+        take: Callable[[], Outgoing | None],
+        report: Report,
+        stop: threading.Event,
+        watchdog: Watchdog,
     ) -> None:
         rng = random.Random()
-        smtp: smtplib.SMTP | None = None
+        smtp: Connection | None = None
         try:
             while (outgoing := take()) is not None:
-                smtp = self._deliver(smtp, outgoing, report, stop, rng)
+                smtp = self._deliver(smtp, outgoing, report, stop, watchdog, rng)
         finally:
-            self.close(smtp)
+            self.close(smtp, watchdog)
 
     def _deliver(
         self,
-        smtp: smtplib.SMTP | None,
+        smtp: Connection | None,
         outgoing: Outgoing,
         report: Report,
         stop: threading.Event,
+        watchdog: Watchdog,
         rng: random.Random,
-    ) -> smtplib.SMTP | None:
-        """Try one message until it gets a final answer; leave it unreported when stopping."""
+    ) -> Connection | None:
+        """Try one message until it gets a final answer; when stopping, leave it unreported if
+        it was not started, and report it interrupted if the stop cut it."""
         attempts = 0
         failed_connects = 0
         while True:
             if smtp is None:
                 try:
-                    smtp = self.connect()
+                    smtp = self.connect(watchdog)
                 except _Temporary as exc:
                     failed_connects += 1
                     if failed_connects >= self.settings.smtp_max_attempts:
@@ -313,13 +353,19 @@ class SmtpSender:
                         return None
                     continue
             self._rate.wait(stop)
+            if stop.is_set():
+                return smtp
             attempts += 1
             try:
-                answer = self.transact(smtp, outgoing)
+                with self._deadline(watchdog, smtp, "the transaction"):
+                    answer = self.transact(smtp, outgoing)
             except _Temporary as exc:
                 if exc.close:
-                    self.close(smtp)
+                    self.close(smtp, watchdog)
                     smtp = None
+                if exc.stopped:
+                    report(Result(outgoing, False, attempts, exc.reply, interrupted=True))
+                    return smtp
                 if attempts >= self.settings.smtp_max_attempts:
                     report(Result(outgoing, False, attempts, exc.reply))
                     return smtp
@@ -327,7 +373,29 @@ class SmtpSender:
                     return smtp
                 continue
             if not answer.reusable:
-                self.close(smtp)
+                self.close(smtp, watchdog)
                 smtp = None
             report(Result(outgoing, answer.accepted, attempts, answer.reply))
             return smtp
+
+
+def _check_whole(smtp: Connection, step: str) -> None:
+    """A reply read from a cut connection may be a fragment that looks like a 250."""
+    if smtp.was_cut:
+        raise smtplib.SMTPServerDisconnected(f"connection cut during {step}")
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+def _interrupted(step: str) -> str:
+    if step == "DATA":
+        return (
+            "interrupted by a stop during DATA: the relay may have taken it; "
+            "a resend carries the same Message-ID"
+        )
+    return f"interrupted by a stop during {step}: not delivered"

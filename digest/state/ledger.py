@@ -24,8 +24,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from digest.errors import DeliveryError
+from digest.models import Subscriber
 from digest.state.schema import FAILED, PENDING, SENT, deliveries, sends, utcnow
-from digest.subscribers import Subscriber
 
 ENQUEUE_BATCH = 5000
 READ_BATCH = 500
@@ -65,7 +65,8 @@ class Delivery:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What happened to one row; `status` is SENT or FAILED."""
+    """What happened to one row; `status` is SENT or FAILED, or PENDING for a message a stop cut
+    in flight (its attempt and reply are kept, and it is sent again)."""
 
     id: int
     status: str

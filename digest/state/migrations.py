@@ -79,7 +79,43 @@ def m003_schedule_runs(conn: Connection) -> None:
     frozen.create_all(conn, checkfirst=True)
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_deliveries, m002_sends, m003_schedule_runs)
+def m004_subscribers(conn: Connection) -> None:
+    """The subscribers (digest.audience.store): one row per address, unique case-insensitively
+    through `email_key`; the index on (status, id) reads the active ones in list order."""
+    frozen = sa.MetaData()
+    table = sa.Table(
+        "subscribers",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("email_key", sa.String(320), nullable=False),
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False, server_default=""),
+        sa.Column("fields", sa.Text, nullable=False, server_default="{}"),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("source", sa.String(16), nullable=False),
+        sa.Column("reason", sa.String(500), nullable=False, server_default=""),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+        sa.Column("confirmed_at", sa.DateTime, nullable=True),
+        sa.Column("left_at", sa.DateTime, nullable=True),
+        sa.Column("confirm_sent_at", sa.DateTime, nullable=True),
+        sa.Column("consent_at", sa.DateTime, nullable=True),
+        sa.Column("consent_ip", sa.String(64), nullable=False, server_default=""),
+        sa.Column("consent_user_agent", sa.String(500), nullable=False, server_default=""),
+        sa.Column("consent_url", sa.String(500), nullable=False, server_default=""),
+        sa.Column("consent_text", sa.Text, nullable=False, server_default=""),
+        sa.UniqueConstraint("email_key", name="uq_subscribers_email_key"),
+    )
+    sa.Index("ix_subscribers_status", table.c.status, table.c.id)
+    frozen.create_all(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    m001_deliveries,
+    m002_sends,
+    m003_schedule_runs,
+    m004_subscribers,
+)
 """Every migration, oldest first. Add new ones at the end."""
 
 

@@ -72,3 +72,30 @@ schedule_runs = sa.Table(
 )
 """One row per scheduler run (scheduled, resumed, missed or --once); `outcome` is NULL while it
 runs, so a NULL left behind means the process died during the run."""
+
+subscribers = sa.Table(
+    "subscribers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email_key", sa.String(320), nullable=False, unique=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("fields", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("confirmed_at", sa.DateTime, nullable=True),
+    sa.Column("left_at", sa.DateTime, nullable=True),
+    sa.Column("confirm_sent_at", sa.DateTime, nullable=True),
+    sa.Column("consent_at", sa.DateTime, nullable=True),
+    sa.Column("consent_ip", sa.String(64), nullable=False),
+    sa.Column("consent_user_agent", sa.String(500), nullable=False),
+    sa.Column("consent_url", sa.String(500), nullable=False),
+    sa.Column("consent_text", sa.Text, nullable=False),
+)
+"""One row per address (digest.audience.store). `email_key` is the address lower-cased, unique,
+like the ledger's; `fields` holds the list's other columns as JSON text (comparable on both
+backends, unlike PostgreSQL's json); `status` is pending, active, unsubscribed, bounced or
+complained; `reason` says why it last changed; `consent_*` is the proof of a sign-up on the site."""

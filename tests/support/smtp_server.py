@@ -1,16 +1,19 @@
 """A real SMTP server for tests (aiosmtpd on 127.0.0.1) that records every message it accepts and
 injects the faults a real relay has: 421 at connect, 451 then success, 550 for an address, a
 connection dropped in the middle of DATA, and a hook that SIGKILLs the sender just before it would
-accept a given message, and error replies after which the server hangs up. STARTTLS (with a
-trustme certificate) and AUTH are optional."""
+accept a given message, error replies after which the server hangs up, and replies trickled one
+byte at a time (each byte well within any read timeout, the whole reply far beyond it). STARTTLS
+(with a trustme certificate) and AUTH are optional."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import ssl
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -43,6 +46,14 @@ class Faults:
     hang_up_at_rcpt: dict[str, str] = field(default_factory=dict)
     """address -> a reply (e.g. `452 4.5.3 Too many recipients`) given once to its RCPT, after
     which the server closes the connection."""
+    trickle: float = 0.5
+    """Seconds between the bytes of a trickled reply."""
+    trickle_greetings: int = 0
+    """The greetings of the next N connections are trickled."""
+    trickle_rcpt: set[str] = field(default_factory=set)
+    """Addresses whose RCPT reply is trickled, once each."""
+    terminate_on_trickle: int | None = None
+    """SIGTERM this pid as the first trickled reply starts (`SmtpServer.signalled_at` says when)."""
     hang_up_at_data: dict[str, str] = field(default_factory=dict)
     """address -> a reply given once at the end of its DATA instead of accepting the message,
     after which the server closes the connection."""
@@ -96,6 +107,22 @@ class _FaultySMTP(SMTP):
         self.test_server = test_server
         self.hang_up = False
         """Set by a hook: close the connection once its reply has been sent."""
+        self.trickle_next = False
+        """Set by a hook: send the next reply one byte at a time."""
+
+    async def push(self, status: str | bytes) -> None:
+        if not self.trickle_next:
+            await super().push(status)
+            return
+        self.trickle_next = False
+        self.test_server.trickle_started()
+        response = (status.encode("ascii") if isinstance(status, str) else status) + b"\r\n"
+        for byte in response:
+            assert self.transport is not None
+            if self.transport.is_closing():
+                return
+            self._writer.write(bytes([byte]))
+            await asyncio.sleep(self.test_server.faults.trickle)
 
     def _hang_up_if_asked(self) -> None:
         if self.hang_up:
@@ -107,6 +134,7 @@ class _FaultySMTP(SMTP):
         self._hang_up_if_asked()
 
     async def _handle_client(self) -> None:
+        self.trickle_next = self.test_server.take_connection()
         if self.test_server.take_refusal():
             await self.push("421 4.3.2 Service not available, closing channel")
             assert self.transport is not None
@@ -154,6 +182,9 @@ class SmtpServer:
         self.faults = faults or Faults()
         self.users = users
         self.received: list[Received] = []
+        self.connections = 0
+        self.signalled_at: float | None = None
+        """time.monotonic() when `terminate_on_trickle` sent its SIGTERM."""
         self._lock = threading.Lock()
         self._started = False
         kwargs: dict[str, Any] = {"server_hostname": "mx.test"}
@@ -190,6 +221,24 @@ class SmtpServer:
 
     # --- hooks, called on the server's thread ---
 
+    def take_connection(self) -> bool:
+        """Count a connection; whether its greeting is to be trickled."""
+        with self._lock:
+            if not self._started:
+                return False  # the controller's own check that the server is up
+            self.connections += 1
+            if self.faults.trickle_greetings <= 0:
+                return False
+            self.faults.trickle_greetings -= 1
+            return True
+
+    def trickle_started(self) -> None:
+        with self._lock:
+            pid, self.faults.terminate_on_trickle = self.faults.terminate_on_trickle, None
+            if pid is not None:
+                self.signalled_at = time.monotonic()
+                os.kill(pid, signal.SIGTERM)
+
     def take_refusal(self) -> bool:
         with self._lock:
             if not self._started or self.faults.refuse_connections <= 0:
@@ -207,6 +256,9 @@ class SmtpServer:
 
     def on_rcpt(self, server: _FaultySMTP, envelope: Envelope, address: str) -> str:
         with self._lock:
+            if address in self.faults.trickle_rcpt:
+                self.faults.trickle_rcpt.discard(address)
+                server.trickle_next = True
             if address in self.faults.hang_up_at_rcpt:
                 server.hang_up = True
                 return self.faults.hang_up_at_rcpt.pop(address)

@@ -1,8 +1,9 @@
-"""The subscriber list (a CSV file) and the suppression list, read as streams.
+"""The subscriber list (a CSV file: DIGEST_SUBSCRIBERS, `digest subscribers import`) and the
+suppression list, read as streams.
 
 A list can hold a million rows, so nothing here loads it whole: rows are validated and yielded
 one at a time. De-duplication needs memory proportional to the list, so it happens where the rows
-land, in the ledger's unique key (see `digest.state.ledger.Ledger.enqueue`).
+land, in the subscribers table's unique key (see `digest.audience.store`).
 
 Two kinds of bad input, two answers. A row whose address is invalid is reported with its line
 number and skipped; it never stops a send. A file whose structure is broken (a quote never
@@ -21,31 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field
-
+from digest.audience.address import normalise_address
 from digest.errors import ConfigError
+from digest.models import Subscriber
 
 SETTING = "DIGEST_SUBSCRIBERS"
 SHOWN_INVALID = 20
 """Invalid rows kept in memory to print; the report file holds them all."""
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class Subscriber(BaseModel):
-    """One valid row of the list. `email` is the address as mail goes to it (an internationalised
-    domain in its ASCII form); `key` is what makes two rows the same person."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    email: str
-    name: str = ""
-    fields: dict[str, str] = Field(default_factory=dict)
-    line: int = 0
-
-    @property
-    def key(self) -> str:
-        return self.email.lower()
 
 
 @dataclass
@@ -97,17 +81,6 @@ class ListReport:
         return shown
 
 
-def normalise_address(value: str) -> str:
-    """The address as mail goes to it; raises ValueError with email-validator's reason.
-
-    No DNS look-ups: a list is checked for syntax only, and a dead domain shows up as a bounce."""
-    try:
-        result = validate_email(value.strip(), check_deliverability=False, allow_smtputf8=False)
-    except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from None
-    return result.ascii_email or result.normalized
-
-
 def _open(path: Path, setting: str) -> TextIO:
     try:
         return path.open(encoding="utf-8-sig", errors="replace", newline="")
@@ -132,10 +105,9 @@ def load_suppressions(path: Path | None) -> frozenset[str]:
     return frozenset(found)
 
 
-def _broken(path: Path, line: int, problem: str) -> ConfigError:
-    return ConfigError(
-        f"{SETTING}: {path}: line {line}: {problem}; the list was not read, nothing was sent"
-    )
+def _broken(path: Path, label: str, line: int, problem: str) -> ConfigError:
+    done = "nothing was sent" if label == SETTING else "nothing was imported"
+    return ConfigError(f"{label}: {path}: line {line}: {problem}; the list was not read, {done}")
 
 
 def _csv_problem(exc: csv.Error) -> str:
@@ -147,10 +119,10 @@ def _csv_problem(exc: csv.Error) -> str:
     return f"unreadable CSV ({text})"
 
 
-def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
+def _records(path: Path, label: str) -> Iterator[tuple[int, list[str]]]:
     """Each non-blank CSV record with the line it is on, the header first. Raises ConfigError at
     the first structural break: a record must be one line, and no wider than the header."""
-    with _open(path, SETTING) as handle:
+    with _open(path, label) as handle:
         reader = csv.reader(handle, strict=True)
         width = 0
         while True:
@@ -160,10 +132,11 @@ def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise _broken(path, line, _csv_problem(exc)) from None
+                raise _broken(path, label, line, _csv_problem(exc)) from None
             if reader.line_num > line:
                 raise _broken(
                     path,
+                    label,
                     line,
                     f"a quoted field runs on to line {reader.line_num} (a stray '\"', or a line "
                     "break inside a field, which no subscriber field may hold)",
@@ -175,6 +148,7 @@ def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
             elif len(cells) > width and any(cell.strip() for cell in cells[width:]):
                 raise _broken(
                     path,
+                    label,
                     line,
                     f"{len(cells)} columns where the header has {width} (a comma in an "
                     "unquoted field?)",
@@ -182,35 +156,35 @@ def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
             yield line, cells
 
 
-def _header(path: Path, records: Iterator[tuple[int, list[str]]]) -> list[str]:
+def _header(path: Path, label: str, records: Iterator[tuple[int, list[str]]]) -> list[str]:
     try:
         _, cells = next(records)
     except StopIteration:
-        raise ConfigError(f"{SETTING}: {path} is empty (expected a CSV header)") from None
+        raise ConfigError(f"{label}: {path} is empty (expected a CSV header)") from None
     header = [column.strip().lower() for column in cells]
     if "email" not in header:
-        raise ConfigError(f"{SETTING}: {path}: the header has no 'email' column (found {header!r})")
+        raise ConfigError(f"{label}: {path}: the header has no 'email' column (found {header!r})")
     return header
 
 
-def check_structure(path: Path) -> None:
+def check_structure(path: Path, label: str = SETTING) -> None:
     """Raise ConfigError, naming the line, when the file is not a well-formed list; cheap enough
     (no address checks) to run over the whole file before a send lists anyone."""
-    records = _records(path)
-    _header(path, records)
+    records = _records(path, label)
+    _header(path, label, records)
     for _ in records:
         pass
 
 
 def read_subscribers(
-    path: Path, *, suppressed: frozenset[str], report: ListReport
+    path: Path, *, suppressed: frozenset[str], report: ListReport, label: str = SETTING
 ) -> Iterator[Subscriber]:
     """Yield every valid, not suppressed row of the CSV at `path`, in file order.
 
     The header must name an `email` column; `name` is optional; other columns are kept in
     `Subscriber.fields`. Header names are matched case-insensitively."""
-    records = _records(path)
-    header = _header(path, records)
+    records = _records(path, label)
+    header = _header(path, label, records)
     email_at = header.index("email")
     name_at = header.index("name") if "name" in header else None
     extra = [(i, column) for i, column in enumerate(header) if i not in (email_at, name_at)]
@@ -234,7 +208,7 @@ def read_subscribers(
         yield Subscriber(email=email, name=name, fields=fields, line=line)
 
 
-def _spreadsheet_safe(value: str) -> str:
+def spreadsheet_safe(value: str) -> str:
     """A cell a spreadsheet will not run as a formula (the report is opened in one)."""
     return f"'{value}" if value.startswith(_FORMULA_START) else value
 
@@ -250,7 +224,7 @@ def invalid_rows_file(report: ListReport, path: Path) -> Iterator[None]:
             writer = csv.writer(out)
             writer.writerow(["line", "value", "reason"])
             report.sink = lambda row: writer.writerow(
-                [row.line, _spreadsheet_safe(row.value), row.reason]
+                [row.line, spreadsheet_safe(row.value), row.reason]
             )
             try:
                 yield

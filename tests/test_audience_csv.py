@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from digest.errors import ConfigError
-from digest.state.engine import open_engine
-from digest.state.ledger import Ledger
-from digest.subscribers import (
+from digest.audience.csv_import import (
     ListReport,
     check_structure,
     invalid_rows_file,
     load_suppressions,
     read_subscribers,
 )
+from digest.errors import ConfigError
+from digest.state.engine import open_engine
+from digest.state.ledger import Ledger
 from tests.conftest import FIXTURES
 
 SEND = FIXTURES / "send"

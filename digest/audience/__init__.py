@@ -1,0 +1,8 @@
+"""The audience: who the newsletter goes to, how they join and how they leave.
+
+- `store`: the subscribers table (status, dates, proof of consent) and the one call that stops
+  mail to an address (`SubscriberStore.set_status`);
+- `csv_import`: the operator's CSV list and suppression list, read as streams;
+- `address`: addresses as digest stores and sends to them;
+- `mail`: the emails a person gets from the site (confirmation, welcome).
+"""

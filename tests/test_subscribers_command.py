@@ -1,0 +1,134 @@
+"""`digest subscribers` as an operator runs it, on SQLite and PostgreSQL: import, add, remove,
+export and count, and the rule that nobody who left comes back through them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from digest.cli import app
+from digest.errors import DigestError
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+Runner = Callable[..., Run]
+
+
+@pytest.fixture
+def run(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Runner:
+    """`digest subscribers ...` in this process (a subprocess costs seconds to start); a
+    DigestError becomes its exit code and line, as digest.cli.main makes it."""
+    monkeypatch.setenv("DIGEST_STATE_URL", database_url)
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def run_digest(*args: str) -> Run:
+        result = CliRunner().invoke(app, ["subscribers", *args])
+        error = result.exception
+        if isinstance(error, DigestError):
+            return Run(error.exit_code, result.stdout, result.stderr + f"error: {error}")
+        if error is not None and not isinstance(error, SystemExit):
+            raise error
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+    return run_digest
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_import_add_remove_export_and_count(run: Runner, isolated_environment: Path) -> None:
+    listing = write(
+        isolated_environment / "list.csv",
+        "email,name,city\nada@example.com,Ada,London\nBOB@example.com,Bob,Paris\n"
+        "not-an-address,X,Y\nada@EXAMPLE.com,Ada again,Rome\n",
+    )
+    first = run("import", str(listing))
+    assert first.returncode == 0, first.stderr
+    assert "line 4: 'not-an-address'" in first.stderr
+    assert (
+        f"Imported {listing}: 2 added, 0 updated, 0 unchanged, 1 duplicates, 1 invalid rows."
+        in " ".join(first.stderr.split())
+    )
+
+    added = run("add", "cy@example.com", "--name", "Cy")
+    assert added.returncode == 0 and "cy@example.com: added." in added.stderr
+    removed = run("remove", "Bob@Example.com")
+    assert removed.returncode == 0 and "bob@example.com: unsubscribed." in removed.stderr.lower()
+
+    again = run("import", str(listing))
+    assert again.returncode == 0, again.stderr
+    assert "1 skipped because the address left (1 unsubscribed)" in " ".join(again.stderr.split())
+    refused = run("add", "bob@example.com")
+    assert refused.returncode == 1
+    assert "bob@example.com: unsubscribed on" in refused.stderr.lower()
+    assert "removed by the operator" in refused.stderr
+
+    count = run("count")
+    assert count.returncode == 0, count.stderr
+    lines = dict(line.split() for line in count.stdout.splitlines())
+    assert lines == {
+        "pending": "0",
+        "active": "2",
+        "unsubscribed": "1",
+        "bounced": "0",
+        "complained": "0",
+        "total": "3",
+    }
+
+    exported = run("export")
+    assert exported.returncode == 0, exported.stderr
+    table = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert [row["email"] for row in table] == [
+        "ada@example.com",
+        "BOB@example.com",
+        "cy@example.com",
+    ]
+    assert table[0]["city"] == "London" and table[0]["status"] == "active"
+    assert table[1]["status"] == "unsubscribed" and table[1]["left_at"]
+    assert table[2]["source"] == "cli" and table[2]["name"] == "Cy"
+    only_left = run("export", "--status", "unsubscribed")
+    assert [row["email"] for row in csv.DictReader(io.StringIO(only_left.stdout))] == [
+        "BOB@example.com"
+    ]
+
+
+def test_a_name_that_a_spreadsheet_would_run_is_exported_inert(
+    run: Runner,
+    isolated_environment: Path,
+) -> None:
+    listing = write(
+        isolated_environment / "list.csv",
+        'email,name\nx@example.com,"=HYPERLINK(""http://evil"")"\n',
+    )
+    assert run("import", str(listing)).returncode == 0
+    row = next(csv.DictReader(io.StringIO(run("export").stdout)))
+    assert row["name"].startswith("'=")
+
+
+def test_bad_input_gets_one_clear_line(run: Runner, isolated_environment: Path) -> None:
+    broken = write(
+        isolated_environment / "broken.csv", 'email,name\na@example.com,"Ada\nb@example.com,B\n'
+    )
+    result = run("import", str(broken))
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(f"error: digest subscribers import: {broken}: line 2:")
+    assert "nothing was imported" in result.stderr
+    assert run("count").stdout.splitlines()[-1].split() == ["total", "0"]
+    missing = run("import", str(isolated_environment / "nope.csv"))
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+    bad = run("add", "not an address\r\nBcc: x@example.com")
+    assert bad.returncode == 2 and "ADDRESS" in bad.stderr
