@@ -91,6 +91,7 @@ LEADS: dict[str, Lead] = {
         "http://citydog.by/post/zaden-serebrianaya-svadba-v-otpuske/",
         "http://stat.citydog.by/content/_posts/273X223/58887a3725b4c.png",
         "«Не хотим поднимать эту тему».",
+        "ru",  # told from its words
     ),
     "cre-podcast.rss.xml": Lead(
         "CRE207 Planetarien",
@@ -192,7 +193,7 @@ LEADS: dict[str, Lead] = {
         "le-cerveau_sh_39995",
         None,
         "Si leur impact semble discret au premier abord,",
-        "en",  # French, but it declares no language
+        "fr",  # it declares no language: told from its words
     ),
     "luke-dorny.json": Lead(
         "New Font",
@@ -230,6 +231,7 @@ LEADS: dict[str, Lead] = {
         "&x=33d88e677ce6481d9882de22c76e4234",
         None,
         "Under juli 2018 omkom 39 personer och 1 521 skadades i vägtrafiken.",
+        "sv",  # told from its words
     ),
     "rsr-la-capsule.rss.xml": Lead(
         "La Wii",

@@ -210,7 +210,8 @@ def test_html_and_script_in_titles_become_plain_text() -> None:
 
 def test_untitled_item_is_titled_from_its_text() -> None:
     titles = [story.title for story in read("tricky.xml")]
-    assert "No headline on this one, so its opening words have to stand…" in titles
+    # The first sentence is too long for a headline: cut at its last clause break in 12 words.
+    assert "No headline on this one…" in titles
 
 
 def test_items_without_link_or_content_are_skipped_with_a_warning(
