@@ -17,7 +17,7 @@ from starlette.templating import Jinja2Templates
 from digest.config import Settings
 from digest.errors import BuildError
 from digest.models import NAME_PLACEHOLDER, PREVIEW_RECIPIENT, TOKEN_PLACEHOLDER
-from digest.store import IMAGES_DIR, check_replaceable, issue_dir, staged_folder
+from digest.store import IMAGES_DIR, check_replaceable, issue_dir, issue_images, staged_folder
 from digest.web.desk import list_issues, personalised_preview
 
 WEB = Path(__file__).parent / "web"
@@ -73,8 +73,11 @@ def write_archive(settings: Settings, out: Path) -> ArchiveResult:
             page = staging / item.date.isoformat()
             page.mkdir()
             (page / "index.html").write_text(_public_html(folder / "email.html"), encoding="utf-8")
-            if (folder / IMAGES_DIR).is_dir():
-                shutil.copytree(folder / IMAGES_DIR, page / IMAGES_DIR)
+            images = issue_images(folder)
+            if images:
+                (page / IMAGES_DIR).mkdir()
+            for path in images:
+                shutil.copyfile(path, page / IMAGES_DIR / path.name)
             published.append(item)
         index = environment.get_template("index.html").render(
             issues=published,

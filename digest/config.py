@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import ipaddress
 import json
 import re
 from email.utils import parseaddr
@@ -10,10 +12,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import httpx
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from digest.audience.address import normalise_address
+from digest.audience.mailbox.location import parse_location
+from digest.audience.mailbox.verp import check_bounce_address
 from digest.errors import ConfigError
+from digest.models import LANGUAGE_TAG
 from digest.page_profiles import PageProfile, read_page_profiles
 from digest.timing import cron_trigger, parse_duration
 
@@ -37,7 +44,7 @@ class Settings(BaseSettings):
     sources: Annotated[list[str], NoDecode] = Field(default_factory=list)
     issues_dir: Path = Path("issues")
     newsletter_name: str = Field(default="The Daily Digest", min_length=1)
-    language: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    language: str | None = Field(default=None, pattern=LANGUAGE_TAG)
     """The issue's language; None: the language its stories' sources declare (English if none)."""
     subject: str = "{name}: {title}"
     more_count: int = Field(default=4, ge=0, le=50)
@@ -67,6 +74,7 @@ class Settings(BaseSettings):
     contact_url: str = "https://github.com/digest-newsletter/digest"
     cache_dir: Path | None = Path(".digest-cache")
     enrich_min_words: int = Field(default=60, ge=0, le=5000)
+    fetch_allow_private: Annotated[list[str], NoDecode] = Field(default_factory=list)
     page_profiles: Annotated[dict[str, PageProfile], NoDecode] = Field(default_factory=dict)
     # Sending (digest send): subscribers, signing, the state database, SMTP and DKIM.
     subscribers: Path | None = None
@@ -102,11 +110,19 @@ class Settings(BaseSettings):
     serve_host: str = Field(default="127.0.0.1", min_length=1)
     serve_port: int = Field(default=8025, ge=1, le=65535)
     serve_password: SecretStr = SecretStr("")
+    # The bounce mailbox (digest mailbox): bounces, complaints, mailto unsubscribes; VERP.
+    mailbox_url: SecretStr = SecretStr("")
+    mailbox_ca_file: Path | None = None
+    mailbox_done_folder: str = Field(default="", max_length=200)
+    mailbox_interval: float = Field(default=900.0, ge=1)
+    soft_bounce_limit: int = Field(default=3, ge=1, le=100)
+    bounce_address: str = ""
 
     @field_validator(
         "subscribers",
         "suppressions",
         "smtp_ca_file",
+        "mailbox_ca_file",
         "dkim_key_file",
         "cache_dir",
         "language",
@@ -129,6 +145,12 @@ class Settings(BaseSettings):
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
+    @field_validator("fetch_allow_private", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        parts = value.split(",") if isinstance(value, str) else value
+        return [_allowed_host(part) for part in parts if part.strip()]
+
     @field_validator("page_profiles", mode="before")
     @classmethod
     def _read_page_profiles(cls, value: Any) -> Any:
@@ -145,12 +167,8 @@ class Settings(BaseSettings):
     @field_validator("subject")
     @classmethod
     def _check_subject(cls, value: str) -> str:
-        try:
-            value.format(name="", title="", date=dt.date(2000, 1, 1))
-        except (KeyError, IndexError, ValueError):
-            raise ValueError(
-                "expected text with only {name}, {title} and {date} in braces"
-            ) from None
+        if not _formats(value, name="", title="", date=dt.date(2000, 1, 1)):
+            raise ValueError("expected text with only {name}, {title} and {date} in braces")
         return value
 
     @field_validator("mail_from")
@@ -164,15 +182,29 @@ class Settings(BaseSettings):
     @field_validator("unsubscribe_url")
     @classmethod
     def _check_unsubscribe(cls, value: str) -> str:
-        if "{token}" not in value or not value.startswith("https://"):
-            raise ValueError("expected an https:// URL holding {token}")
+        web = value.startswith("https://") and "{token}" in value
+        if not web or not _formats(value, token=""):
+            raise ValueError("expected an https:// URL holding {token} and no other braces")
         return value
 
     @field_validator("view_online_url")
     @classmethod
     def _check_view_online(cls, value: str) -> str:
-        if value and ("{date}" not in value or not value.startswith(("https://", "http://"))):
-            raise ValueError("expected an http(s) URL holding {date}")
+        if not value:
+            return value
+        web = value.startswith(("https://", "http://")) and "{date}" in value
+        if not web or not _formats(value, date=""):
+            raise ValueError(
+                "expected an http(s) URL holding {date} and no other braces (the archive's "
+                "pages are public: no {token} in them)"
+            )
+        return value
+
+    @field_validator("issues_dir")
+    @classmethod
+    def _check_issues_dir(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError("expected a folder (or a name for one), not a file")
         return value
 
     @field_validator("schedule")
@@ -181,10 +213,29 @@ class Settings(BaseSettings):
         cron_trigger(value, ZoneInfo("UTC"))
         return " ".join(value.split())
 
-    @field_validator("misfire_grace", mode="before")
+    @field_validator("misfire_grace", "mailbox_interval", mode="before")
     @classmethod
     def _parse_grace(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("mailbox_url")
+    @classmethod
+    def _check_mailbox_url(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value().strip():
+            parse_location(value.get_secret_value())
+        return value
+
+    @field_validator("mailbox_done_folder")
+    @classmethod
+    def _check_done_folder(cls, value: str) -> str:
+        if any(char in value for char in '\r\n\0"*%'):
+            raise ValueError("expected a folder name such as Done or Bounces/Handled")
+        return value.strip()
+
+    @field_validator("bounce_address")
+    @classmethod
+    def _check_bounce_address(cls, value: str) -> str:
+        return check_bounce_address(value) if value.strip() else ""
 
     @field_validator("alert_to")
     @classmethod
@@ -192,6 +243,10 @@ class Settings(BaseSettings):
         for address in filter(None, (part.strip() for part in value.split(","))):
             if "@" not in parseaddr(address)[1] or any(c in address for c in "\r\n"):
                 raise ValueError("expected addresses separated by commas, e.g. ops@example.com")
+            try:
+                normalise_address(parseaddr(address)[1])
+            except ValueError as exc:
+                raise ValueError(f"{address!r}: {exc}") from None
         return value
 
     @field_validator("timezone")
@@ -233,12 +288,46 @@ class Settings(BaseSettings):
         return self.from_address.rpartition("@")[2]
 
 
+def _formats(template: str, **fields: Any) -> bool:
+    """Whether `template.format(**fields)` works: only those names in braces, none left open."""
+    try:
+        template.format(**fields)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return False
+    return True
+
+
+def _allowed_host(entry: str) -> str:
+    """A DIGEST_FETCH_ALLOW_PRIVATE entry as `FetchPolicy` (digest/http/policy.py) compares it:
+    lower-case, IDNA-encoded, IPv6 without brackets, `*.` kept for "every subdomain"."""
+    text = entry.strip().lower().rstrip(".")
+    name = text.removeprefix("*.")
+    wildcard = name != text
+    with contextlib.suppress(ValueError):
+        if not wildcard:
+            return str(ipaddress.ip_address(name.strip("[]")))
+    problem = ValueError(f"{entry.strip()!r} is not a host name (no scheme, port or path)")
+    if not name or any(char in name for char in "*:/?#@[]\\ "):
+        raise problem
+    try:
+        host = httpx.URL(f"http://{name}/").raw_host.decode("ascii")
+    except httpx.InvalidURL:
+        raise problem from None
+    return f"*.{host}" if wildcard else host
+
+
 def _env_name(loc: tuple[Any, ...]) -> str:
     field = str(loc[0]) if loc else "?"
     if field.upper().startswith(ENV_PREFIX):
         return field.upper()
     alias = {"mail_from": "FROM"}.get(field, field.upper())
     return ENV_PREFIX + alias
+
+
+_SECRET_FIELDS = frozenset(
+    name for name, field in Settings.model_fields.items() if field.annotation is SecretStr
+)
+"""Settings whose value never appears in an error (a password, a key, a URL holding one)."""
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -249,7 +338,8 @@ def load_settings(**overrides: Any) -> Settings:
         lines = []
         for error in exc.errors():
             got = error.get("input")
-            shown = f" (got {got!r})" if isinstance(got, str | int | float) else ""
+            secret = bool(error["loc"]) and str(error["loc"][0]) in _SECRET_FIELDS
+            shown = f" (got {got!r})" if isinstance(got, str | int | float) and not secret else ""
             message = error["msg"].removeprefix("Value error, ")
             lines.append(f"{_env_name(error['loc'])}: {message}{shown}")
         raise ConfigError("; ".join(lines)) from None

@@ -24,6 +24,11 @@ class Unreachable(SourceError):
     the resource itself, unlike a 404 or a page that is not a feed."""
 
 
+class Refused(SourceError):
+    """The fetch policy kept a URL from content away from a non-public address (see
+    `digest.http.policy`)."""
+
+
 class BuildError(DigestError):
     """An issue could not be composed or rendered (no stories, a template error)."""
 
@@ -38,3 +43,9 @@ class DeliveryError(DigestError):
     """Sending failed in a way that stops the run (cannot connect, bad credentials)."""
 
     exit_code = 5
+
+
+class MailboxError(DigestError):
+    """The bounce mailbox cannot be read or marked (cannot connect, login refused, no folder)."""
+
+    exit_code = 6

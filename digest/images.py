@@ -11,21 +11,35 @@ from urllib.parse import unquote, urlsplit
 import imagesize
 
 from digest.models import Image, Issue, Story
-from digest.store import IMAGES_DIR
+from digest.store import IMAGES_DIR, image_file
 
 log = logging.getLogger("digest.images")
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def _local_path(url: str, issue_folder: Path) -> Path | None:
-    """The file behind a `file://` URL or an issue folder's `images/…` path; None if remote."""
+def _is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    in_folder = not parts.scheme and not parts.netloc and url.startswith(f"{IMAGES_DIR}/")
+    return parts.scheme == "file" or in_folder
+
+
+def _local_file(url: str, issue_folder: Path) -> Path | None:
+    """The picture behind a `file://` URL (an image beside a local source) or an issue folder's
+    `images/…` path, which must stay inside that folder's `images/`; None when there is none."""
     parts = urlsplit(url)
     if parts.scheme == "file":
-        return Path(unquote(parts.path))
-    if not parts.scheme and not parts.netloc and url.startswith(f"{IMAGES_DIR}/"):
-        return issue_folder / unquote(url)
-    return None
+        path = Path(unquote(parts.path))
+    else:
+        found = image_file(issue_folder, unquote(url).removeprefix(f"{IMAGES_DIR}/"))
+        if found is None:
+            return None
+        path = found
+    try:
+        usable = path.is_file() and imagesize.get(path) != (-1, -1)
+    except (OSError, ValueError):
+        return None
+    return path if usable else None
 
 
 def _with_size(image: Image, path: Path) -> Image:
@@ -48,11 +62,15 @@ def localize_images(issue: Issue, issue_folder: Path) -> tuple[Issue, dict[str, 
         image = story.image
         if image is None:
             return story
-        path = _local_path(image.url, issue_folder)
-        if path is None:
+        if not _is_local(image.url):
             return story
-        if not path.is_file() or imagesize.get(path) == (-1, -1):
-            log.warning("Dropped the image of %r: %s is missing or not an image", story.title, path)
+        path = _local_file(image.url, issue_folder)
+        if path is None:
+            log.warning(
+                "Dropped the image of %r: %s is missing, not an image, or outside the issue folder",
+                story.title,
+                image.url,
+            )
             return story.model_copy(update={"image": None})
         name = _UNSAFE.sub("-", path.name).strip("-.") or "image"
         stem, dot, suffix = name.rpartition(".")

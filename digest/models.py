@@ -6,6 +6,10 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+"""A BCP 47 tag as digest takes it (`de`, `pt-BR`): nothing that could name a path, since the
+language picks a catalog file (`issue.json`'s `language: ../../srv/evil` loaded a foreign one)."""
+
 
 class Image(BaseModel):
     """A picture with what the email needs to show it well: absolute URL, alt text, dimensions."""
@@ -49,7 +53,7 @@ class Issue(BaseModel):
     newsletter: str
     subject: str
     preheader: str
-    language: str = "en"
+    language: str = Field(default="en", pattern=LANGUAGE_TAG)
     lead: Story
     more: list[Story] = Field(default_factory=list)
 

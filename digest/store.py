@@ -27,6 +27,27 @@ def issue_dir(settings: Settings, date: dt.date) -> Path:
     return settings.issues_dir / date.isoformat()
 
 
+def image_file(folder: Path, name: str) -> Path | None:
+    """The picture `images/<name>` of the issue folder `folder`, resolved; None when there is no
+    such file or reaching it leaves the folder (a `../`, or a symlink for the file or for
+    `images/` itself: a symlinked `images/` once let the desk serve /etc/passwd)."""
+    inside = folder.resolve() / IMAGES_DIR
+    try:
+        path = (inside / name).resolve()
+    except (OSError, ValueError):
+        return None
+    return path if path.parent == inside and path.is_file() else None
+
+
+def issue_images(folder: Path) -> list[Path]:
+    """Every picture in the issue folder's `images/`, none reached through a symlink."""
+    inside = folder / IMAGES_DIR
+    if inside.is_symlink() or not inside.is_dir():
+        return []
+    found = (image_file(folder, entry.name) for entry in sorted(inside.iterdir()))
+    return [path for path in found if path is not None]
+
+
 def invalid_rows_path(settings: Settings, date: dt.date) -> Path:
     """The subscriber rows a send of `date` skipped: beside the issue's folder, not in it, since
     a re-render replaces the folder whole."""
@@ -123,7 +144,7 @@ def _kept_paths(settings: Settings) -> list[tuple[Path, str]]:
     kept.extend(
         (Path(source), f"the source {source}")
         for source in settings.sources
-        if not _URL_SCHEME.match(source)
+        if not _URL_SCHEME.match(source) and "\x00" not in source  # a NUL names no file
     )
     return kept
 

@@ -48,7 +48,8 @@ class LocalCronTrigger(CronTrigger):
 
 
 def cron_trigger(expression: str, zone: ZoneInfo) -> LocalCronTrigger:
-    """Parse a five-field cron expression; the day-of-week field must use names.
+    """Parse a five-field cron expression; the day-of-week field must use names, and some date
+    must match it (`0 6 31 2 *` was accepted and `digest schedule --next` printed nothing).
 
     APScheduler 3.x numbers weekdays from Monday=0 while cron uses Sunday=0, so "1-5" would
     silently mean Tuesday to Saturday: numbers are refused rather than guessed."""
@@ -64,9 +65,15 @@ def cron_trigger(expression: str, zone: ZoneInfo) -> LocalCronTrigger:
                 "(APScheduler counts Monday as 0, cron counts Sunday as 0)"
             )
     try:
-        return LocalCronTrigger.from_crontab(" ".join(fields), timezone=zone)
+        trigger = LocalCronTrigger.from_crontab(" ".join(fields), timezone=zone)
     except ValueError as exc:
         raise ValueError(f"not a valid cron expression ({exc})") from None
+    if trigger.get_next_fire_time(None, dt.datetime.now(dt.UTC)) is None:
+        raise ValueError(
+            "never fires: no date matches its day, month and day-of-week fields together "
+            "(e.g. the 31st of February)"
+        )
+    return trigger
 
 
 def parse_duration(value: str | float) -> float:

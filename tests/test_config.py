@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,49 @@ def test_every_setting_is_documented_in_env_example() -> None:
         env_name = "DIGEST_FROM" if name == "mail_from" else f"DIGEST_{name.upper()}"
         assert f"\n{env_name}=" in example or f"\n# {env_name}=" in example, env_name
         assert field is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("DIGEST_VIEW_ONLINE_URL", "https://example.com/{date}/?t={token}", "no other braces"),
+        ("DIGEST_VIEW_ONLINE_URL", "https://example.com/{date}/{", "no other braces"),
+        ("DIGEST_UNSUBSCRIBE_URL", "https://example.com/u?t={token}&d={date}", "no other braces"),
+        ("DIGEST_UNSUBSCRIBE_URL", "https://example.com/u?t={token}{", "no other braces"),
+        ("DIGEST_SUBJECT", "{name}: {title} {", "only {name}, {title} and {date}"),
+        ("DIGEST_SCHEDULE", "0 6 31 2 *", "never fires"),
+        ("DIGEST_SCHEDULE", "0 6 30 feb *", "never fires"),
+    ],
+)
+def test_a_template_or_schedule_that_cannot_work_is_refused_at_load(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, problem: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=rf"^{name}: .*{re.escape(problem)}") as caught:
+        load_settings()
+    assert "\n" not in str(caught.value)
+
+
+def test_a_leap_day_schedule_is_accepted() -> None:
+    assert load_settings(schedule="0 6 29 feb *").schedule == "0 6 29 feb *"
+
+
+def test_the_issues_folder_cannot_be_a_file(isolated_environment: Path) -> None:
+    (isolated_environment / "issues").write_text("not a folder", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^DIGEST_ISSUES_DIR: expected a folder"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("\u00fc@example.com", "Internationalized characters before the @-sign"),
+        ("Night Desk <desk\x00@example.com>", "invalid characters before the @-sign: U+0000"),
+    ],
+)
+def test_alert_addresses_are_checked_as_every_recipient_is(value: str, problem: str) -> None:
+    """An alert goes through the same SMTP sender: an address it cannot send to fails at load,
+    not in the middle of a failed run (smtplib raised UnicodeEncodeError at RCPT)."""
+    with pytest.raises(ConfigError, match=rf"^DIGEST_ALERT_TO: .*{re.escape(problem)}"):
+        load_settings(alert_to=f"ops@example.com, {value}")
+    assert load_settings(alert_to="Night Desk <desk@b\u00fccher.example>").alert_to

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -30,7 +31,9 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def story(url: str, text: str = "One line.", **fields: object) -> Story:
-    return Story(title="A story", url=url, text=text, **fields)
+    """A story from a feed on the server its article is on (the fetch policy lets a link reach
+    127.0.0.1 only on its own source's site)."""
+    return Story(title="A story", url=url, text=text, source=urljoin(url, "/feed.xml"), **fields)
 
 
 def test_a_thin_feed_gets_teasers_from_its_articles(
@@ -192,3 +195,13 @@ def test_a_redirect_page_to_a_documentation_domain_is_not_followed(
     assert record.getMessage() == (
         f"Kept 'A story' as its source gave it: no more article text found at {url}"
     )
+
+
+def test_the_pages_summary_stands_in_when_the_article_text_is_no_prose(
+    http_server: LocalServer, settings: Settings
+) -> None:
+    url = http_server.url("/web/articles/gallery-caption-only.html")
+    with Http(settings) as http:
+        [enriched] = enrich_stories([story(url, text="Lanterns.")], settings, http)
+
+    assert enriched.text.startswith("Thousands of paper lanterns floated across the old harbour")

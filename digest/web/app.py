@@ -48,6 +48,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 from watchfiles import awatch
 
+from digest.audience.address import normalise_address
 from digest.check import Finding, check_issue
 from digest.config import Settings
 from digest.deliver import send_test
@@ -59,7 +60,7 @@ from digest.render import default_templates_dir, render_email
 from digest.select import story_keys
 from digest.sources import gather
 from digest.spamscore import spamassassin_available
-from digest.store import IMAGES_DIR, ISSUE_FILE, issue_dir, load_issue
+from digest.store import ISSUE_FILE, image_file, issue_dir, load_issue
 from digest.web.desk import (
     IssueEdit,
     StoryEdit,
@@ -252,10 +253,8 @@ async def email_html(request: Request) -> Response:
 
 async def image(request: Request) -> Response:
     date = _date(request)
-    name = request.path_params["name"]
-    folder = (issue_dir(_desk(request).settings, date) / IMAGES_DIR).resolve()
-    path = (folder / name).resolve()
-    if path.parent != folder or not path.is_file():
+    path = image_file(issue_dir(_desk(request).settings, date), request.path_params["name"])
+    if path is None:
         raise HTTPException(404, "no such image")
     return FileResponse(path)
 
@@ -374,9 +373,11 @@ async def test_send(request: Request) -> Response:
     desk = _desk(request)
     date = _date(request)
     form = await _form(request)
-    address = str(form.get("address", "")).strip()
-    if "@" not in address or any(c.isspace() for c in address):
-        return _back(date, desk, f"error: {address!r} is not an email address")
+    given = str(form.get("address", "")).strip()
+    try:
+        address = normalise_address(given)
+    except ValueError as exc:
+        return _back(date, desk, f"error: {given!r}: {exc}")
     try:
         result = await run_in_threadpool(_send_test, desk.settings, date, address)
     except DigestError as exc:
