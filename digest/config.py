@@ -19,6 +19,7 @@ from digest.page_profiles import PageProfile, read_page_profiles
 from digest.timing import cron_trigger, parse_duration
 
 ENV_PREFIX = "DIGEST_"
+_HOST_NAME = re.compile(r"(\*\.)?[A-Za-z0-9_.-]+|\[?[0-9A-Fa-f:.]+\]?")
 _SQLITE_FILE = re.compile(r"sqlite(?:\+\w+)?:///([^?]+)")
 
 
@@ -103,6 +104,7 @@ class Settings(BaseSettings):
     serve_host: str = Field(default="127.0.0.1", min_length=1)
     serve_port: int = Field(default=8025, ge=1, le=65535)
     serve_password: SecretStr = SecretStr("")
+    serve_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     @field_validator(
         "subscribers",
@@ -128,6 +130,32 @@ class Settings(BaseSettings):
                 except json.JSONDecodeError as exc:
                     raise ValueError(f"not a valid JSON list ({exc.msg})") from None
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("serve_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("serve_allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not _HOST_NAME.fullmatch(name):
+                raise ValueError(
+                    f"{name!r}: expected host names or addresses separated by commas, without "
+                    "ports (e.g. desk.example.org,192.0.2.10); *.example.org covers subdomains"
+                )
+        return value
+
+    @field_validator("serve_password")
+    @classmethod
+    def _check_password(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value()
+        if secret and not secret.strip():
+            raise ValueError("only blank spaces: set a real password, or none to stay on loopback")
         return value
 
     @field_validator("page_profiles", mode="before")
@@ -269,7 +297,9 @@ def load_settings(**overrides: Any) -> Settings:
         lines = []
         for error in exc.errors():
             got = error.get("input")
-            shown = f" (got {got!r})" if isinstance(got, str | int | float) else ""
+            field = Settings.model_fields.get(str(error["loc"][0])) if error["loc"] else None
+            secret = field is not None and field.annotation is SecretStr
+            shown = f" (got {got!r})" if isinstance(got, str | int | float) and not secret else ""
             message = error["msg"].removeprefix("Value error, ")
             lines.append(f"{_env_name(error['loc'])}: {message}{shown}")
         raise ConfigError("; ".join(lines)) from None
