@@ -51,6 +51,7 @@ DKIM_HEADERS = (
 
 _PLACEHOLDERS = re.compile(f"({TOKEN_PLACEHOLDER}|{NAME_PLACEHOLDER})")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\s]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _ADDRESS = re.compile(r"[^\s<>()\[\]\\,;:\"@]+@[^\s<>()\[\]\\,;:\"@]+")
 _URL_UNSAFE = re.compile(r"[\x00-\x20<>\"\x7f-\U0010ffff]")
 _SMTP = policy.SMTP
@@ -60,6 +61,24 @@ def clean_text(value: str) -> str:
     """One line of text: control characters and line breaks of every kind become single spaces,
     so data can never start a header of its own."""
     return _UNSAFE.sub(" ", value).strip()
+
+
+def address_problem(email: str) -> str | None:
+    """Why `email` cannot be a recipient, or None. Lists and test addresses are normalised to
+    ASCII before they get here (an internationalised domain in its xn-- form); this is the last
+    line before the envelope and the To header: digest never asks the relay for SMTPUTF8, so an
+    address must be ASCII, and a control character is never part of one."""
+    control = _CONTROL.search(email)
+    if control:
+        return f"control character U+{ord(control.group()):04X} in the address"
+    local, _, domain = email.rpartition("@")
+    if not local.isascii():
+        return "non-ASCII local part, which needs SMTPUTF8 (digest does not ask the relay for it)"
+    if not domain.isascii():
+        return "non-ASCII domain (write it in its xn-- form)"
+    if not _ADDRESS.fullmatch(email):
+        return "not a deliverable address"
+    return None
 
 
 def display_name(name: str) -> str:
@@ -195,8 +214,9 @@ class MessageTemplate:
     def personalise(self, recipient: Recipient) -> bytes:
         """The complete message for one reader: RFC 5322, CRLF line ends, ready for SMTP DATA."""
         email = recipient.email.strip()
-        if not _ADDRESS.fullmatch(email):
-            raise DeliveryError(f"recipient {email!r}: not a deliverable address")
+        problem = address_problem(email)
+        if problem:
+            raise DeliveryError(f"recipient {email!r}: {problem}")
         token = recipient.token
         if not token or _URL_UNSAFE.search(token):
             raise DeliveryError(

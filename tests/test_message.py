@@ -161,6 +161,26 @@ def test_a_bad_address_or_token_is_refused_not_sent() -> None:
             template.personalise(recipient)
 
 
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("a\x00b@example.com", "control character U+0000"),
+        ("ada@exam\x7fple.com", "control character U+007F"),
+        ("ada\x9b@example.com", "control character U+009B"),
+        ("\u00fc@example.com", "non-ASCII local part"),
+        ("kurt@b\u00fccher.example", "non-ASCII domain"),
+    ],
+)
+def test_an_address_with_control_characters_or_non_ascii_is_refused(
+    address: str, problem: str
+) -> None:
+    """Without SMTPUTF8, which digest never asks the relay for, an address must be ASCII; a
+    control character is never part of an address."""
+    template = compose(_issue(), render_email(_issue(), _settings()), _settings())
+    with pytest.raises(DeliveryError, match=re.escape(problem)):
+        template.personalise(Recipient(email=address, token="t"))
+
+
 def test_message_ids_are_deterministic_per_issue_and_subscriber() -> None:
     settings = _settings(message_id_domain="mail.example.net")
     issue = _issue()

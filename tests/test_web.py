@@ -190,6 +190,31 @@ def test_a_test_send_that_fails_says_so(browser: Browser, desk: Desk) -> None:
         assert "was not accepted" in notice.inner_text()
 
 
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("\u00fc@example.com", "Internationalized characters before the @-sign"),
+        ("ada\x00@example.com", "invalid characters before the @-sign: U+0000"),
+    ],
+)
+def test_a_test_send_checks_the_address_as_digest_send_to_does(
+    browser: Browser, desk: Desk, address: str, reason: str
+) -> None:
+    """The form's own check (type=email) is the browser's; a POST goes through the server's."""
+    received = len(desk.smtp.received)
+    with issue_page(browser, desk) as page:
+        csrf = page.locator("input[name=csrf]").first.input_value()
+        response = page.request.post(
+            f"{desk.url}/issues/{TODAY.isoformat()}/send-test",
+            form={"address": address, "csrf": csrf},
+        )
+        assert response.status == 200
+        page.set_content(response.text())
+        notice = page.locator(".notice.bad").inner_text()
+    assert notice.startswith(f"error: {address!r}: ") and reason in notice
+    assert len(desk.smtp.received) == received
+
+
 def test_live_reload_after_issue_json_changes_on_disk(browser: Browser, desk: Desk) -> None:
     path = issue_dir(desk.settings, EARLIER) / ISSUE_FILE
     with issue_page(browser, desk, EARLIER) as page:

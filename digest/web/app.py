@@ -42,6 +42,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from watchfiles import awatch
 
+from digest.audience.address import normalise_address
 from digest.check import Finding, check_issue
 from digest.config import Settings
 from digest.deliver import send_test
@@ -356,9 +357,11 @@ async def test_send(request: Request) -> Response:
     desk = _desk(request)
     date = _date(request)
     form = await _form(request)
-    address = str(form.get("address", "")).strip()
-    if "@" not in address or any(c.isspace() for c in address):
-        return _back(date, desk, f"error: {address!r} is not an email address")
+    given = str(form.get("address", "")).strip()
+    try:
+        address = normalise_address(given)
+    except ValueError as exc:
+        return _back(date, desk, f"error: {given!r}: {exc}")
     try:
         result = await run_in_threadpool(_send_test, desk.settings, date, address)
     except DigestError as exc:
