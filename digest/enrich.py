@@ -18,6 +18,7 @@ from digest.select import Selection
 from digest.sources.article import Article, article_from_tree, parse_html, read_article
 from digest.sources.items import is_web_url
 from digest.sources.page import meta_refresh
+from digest.teaser import reads_as_story
 from digest.text import html_to_text
 
 log = logging.getLogger("digest.enrich")
@@ -57,19 +58,29 @@ def enrich_stories(stories: list[Story], settings: Settings, http: Http) -> list
     def enrich(story: Story) -> Story:
         if not needs_article(story, settings.enrich_min_words):
             return story
-        return enrich_story(story, http)
+        language = story.language or settings.language or "en"
+        return enrich_story(story, http, settings.item_teaser_words, language)
 
     return http.map(enrich, stories)
 
 
-def enrich_story(story: Story, http: Http) -> Story:
-    """`story` with its article's text (and picture, author and date where it had none)."""
+def enrich_story(story: Story, http: Http, teaser_words: int = 35, language: str = "en") -> Story:
+    """`story` with its article's text (and picture, author and date where it had none).
+
+    The page's own summary (`og:description`, JSON-LD `description`) stands in for the text
+    when the text's opening is not the story's prose (a label, a heading, a fragment) and the
+    summary is, at the budget of `teaser_words`."""
     try:
         article = _read(story.url, http)
     except SourceError as error:
         log.warning("Kept %r as its source gave it: %s", story.title, error)
         return story
-    if word_count(article.text) <= word_count(story.text):
+    text = article.text
+    if not reads_as_story(text, teaser_words, story.title, language) and reads_as_story(
+        article.description, teaser_words, story.title, language
+    ):
+        text = article.description
+    if word_count(text) <= word_count(story.text):
         log.warning(
             "Kept %r as its source gave it: no more article text found at %s",
             story.title,
@@ -78,7 +89,7 @@ def enrich_story(story: Story, http: Http) -> Story:
         return story
     return story.model_copy(
         update={
-            "text": article.text,
+            "text": text,
             "image": story.image or article.image,
             "author": story.author or article.author,
             "published": story.published or article.published,

@@ -104,7 +104,45 @@ def _blocks(markup: str, dropped: tuple[str, ...]) -> list[str]:
     if not _TAG.search(markup):
         markup = _unescaped_markup(markup)
     pieces = _html_pieces(markup, dropped) if _TAG.search(markup) else markup.splitlines()
-    return [block for block in (fold_space(_decode_entities(p)) for p in pieces) if block]
+    return [
+        block for block in (_repaired(fold_space(_decode_entities(p))) for p in pieces) if block
+    ]
+
+
+# A full stop, question or exclamation mark glued to the next sentence ("in April.Previously",
+# "automated trading.The Financial…"): a word of two letters or more (not part of a dotted name
+# such as U.S.Army), the mark, and a word that commonly opens a sentence, so that names in code
+# (Game.Player, io.Reader, Mail.Ru) stay as written.
+_OPENING_WORDS = (
+    "The|A|An|This|That|These|Those|It|Its|He|She|They|We|I|You|His|Her|Their|Our|There|Here"
+    "|But|And|So|Yet|However|Previously|Meanwhile|Also|Still|Later|Earlier|Instead|Finally|In|On"
+    "|At|For|With|From|As|After|Before|When|While|If|Today|Yesterday|Last|Next|One|Two|Three"
+    "|Der|Die|Das|Ein|Eine|Er|Es|Le|Les|Il|Elle|Ils|El|Los|Las|Lo|Gli"
+)
+_GLUED_STOP = re.compile(
+    rf"(?<![\w.@/%&:$#(\[])([^\W\d_]+[a-zß-ÿ][.!?])((?:{_OPENING_WORDS})\b)(?![.\w(])"
+)
+# An apostrophe a wrong character set turned into "?" ("un?esplosione", "don?t", "l?Italia"): a
+# "?" between two letters, in a word that is not part of an address or a query string. Before a
+# capital it must follow an elided word (l', d', qu', dell'…), or it may end a question.
+_LOST_APOSTROPHE = re.compile(
+    r"(?<![\w/=&?.%-])([^\W\d_]+)\?([^\W\d_]+)(?=[\s,;:.!)”’\"]|$)(?![.?]\w)"
+)
+_ELIDED = re.compile(r"(?i:[cdjlmnst]|\w*qu|\w*ll|un|quest|aujourd)")
+
+
+def _repaired(text: str) -> str:
+    """`text` with a space after a full stop that lost it and apostrophes that became "?"."""
+    if "?" in text:
+        text = _LOST_APOSTROPHE.sub(_apostrophe, text)
+    return _GLUED_STOP.sub(r"\1 \2", text)
+
+
+def _apostrophe(match: re.Match[str]) -> str:
+    before, after = match.group(1), match.group(2)
+    if after[0].isupper() and not _ELIDED.fullmatch(before):
+        return match.group(0)
+    return f"{before}’{after}"
 
 
 def _unescaped_markup(text: str) -> str:
@@ -182,7 +220,15 @@ _DATELINE = (
     rf"|[A-ZÀ-Þ][\w'’.\-]+(?:\s+[A-ZÀ-Þ][\w'’.\-]+){{0,2}},\s+{_DATELINE_DATE}\s*\({_WIRE}\)\.?\s*"
     rf"|\({_WIRE}\)\s*)[—–-]{{1,2}}"
 )
-_LEAD_IN = re.compile(rf"^(?:{_BYLINE}\s*{_SEPARATOR}+\s+)?(?:{_DATELINE}\s+(?=\S))?")
+# A source in brackets glued to the story's first word, as copied wire text keeps it: "(CNN)They",
+# "Boston (CNN)Guilty", "(The Hollywood Reporter)Stan Freberg".
+_GLUED_SOURCE = (
+    r"(?:[A-ZÀ-Þ][\w'’.\-]+(?:\s+[A-ZÀ-Þ][\w'’.\-]+){0,2},?\s+)?\([A-ZÀ-Þ][^()]{0,40}\)"
+    r"(?=[\"“‘'A-ZÀ-Þ0-9])"
+)
+_LEAD_IN = re.compile(
+    rf"^(?:{_BYLINE}\s*{_SEPARATOR}+\s+)?(?:{_DATELINE}\s+(?=\S)|{_GLUED_SOURCE})?"
+)
 
 
 def _block_rule(pattern: str, max_words: int, flags: int = re.I) -> tuple[re.Pattern[str], int]:
@@ -201,6 +247,17 @@ _BOILERPLATE_BLOCKS: tuple[tuple[re.Pattern[str], int], ...] = (
     ),
     _block_rule(r"click here (?:to|for)\b.*", 25),
     _block_rule(r"sign up\b.*\bnewsletters?\b.*", 25),
+    # Newsletter promotions: "Start your day with the Opening Bell powered by …", "Get the
+    # best of … delivered to your inbox".
+    _block_rule(r"(?:start|begin) your (?:day|morning|week)\b.*", 30),
+    _block_rule(r".*\b(?:delivered|sent|straight) (?:right )?to your inbox\b.*", 30),
+    _block_rule(r".*\bnewsletters?\b.*\b(?:powered|presented|brought to you) by\b.*", 30),
+    # An editor's note is about the story, not the story: "Editor’s Note: This article was…".
+    _block_rule(
+        r"(?:editor[’']?s[’']? note|ed\. note|note from the editors?|anmerkung der redaktion"
+        r"|nota del editor|nota della redazione|note de la rédaction)\b.*",
+        120,
+    ),
     _block_rule(r"share (?:this|the) (?:article|story|page|post)\b.*", 8),
     _block_rule(
         r"(?:(?:photo|photograph|picture|image|illustration|video|graphic)s?(?:\s+credits?)?|credits?)"
@@ -250,14 +307,16 @@ _WORDPRESS = re.compile(
 )
 # "Read more" and its equivalents in the languages above (with an optional "(date - time)").
 _READ_MORE = (
-    r"read more|continue reading|keep reading|read the (?:full|whole|rest of the) (?:story|article)"
+    r"read more|continue reading|keep reading|read on"
+    r"|read (?:the )?(?:full|whole|rest of the|complete) (?:story|article|post|report|review)"
+    r"|full (?:story|article)"
     r"|(?:to )?read this (?:article|story|post) in full,? (?:please )?click here"
     r"|weiterlesen|mehr lesen|lire la suite|leer más|seguir leyendo|continua a leggere"
     r"|leggi tutto|lees meer|verder lezen|leia mais|continue lendo|ler mais"
 )
 _READ_MORE_TAIL = re.compile(
     rf"{_AFTER_SENTENCE}(?i:{_READ_MORE})\b(?:\s*\([^()]{{1,40}}\))?"
-    r"(?:\s*[.:»→›…]+|\s+[^.!?]{0,150}?\s*(?:[»→›…]|\.\.\.))?\s*$"
+    r"(?:\s*[.:»→›…>]+|\s+[^.!?]{0,150}?\s*(?:[»→›…>]|\.\.\.))?\s*$"
 )
 # "[...]", "[…]", and "[?]": a "…" that a wrong character set turned into a question mark.
 _CUT_MARKER = re.compile(r"\s*\[\s*(?:\.\s*\.\s*\.|…|\?)\s*\]\s*$")
@@ -270,13 +329,56 @@ _SPONSOR_LEAD = re.compile(
 )
 
 
+# Marks a blog or magazine puts after its last sentence, or a permalink glyph: "… ★", "… ∎".
+_END_MARK = re.compile(r"(?:(?:^|\s+)[★☆✩✪✭✮⁂¶∎■□◆◇◊♦❖])+\s*$")
+# A sentence for a podcast host's or ad network's notice ("See omnystudio.com/listener for
+# privacy information.", "Learn more about your ad choices. Visit megaphone.fm/adchoices",
+# "Hosted on Acast. See acast.com/privacy for more information.").
+_HOSTING_NOTICE = re.compile(
+    r"(?i:(?:see|visit|go to)\s+\S+\.[a-z]{2,}\S*\s+for\s+(?:privacy|more)\b[^.!?]*"
+    r"|learn more about your ad[\s-]?choices|visit\s+\S+/adchoices\S*"
+    r"|hosted (?:on|by) (?:acast|simplecast|libsyn|megaphone|omny|anchor|buzzsprout|podbean)\w*"
+    r"|privacy (?:&|and) opt-out:?\s+\S+)[.!]?"
+)
+# A sentence that only points at links: "More here and here.", "You can read the interview
+# here.", "(Via here.)"
+_LINK_ONLY = re.compile(
+    r"(?i:\(?\s*(?:(?:you can |we )?(?:read|see|watch|listen to|listen|find|check out|download|get"
+    r"|learn more|more|details|previously|related|via|source|update)\b[^.!?()]{0,80}?\s)?"
+    r"here(?:\s*(?:,|and|&)\s*here)*\s*[.!)]*\)?)"
+)
+_MAYBE_NOTICE = re.compile(r"(?i:here|privacy|choices|hosted)")
+_SENTENCE_GAP = re.compile(r"(?<=[.!?])\s+|(?<=[.!?][\"”’)\]])\s+")
+
+
 def _strip_boilerplate_segments(block: str) -> str:
     """Remove boilerplate that shares a block with real text; mark a cut excerpt with one "…"."""
     block = fold_space(_INLINE_BOILERPLATE.sub(" ", block))
     block = _SPONSOR_LEAD.sub("", block, count=1)
-    for pattern in (_WORDPRESS, _READ_MORE_TAIL):
+    for pattern in (_WORDPRESS, _READ_MORE_TAIL, _END_MARK):
         block = pattern.sub("", block).rstrip()
+    if _MAYBE_NOTICE.search(block):
+        block = _without_notices(block)
     if _CUT_MARKER.search(block):
         block = _CUT_MARKER.sub("", block).rstrip(" ,;:-–—") + "…"
         block = "" if block == "…" else block
     return block
+
+
+def _without_notices(block: str) -> str:
+    """`block` without its sentences that are a hosting notice or only point at links (a link
+    sentence needs "here and here" or a verb such as "read" or "see" before its "here")."""
+    pieces = _SENTENCE_GAP.split(block)
+    kept = [
+        piece
+        for piece in pieces
+        if not _HOSTING_NOTICE.fullmatch(piece) and not _is_link_only(piece)
+    ]
+    return block if len(kept) == len(pieces) else " ".join(kept)
+
+
+def _is_link_only(sentence: str) -> bool:
+    if not _LINK_ONLY.fullmatch(sentence):
+        return False
+    lowered = sentence.lower()
+    return "here and here" in lowered or "here, here" in lowered or not lowered.startswith("here")

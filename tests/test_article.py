@@ -340,3 +340,35 @@ def test_a_box_holding_the_headline_is_no_ad_slot_or_sidebar() -> None:
     )
 
     assert article.image.url == PHOTO
+
+
+def test_hover_cards_and_hidden_elements_are_not_glued_into_the_text() -> None:
+    card = (
+        "<span class='person-hovercard'>Kristi Lynn Noem<span>South Dakota governor</span></span>"
+    )
+    article = read(
+        "<html><body><article><h1>Governors meet</h1>"
+        f"<p>On Monday, Gov. <a href='/people/noem'>Kristi Noem{card}</a> met the other "
+        "governors of the plains states in Pierre to talk about water rights and the drought "
+        "that has emptied the reservoirs along the Missouri this summer.</p>"
+        "<p>The meeting ran late<span hidden>Hidden note</span> into the evening, and "
+        "<span style='display: none'>Secret</span>no agreement came of it before the "
+        "governors flew home on Tuesday morning.</p>"
+        f"<p>{PROSE}</p></article></body></html>"
+    )
+
+    assert article.text.startswith("On Monday, Gov. Kristi Noem met the other governors")
+    assert "Hidden" not in article.text and "Secret" not in article.text
+    assert "The meeting ran late into the evening, and no agreement" in article.text
+
+
+def test_a_picture_caption_kept_as_a_paragraph_is_not_text() -> None:
+    caption = "Firefighters on the ridge above Paradise on Thursday."
+    article = read(
+        "<html><body><article><h1>Fire reaches the ridge</h1>"
+        f"<figure><img src='/fire.jpg'><figcaption>{caption}</figcaption></figure>"
+        f"<p>{caption}</p><p>{PROSE}</p></article></body></html>"
+    )
+
+    assert article.text.startswith("Veteran Nollywood actress")
+    assert caption not in article.text

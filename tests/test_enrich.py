@@ -192,3 +192,13 @@ def test_a_redirect_page_to_a_documentation_domain_is_not_followed(
     assert record.getMessage() == (
         f"Kept 'A story' as its source gave it: no more article text found at {url}"
     )
+
+
+def test_the_pages_summary_stands_in_when_the_article_text_is_no_prose(
+    http_server: LocalServer, settings: Settings
+) -> None:
+    url = http_server.url("/web/articles/gallery-caption-only.html")
+    with Http(settings) as http:
+        [enriched] = enrich_stories([story(url, text="Lanterns.")], settings, http)
+
+    assert enriched.text.startswith("Thousands of paper lanterns floated across the old harbour")

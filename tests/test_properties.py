@@ -31,7 +31,9 @@ from digest.models import Image, Issue, Story
 from digest.render import render_email
 from digest.sources import parse_source
 from digest.sources.items import is_web_url
-from digest.teaser import _CJK, _weight, make_teaser, split_sentences
+from digest.teaser import make_teaser, split_sentences
+from digest.teaser.words import CJK as _CJK
+from digest.teaser.words import weight as _weight
 from digest.text import clean_article_text
 from tests.conftest import FIXTURES
 from tests.support.shared_data import shared_data
@@ -722,7 +724,8 @@ def test_teaser_is_whole_words_within_budget_and_never_empty(
     if not teaser:
         return
     core = teaser.removesuffix("…")
-    assert _weight(core) <= 2 * budget, (teaser, budget)
+    # A first sentence (or a short opening and the sentence after it) may run a fifth over.
+    assert _weight(core) <= 2 * budget + int(2 * budget * 0.2), (teaser, budget)
     if core.split():
         last = core.split()[-1]
         assert _ends_a_word(last, cleaned), (last, cleaned)

@@ -132,9 +132,12 @@ def test_tracking_pixels_are_never_the_picture() -> None:
 
 def test_guardian_standfirst_is_the_teaser_and_the_credit_is_kept() -> None:
     speech = stories("guardian-us.rss.xml")[0]
+    # A standfirst under twenty words is ended with a full stop and the story goes on after it.
     assert teaser_for(speech, 60) == (
         "The president’s ‘new American moment’ speech stirred Republican applause while Democrats "
-        "showed thinly disguised contempt"
+        "showed thinly disguised contempt. Donald Trump has promised a “new American moment” in a "
+        "State of the Union address that sought harmony but succeeded only in underlining the deep "
+        "discord at the heart of the country’s politics."
     )
     assert speech.author == "David Smith in Washington"
     assert speech.image is not None

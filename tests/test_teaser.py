@@ -38,7 +38,7 @@ def test_seed_items(item: dict[str, str], budget: int) -> None:
     assert teaser == item[f"teaser_{budget}"]
     assert not teaser.lower().startswith(item["title"][:10].lower())
     assert "[" not in teaser and "]" not in teaser
-    assert words(teaser) <= budget
+    assert words(teaser) <= budget * 1.2
 
 
 def test_seed_item_through_teaser_for() -> None:
@@ -89,17 +89,34 @@ TEXT = (
     ("budget", "expected"),
     [
         (100, TEXT),
+        # After a sentence that does not fit, a later one of a few words may not follow alone.
         (24, "The council approved the budget on Monday. It includes a new library and two parks."),
         (15, "The council approved the budget on Monday. It includes a new library and two parks."),
-        (14, "The council approved the budget on Monday."),
+        # A short opening takes the next sentence when that stays within 20% of the budget.
+        (14, "The council approved the budget on Monday. It includes a new library and two parks."),
         (7, "The council approved the budget on Monday."),
-        (6, "The council approved the budget on…"),
+        # A first sentence at most 20% over the budget is finished, not cut before its end.
+        (6, "The council approved the budget on Monday."),
+        (5, "The council approved the budget…"),
         (3, "The council approved…"),
         (1, "The…"),
     ],
 )
 def test_whole_sentences_within_the_budget(budget: int, expected: str) -> None:
     assert make_teaser(TEXT, budget) == expected
+
+
+def test_after_a_sentence_that_does_not_fit_a_later_one_that_does_may_follow() -> None:
+    text = (
+        "The city council approved the budget for the coming year on Monday after a long night "
+        "of debate in the old town hall. Critics said the plan, which costs $1.2 billion and "
+        "runs for ten years, was rushed through. That's all. The mayor said work would start "
+        "in June."
+    )
+    assert make_teaser(text, 31) == (
+        "The city council approved the budget for the coming year on Monday after a long night "
+        "of debate in the old town hall. The mayor said work would start in June."
+    )
 
 
 def test_cut_first_sentence_drops_trailing_punctuation() -> None:
@@ -115,7 +132,7 @@ def test_teaser_never_ends_mid_word_and_stays_within_budget() -> None:
     for budget in range(1, 40):
         teaser = make_teaser(TEXT, budget)
         assert teaser
-        assert words(teaser) <= budget
+        assert words(teaser) <= budget * 1.2
         last = teaser.removesuffix("…").split()[-1]
         assert any(word.startswith(last.rstrip(",:;—")) for word in source_words)
         assert all(word in source_words for word in teaser.removesuffix("…").split()[:-1])
@@ -129,11 +146,12 @@ def test_teaser_of_a_long_story_matches_its_opening() -> None:
     assert make_teaser(text, 60) == " ".join([opening, *details[:5]])
 
 
-def test_first_sentence_exactly_at_the_budget_is_whole() -> None:
-    sentence = " ".join(f"w{n}" for n in range(59)) + " end."
+def test_a_first_sentence_up_to_a_fifth_over_the_budget_is_finished() -> None:
+    sentence = " ".join(f"w{n}" for n in range(59)) + " end."  # 60 words
     rest = " ".join(["More words follow here."] * 3_000)
     assert make_teaser(f"{sentence} {rest}", 60) == sentence
-    assert make_teaser(f"{sentence} {rest}", 59) == sentence.removesuffix(" end.") + "…"
+    assert make_teaser(f"{sentence} {rest}", 50) == sentence
+    assert make_teaser(f"{sentence} {rest}", 49) == " ".join(sentence.split()[:49]) + "…"
 
 
 def test_budget_must_be_positive() -> None:
@@ -202,7 +220,8 @@ def test_teaser_of_a_whole_page() -> None:
     assert make_teaser(ARTICLE, 60, title=title) == (
         "The U.S. Senate on Tuesday passed a $1.2 billion bill to repair dams and canals across "
         "the West, after Sen. Maria Lopez won over three Republicans with a last-minute amendment. "
-        "“It is done.” Lopez said after the 61-38 vote, which came at 10 p.m. on a cold evening."
+        "“It is done.” Lopez said after the 61-38 vote, which came at 10 p.m. on a cold evening. "
+        "Gov. Ann Burke of Arizona called it “a lifeline” for farmers."
     )
     assert make_teaser(ARTICLE, 12, title=title) == (
         "The U.S. Senate on Tuesday passed a $1.2 billion bill to repair…"
@@ -345,10 +364,23 @@ def test_teaser_for_without_editor_teaser_makes_one() -> None:
 @pytest.mark.parametrize(
     ("markup", "expected"),
     [
-        (  # a standfirst is a teaser of its own: no sentence runs on into the body
+        (  # a short standfirst is ended with a full stop and the story's sentences follow
             "<p>The speech stirred applause while Democrats showed contempt</p>"
             "<p>Donald Trump promised a new moment. It did not last.</p>",
-            "The speech stirred applause while Democrats showed contempt",
+            "The speech stirred applause while Democrats showed contempt. "
+            "Donald Trump promised a new moment. It did not last.",
+        ),
+        (  # a standfirst of twenty words or more is a teaser of its own
+            "<p>The speech stirred applause from Republicans in the chamber while Democrats sat on "
+            "their hands and showed open contempt for the president</p>"
+            "<p>Donald Trump promised a new moment. It did not last.</p>",
+            "The speech stirred applause from Republicans in the chamber while Democrats sat on "
+            "their hands and showed open contempt for the president",
+        ),
+        (  # a book's title in title case, or a label in capitals, is not a standfirst
+            "<h3>House of Stone: A Memoir of Home, Family, and a Lost Middle East</h3>"
+            "<p>HOUGHTON MIFFLIN HARCOURT</p><p>Anthony Shadid cuts a swashbuckling figure.</p>",
+            "Anthony Shadid cuts a swashbuckling figure.",
         ),
         (  # a list after the opening sentences ends the teaser
             "<p>I am presenting today. My talk is on state machines.</p>"

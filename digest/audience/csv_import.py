@@ -52,6 +52,8 @@ class ListReport:
     valid: int = 0
     suppressed: int = 0
     invalid_count: int = 0
+    left: int = 0
+    """Valid rows not imported because the address unsubscribed, bounced or complained."""
     invalid: list[InvalidRow] = field(default_factory=list)
     """The first SHOWN_INVALID invalid rows."""
     sink: Callable[[InvalidRow], None] | None = None

@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
+from digest.audience.csv_import import ListReport
 from digest.errors import DigestError
 from digest.models import Subscriber
 from digest.state.schema import subscribers, utcnow
@@ -244,6 +245,33 @@ class SubscriberStore:
             for row in rows:
                 yield _record(row)
             last = rows[-1].id
+
+    def left_among(self, emails: Iterable[str]) -> set[str]:
+        """The lower-cased addresses among `emails` that unsubscribed, bounced or complained:
+        rows listed for a send before they left are dropped, not sent."""
+        keys = list({_key(email) for email in emails})
+        if not keys:
+            return set()
+        query = sa.select(subscribers.c.email_key).where(
+            subscribers.c.email_key.in_(keys),
+            subscribers.c.status.in_([status.value for status in LEFT]),
+        )
+        with self.engine.connect() as conn:
+            return set(conn.scalars(query))
+
+    def active(self) -> Iterator[Subscriber]:
+        """Every active subscriber, in list order, streamed."""
+        for record in self.export(ACTIVE):
+            yield Subscriber(email=record.email, name=record.name, fields=record.fields)
+
+    def without_left(self, rows: Iterable[Subscriber], report: ListReport) -> Iterator[Subscriber]:
+        """`rows` less those whose address left (counted in `report.left`), checked in
+        batches: what an import would make active."""
+        rows = iter(rows)
+        while batch := list(islice(rows, BATCH)):
+            left = self.left_among(row.email for row in batch)
+            report.left += sum(row.key in left for row in batch)
+            yield from (row for row in batch if row.key not in left)
 
     # --- leaving ---
 

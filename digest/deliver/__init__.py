@@ -10,10 +10,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.engine import Engine
 
 from digest.audience.csv_import import (
     ListReport,
@@ -22,18 +25,21 @@ from digest.audience.csv_import import (
     load_suppressions,
     read_subscribers,
 )
+from digest.audience.store import ACTIVE, SubscriberStore
 from digest.config import Settings
 from digest.deliver.smtp import Outgoing, Result, SmtpSender
 from digest.errors import ConfigError, DeliveryError
 from digest.message import MessageTemplate
 from digest.models import Issue, Recipient
-from digest.state.engine import open_engine
+from digest.state.engine import open_engine, state_engine
 from digest.state.ledger import Ledger, Outcome, Recorder
 from digest.state.schema import FAILED, PENDING, SENT
 from digest.store import invalid_rows_path
 from digest.tokens import TokenSigner, signer
 
 MAX_LINE = 998
+CHECK_BATCH = 500
+"""Unsent rows checked against the subscribers table at a time."""
 
 
 class Sender(Protocol):
@@ -72,6 +78,7 @@ class SendSummary(BaseModel):
     """The first invalid rows of the list, then how many more and the file holding them all."""
     invalid_rows_file: Path | None = None
     suppressed: int = 0
+    left: int = 0
     seconds: float = 0.0
     already_sent: bool = False
     stopped: bool = False
@@ -101,7 +108,7 @@ class SendSummary(BaseModel):
             f"Issue {self.issue}: {self.sent} sent, {self.failed} failed in {self.seconds:.1f}s "
             f"({self.rate:.0f}/s); {state}. Totals: {self.total_sent} sent, {self.total_failed} "
             f"failed of {self.listed} listed; {self.invalid_rows} invalid rows, "
-            f"{self.suppressed} suppressed."
+            f"{self.suppressed} suppressed, {self.left} who left."
         )
 
 
@@ -116,22 +123,28 @@ def _no_progress() -> Progress:
     return Quiet()
 
 
-def _subscribers_path(settings: Settings) -> Path:
-    if settings.subscribers is None:
-        raise ConfigError("DIGEST_SUBSCRIBERS: not set (a CSV file with an 'email' column)")
-    return settings.subscribers
-
-
 def list_subscribers(
     settings: Settings, ledger: Ledger, issue: Issue, suppressed: frozenset[str]
 ) -> ListReport:
-    """Add the list's new subscribers to the ledger as pending rows of the issue; the rows it
-    skips as invalid go to a file beside the issue."""
+    """Bring the subscribers table up to date and list its active subscribers as pending rows of
+    the issue: DIGEST_SUPPRESSIONS become unsubscribed, then DIGEST_SUBSCRIBERS is imported by
+    the rule of `digest subscribers import` (nobody who left comes back; the rows skipped as
+    invalid go to a file beside the issue)."""
+    store = SubscriberStore(ledger.engine)
     report = ListReport()
-    path = _subscribers_path(settings)
-    with invalid_rows_file(report, invalid_rows_path(settings, issue.date)):
-        rows = read_subscribers(path, suppressed=suppressed, report=report)
-        ledger.enqueue(issue.date.isoformat(), rows)
+    if suppressed:
+        store.suppress(suppressed, reason="listed in DIGEST_SUPPRESSIONS")
+    if settings.subscribers is not None:
+        with invalid_rows_file(report, invalid_rows_path(settings, issue.date)):
+            rows = read_subscribers(settings.subscribers, suppressed=suppressed, report=report)
+            imported = store.import_rows(rows)
+        report.left = imported.skipped_total
+    if not store.counts()[ACTIVE] and not ledger.counts(issue.date.isoformat())[PENDING]:
+        raise ConfigError(
+            "nobody to send to: no active subscriber (import a list with `digest subscribers "
+            "import FILE.csv`, set DIGEST_SUBSCRIBERS, or let people sign up on `digest site`)"
+        )
+    ledger.enqueue_active(issue.date.isoformat())
     return report
 
 
@@ -140,28 +153,31 @@ def _outgoing(
     issue_key: str,
     template: MessageTemplate,
     tokens: TokenSigner,
-    suppressed: frozenset[str],
     recorder: Recorder,
     *,
     retry_failed: bool,
     dropped: list[str],
 ) -> Iterator[Outgoing]:
     """The ledger's unsent rows as finished messages; a row whose message cannot be built is
-    recorded as failed, and an address suppressed since it was listed is dropped."""
-    for row in ledger.unsent(issue_key, retry_failed=retry_failed):
-        key = row.email.lower()
-        if key in suppressed:
-            dropped.append(key)
-            continue
-        message_id = template.message_id(row.email)
-        try:
-            message = template.personalise(
-                Recipient(email=row.email, name=row.name, token=tokens.sign(row.email))
-            )
-        except DeliveryError as exc:
-            recorder.record(Outcome(row.id, FAILED, 0, f"not sent: {exc}", message_id))
-            continue
-        yield Outgoing(row.id, row.email, message, message_id)
+    recorded as failed, and an address that left since it was listed is dropped."""
+    store = SubscriberStore(ledger.engine)
+    rows = ledger.unsent(issue_key, retry_failed=retry_failed)
+    while page := list(islice(rows, CHECK_BATCH)):
+        left = store.left_among(row.email for row in page)
+        for row in page:
+            key = row.email.lower()
+            if key in left:
+                dropped.append(key)
+                continue
+            message_id = template.message_id(row.email)
+            try:
+                message = template.personalise(
+                    Recipient(email=row.email, name=row.name, token=tokens.sign(row.email))
+                )
+            except DeliveryError as exc:
+                recorder.record(Outcome(row.id, FAILED, 0, f"not sent: {exc}", message_id))
+                continue
+            yield Outgoing(row.id, row.email, message, message_id)
 
 
 def send_issue(
@@ -196,9 +212,10 @@ def send_issue(
     report = ListReport()
     if not finished:
         # A broken file stops the send before anyone is listed, so nothing half-read goes out.
-        check_structure(_subscribers_path(settings))
-        ledger.begin_send(issue_key, issue.subject)
+        if settings.subscribers is not None:
+            check_structure(settings.subscribers)
         report = list_subscribers(settings, ledger, issue, suppressed)
+        ledger.begin_send(issue_key, issue.subject)
     counts = ledger.counts(issue_key)
     progress.start(counts[PENDING] + (counts[FAILED] if retry_failed else 0))
     done = {SENT: 0, FAILED: 0}
@@ -225,7 +242,6 @@ def send_issue(
             issue_key,
             template,
             tokens,
-            suppressed,
             recorder,
             retry_failed=retry_failed,
             dropped=dropped,
@@ -250,6 +266,7 @@ def send_issue(
         invalid_report=report.lines(),
         invalid_rows_file=report.saved_to,
         suppressed=report.suppressed,
+        left=report.left,
         seconds=time.perf_counter() - started,
         stopped=stopped,
         cut_in_flight=cut,
@@ -277,6 +294,7 @@ class DryRunSummary(BaseModel):
     invalid_rows: int = 0
     invalid_report: list[str] = []
     suppressed: int = 0
+    left: int = 0
     duplicates: int = 0
     largest: int = 0
     seconds: float = 0.0
@@ -287,8 +305,18 @@ class DryRunSummary(BaseModel):
             f"Dry run of {self.issue}: {self.messages} messages built and checked in "
             f"{self.seconds:.1f}s (largest {self.largest / 1024:.0f} KB), "
             f"{len(self.problems)} with problems; {self.invalid_rows} invalid rows, "
-            f"{self.duplicates} duplicates, {self.suppressed} suppressed. Nothing was sent."
+            f"{self.duplicates} duplicates, {self.suppressed} suppressed, {self.left} who left. "
+            "Nothing was sent."
         )
+
+
+@contextmanager
+def _state(settings: Settings) -> Iterator[Engine]:
+    engine = state_engine(settings)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def dry_run(
@@ -299,10 +327,10 @@ def dry_run(
     stop: threading.Event | None = None,
     progress: Progress | None = None,
 ) -> DryRunSummary:
-    """Build and check every subscriber's message without connecting or touching the ledger.
-
-    The list is de-duplicated in a throw-away state database, as a real send would, so memory
-    stays flat at any list size."""
+    """Build and check every subscriber's message without connecting or changing the state
+    database: the active subscribers, and the rows of DIGEST_SUBSCRIBERS an import would make
+    active. They are de-duplicated in a throw-away database, as a real send would, so memory stays
+    flat at any list size."""
     stop = stop or threading.Event()
     progress = progress or _no_progress()
     issue_key = issue.date.isoformat()
@@ -310,15 +338,25 @@ def dry_run(
     suppressed = load_suppressions(settings.suppressions)
     summary = DryRunSummary(issue=issue_key)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="digest-dry-run-") as folder:
+    with (
+        tempfile.TemporaryDirectory(prefix="digest-dry-run-") as folder,
+        _state(settings) as state,
+    ):
         engine = open_engine(f"sqlite:///{Path(folder) / 'dry-run.db'}")
         try:
             ledger = Ledger(engine)
-            report = list_subscribers(settings, ledger, issue, suppressed)
+            report = ListReport()
+            store = SubscriberStore(state)
+            if settings.subscribers is not None:
+                rows = read_subscribers(settings.subscribers, suppressed=suppressed, report=report)
+                added = ledger.enqueue(issue_key, store.without_left(rows, report))
+                summary.duplicates = report.valid - report.left - added
+            active = store.active()
+            ledger.enqueue(issue_key, (row for row in active if row.key not in suppressed))
             summary.invalid_rows = report.invalid_count
             summary.invalid_report = report.lines()
             summary.suppressed = report.suppressed
-            summary.duplicates = report.valid - ledger.counts(issue_key)[PENDING]
+            summary.left = report.left
             progress.start(ledger.counts(issue_key)[PENDING])
             for row in ledger.unsent(issue_key):
                 if stop.is_set():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import re
+from itertools import pairwise
 
 from lxml import html as lxml_html
 
@@ -31,6 +32,7 @@ _CALL_TO_ACTION = re.compile(
     r"(?:share|send|submit|upload)\s+(?:us\s+)?your\b"
     r"|(?:sign\s+up|subscribe|register)\b|follow\s+us\b|like\s+us\b|join\s+(?:us|our)\b"
     r"|(?:download|get|install)\s+(?:our|the)\b.{0,40}\bapps?\b|click\s+here\b"
+    r"|(?:start|begin)\s+your\s+(?:day|morning|week)\b|get\s+(?:the|our)\b.{0,60}\bnewsletter\b"
     # Spanish, Portuguese, French, German, Italian
     r"|suscr[ií]bete|suscr[ií]base|s[ií]guenos|s[ií]ganos|desc[aá]rga(?:te|nos)?\s+(?:la|nuestra)\b"
     r"|comparte\s+tus\b|env[ií]anos\b|assine\b|inscreva-se|siga-nos|baixe\s+o\b"
@@ -54,6 +56,10 @@ _SHARE_WORDS = frozenset({"share", "sharing", "social", "sns", "sharethis", "add
 _MAYBE_SHARE = re.compile(r"shar|soci|sns|addt", re.IGNORECASE)
 _WIDGET_CHARS = 200
 """The most text a share widget holds ("Share this story: Facebook, X, WhatsApp, Email…")."""
+_POPUP_WORDS = frozenset({"hovercard", "tooltip", "popover", "tippy", "popup"})
+"""Class or id words of a card shown on hover (a person's full name and job behind a link),
+whose text trafilatura glues into the sentence: "Gov. Kristi NoemKristi Lynn NoemSouth…"."""
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
 def main_text(root: lxml_html.HtmlElement) -> str:
@@ -61,7 +67,9 @@ def main_text(root: lxml_html.HtmlElement) -> str:
     # trafilatura takes most of a second to import; only pay that when a page is read.
     import trafilatura
 
-    page = lxml_html.tostring(_readable(root), encoding="unicode")
+    readable = _readable(root)
+    captions = {folded(text) for text in _caption_texts(readable)} - {""}
+    page = lxml_html.tostring(readable, encoding="unicode")
     # Favouring precision drops boilerplate the default keeps (readers' comments it does not
     # recognise as such, share and paywall boxes, lists of links to other stories) but leaves
     # nothing of some table-layout pages; those are read again with the defaults.
@@ -79,8 +87,16 @@ def main_text(root: lxml_html.HtmlElement) -> str:
             prune_xpath=_PRUNED,
         )
         if text and text.strip():
-            return text.strip()
+            return "\n".join(
+                line for line in text.strip().split("\n") if folded(line) not in captions
+            )
     return ""
+
+
+def _caption_texts(page: lxml_html.HtmlElement) -> list[str]:
+    """The page's picture captions, which are never the article's prose (trafilatura sometimes
+    keeps one as a paragraph, and it became the teaser)."""
+    return [element.text_content() for element in page.iter("figcaption")]
 
 
 def _readable(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
@@ -89,7 +105,8 @@ def _readable(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
       keeps them, cutting a paragraph into lines), but in preformatted text;
     - without share and follow-us button bars: elements with little text whose class or id says
       share, social or sns (`article-sns`, `social-share`, `shareBar`), whose labels
-      ("このニュースをシェア", "Share this story") trafilatura keeps when they are headings."""
+      ("このニュースをシェア", "Share this story") trafilatura keeps when they are headings;
+    - without hover cards and elements the page hides, whose text is not shown in the story."""
     page = copy.deepcopy(root)
     kept = {element for block in page.iter(*_PREFORMATTED) for element in block.iter()}
     widgets = []
@@ -100,10 +117,29 @@ def _readable(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
             element.tail = _LINE_BREAK.sub(" ", element.tail)
         if isinstance(element.tag, str) and _is_share_widget(element):
             widgets.append(element)
+    hidden = [
+        element
+        for element in page.iter()
+        if isinstance(element.tag, str)
+        and element.tag not in ("html", "body")
+        and _is_hidden(element)
+    ]
     for element in widgets:
         if len(element.text_content()) <= _WIDGET_CHARS:
             element.drop_tree()
+    for element in hidden:
+        if element.getparent() is not None:
+            element.drop_tree()
     return page
+
+
+def _is_hidden(element: lxml_html.HtmlElement) -> bool:
+    """Whether the reader does not see `element` as part of the page: a hover card, or an
+    element hidden by its `hidden` attribute or its style."""
+    if element.get("hidden") is not None or _HIDDEN_STYLE.search(element.get("style") or ""):
+        return True
+    words = name_words(f"{element.get('class') or ''} {element.get('id') or ''}")
+    return any(word in _POPUP_WORDS for word in [*words, *map("".join, pairwise(words))])
 
 
 def _is_share_widget(element: lxml_html.HtmlElement) -> bool:

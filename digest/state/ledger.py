@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from digest.errors import DeliveryError
 from digest.models import Subscriber
-from digest.state.schema import FAILED, PENDING, SENT, deliveries, sends, utcnow
+from digest.state.schema import FAILED, PENDING, SENT, deliveries, sends, subscribers, utcnow
 
 ENQUEUE_BATCH = 5000
 READ_BATCH = 500
@@ -147,6 +147,43 @@ class Ledger:
             with self.engine.begin() as conn:
                 added += len(conn.execute(insert, values).all())
         return added
+
+    def enqueue_active(self, issue: str) -> int:
+        """Add a pending row for every active subscriber not yet listed for `issue`, in list
+        order; return how many were added. One INSERT … SELECT: the list never passes through
+        Python, so memory stays flat at any size."""
+        now = utcnow()
+        chosen = (
+            sa.select(
+                sa.literal(issue, sa.String),
+                subscribers.c.email_key,
+                subscribers.c.email,
+                subscribers.c.name,
+                sa.literal(PENDING, sa.String),
+                sa.literal(0, sa.Integer),
+                sa.literal("", sa.String),
+                sa.literal("", sa.String),
+                sa.literal(now, sa.DateTime),
+                sa.literal(now, sa.DateTime),
+            )
+            .where(subscribers.c.status == "active")
+            .order_by(subscribers.c.id)
+        )
+        columns = [
+            "issue",
+            "email_key",
+            "email",
+            "name",
+            "status",
+            "attempts",
+            "last_reply",
+            "message_id",
+            "created_at",
+            "updated_at",
+        ]
+        insert = _insert_ignoring(self.engine, deliveries, ["issue", "email_key"])
+        with self.engine.begin() as conn:
+            return conn.execute(insert.from_select(columns, chosen)).rowcount
 
     def unsent(self, issue: str, *, retry_failed: bool = False) -> Iterator[Delivery]:
         """Every row still to send, in list order, read in small pages (keyset pagination), so
