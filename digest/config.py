@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import ipaddress
 import json
 import re
 from email.utils import parseaddr
@@ -10,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import httpx
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -19,7 +22,6 @@ from digest.page_profiles import PageProfile, read_page_profiles
 from digest.timing import cron_trigger, parse_duration
 
 ENV_PREFIX = "DIGEST_"
-_HOST_NAME = re.compile(r"(\*\.)?[A-Za-z0-9_.-]+|\[?[0-9A-Fa-f:.]+\]?")
 _SQLITE_FILE = re.compile(r"sqlite(?:\+\w+)?:///([^?]+)")
 
 
@@ -69,6 +71,7 @@ class Settings(BaseSettings):
     contact_url: str = "https://github.com/digest-newsletter/digest"
     cache_dir: Path | None = Path(".digest-cache")
     enrich_min_words: int = Field(default=60, ge=0, le=5000)
+    fetch_allow_private: Annotated[list[str], NoDecode] = Field(default_factory=list)
     page_profiles: Annotated[dict[str, PageProfile], NoDecode] = Field(default_factory=dict)
     # Sending (digest send): subscribers, signing, the state database, SMTP and DKIM.
     subscribers: Path | None = None
@@ -132,24 +135,6 @@ class Settings(BaseSettings):
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
-    @field_validator("serve_allowed_hosts", mode="before")
-    @classmethod
-    def _split_hosts(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
-    @field_validator("serve_allowed_hosts")
-    @classmethod
-    def _check_hosts(cls, value: list[str]) -> list[str]:
-        for name in value:
-            if not _HOST_NAME.fullmatch(name):
-                raise ValueError(
-                    f"{name!r}: expected host names or addresses separated by commas, without "
-                    "ports (e.g. desk.example.org,192.0.2.10); *.example.org covers subdomains"
-                )
-        return value
-
     @field_validator("serve_password")
     @classmethod
     def _check_password(cls, value: SecretStr) -> SecretStr:
@@ -157,6 +142,12 @@ class Settings(BaseSettings):
         if secret and not secret.strip():
             raise ValueError("only blank spaces: set a real password, or none to stay on loopback")
         return value
+
+    @field_validator("fetch_allow_private", "serve_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        parts = value.split(",") if isinstance(value, str) else value
+        return [_allowed_host(part) for part in parts if part.strip()]
 
     @field_validator("page_profiles", mode="before")
     @classmethod
@@ -279,6 +270,26 @@ def _formats(template: str, **fields: Any) -> bool:
     except (KeyError, IndexError, ValueError, AttributeError):
         return False
     return True
+
+
+def _allowed_host(entry: str) -> str:
+    """A DIGEST_FETCH_ALLOW_PRIVATE or DIGEST_SERVE_ALLOWED_HOSTS entry as `FetchPolicy`
+    (digest/http/policy.py) and the desk's Host check compare it: lower-case, IDNA-encoded, IPv6
+    without brackets, `*.` kept for "every subdomain"."""
+    text = entry.strip().lower().rstrip(".")
+    name = text.removeprefix("*.")
+    wildcard = name != text
+    with contextlib.suppress(ValueError):
+        if not wildcard:
+            return str(ipaddress.ip_address(name.strip("[]")))
+    problem = ValueError(f"{entry.strip()!r} is not a host name (no scheme, port or path)")
+    if not name or any(char in name for char in "*:/?#@[]\\ "):
+        raise problem
+    try:
+        host = httpx.URL(f"http://{name}/").raw_host.decode("ascii")
+    except httpx.InvalidURL:
+        raise problem from None
+    return f"*.{host}" if wildcard else host
 
 
 def _env_name(loc: tuple[Any, ...]) -> str:

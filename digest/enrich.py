@@ -71,7 +71,7 @@ def enrich_story(story: Story, http: Http, teaser_words: int = 35, language: str
     when the text's opening is not the story's prose (a label, a heading, a fragment) and the
     summary is, at the budget of `teaser_words`."""
     try:
-        article = _read(story.url, http)
+        article = _read(story.url, story.source, http)
     except SourceError as error:
         log.warning("Kept %r as its source gave it: %s", story.title, error)
         return story
@@ -97,10 +97,11 @@ def enrich_story(story: Story, http: Http, teaser_words: int = 35, language: str
     )
 
 
-def _read(url: str, http: Http) -> Article:
-    """The article at `url`, through one redirect page (`<meta http-equiv="refresh">`, as link
-    shorteners and news aggregators serve) if that is what `url` gives."""
-    fetched = _get_page(url, http)
+def _read(url: str, source: str, http: Http) -> Article:
+    """The article at `url` (a link found in `source`), through one redirect page (`<meta
+    http-equiv="refresh">`, as link shorteners and news aggregators serve) if that is what `url`
+    gives; the fetch policy applies to both."""
+    fetched = _get_page(url, source, http)
     root = parse_html(fetched)
     if root is None:
         return Article(url=fetched.url)
@@ -108,11 +109,11 @@ def _read(url: str, http: Http) -> Article:
     target = meta_refresh(root, fetched.url) if not article.text else ""
     if not target or is_reserved(target):
         return article
-    return read_article(_get_page(target, http))
+    return read_article(_get_page(target, source, http))
 
 
-def _get_page(url: str, http: Http) -> Fetched:
-    fetched = http.get(url, accept=ACCEPT_PAGE)
+def _get_page(url: str, source: str, http: Http) -> Fetched:
+    fetched = http.get(url, source=source, accept=ACCEPT_PAGE)
     if fetched.content_type not in PAGE_TYPES:
         raise SourceError(f"{url} is {fetched.content_type}, not a web page")
     return fetched

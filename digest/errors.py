@@ -24,6 +24,11 @@ class Unreachable(SourceError):
     the resource itself, unlike a 404 or a page that is not a feed."""
 
 
+class Refused(SourceError):
+    """The fetch policy kept a URL from content away from a non-public address (see
+    `digest.http.policy`)."""
+
+
 class BuildError(DigestError):
     """An issue could not be composed or rendered (no stories, a template error)."""
 

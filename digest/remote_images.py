@@ -47,7 +47,7 @@ def check_story_image(story: Story, http: Http) -> Story:
     problems: list[SourceError] = []
     for url in https_first(image.url):
         try:
-            checked = check_image(image.model_copy(update={"url": url}), http)
+            checked = check_image(image.model_copy(update={"url": url}), story.source, http)
         except SourceError as error:
             problems.append(error)
             continue
@@ -60,9 +60,12 @@ def check_story_image(story: Story, http: Http) -> Story:
     return story.model_copy(update={"image": None})
 
 
-def check_image(image: Image, http: Http) -> Image:
-    """`image` with its size filled in; SourceError when it is missing, not a picture or tiny."""
-    fetched, size = _peek(image.url, http)
+def check_image(image: Image, source: str, http: Http) -> Image:
+    """`image` (found in `source`) with its size filled in; SourceError when it is missing, not
+    a picture or tiny, and Refused when the fetch policy keeps it from a non-public address (it
+    is dropped then: an email must not make readers' mail clients call into their own networks
+    either)."""
+    fetched, size = _peek(image.url, source, http)
     if size == (-1, -1) and not _says_image(fetched):
         kind = fetched.content_type or "of no declared type"
         raise SourceError(f"{image.url}: not an image ({kind})")
@@ -73,10 +76,10 @@ def check_image(image: Image, http: Http) -> Image:
     return image.model_copy(update={"width": width, "height": height})
 
 
-def _peek(url: str, http: Http) -> tuple[Fetched, tuple[int, int]]:
+def _peek(url: str, source: str, http: Http) -> tuple[Fetched, tuple[int, int]]:
     """The first bytes of a picture and the size they tell, (-1, -1) when they do not."""
     for limit in PEEKS:
-        fetched = http.get(url, accept=ACCEPT_IMAGE, limit=limit)
+        fetched = http.get(url, source=source, accept=ACCEPT_IMAGE, limit=limit)
         size = imagesize.get(io.BytesIO(fetched.content))
         if size != (-1, -1) or fetched.complete or not _says_image(fetched):
             break

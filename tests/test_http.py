@@ -12,7 +12,8 @@ import pytest
 
 from digest.config import Settings, load_settings
 from digest.errors import ConfigError, SourceError
-from digest.http import Http, decode_text, is_reserved, parse_retry_after, user_agent
+from digest.http import Http, is_reserved, parse_retry_after, user_agent
+from digest.http.charset import decode_text
 from digest.sources import read_source
 from tests.support.http_server import Canned, LocalServer
 
@@ -28,14 +29,14 @@ def test_500_then_200_is_retried(http_server: LocalServer) -> None:
         "/flaky", [Canned(500, b"oops"), Canned(502, b"oops"), Canned(200, b"<rss/>")]
     )
     with Http(settings()) as http:
-        assert http.get(url).content == b"<rss/>"
+        assert http.get(url, source=url).content == b"<rss/>"
     assert http_server.hits("/flaky") == 3
 
 
 def test_retries_give_up_and_say_how_often_they_tried(http_server: LocalServer) -> None:
     url = http_server.url("/_status/503")
     with Http(settings(fetch_retries=3)) as http, pytest.raises(SourceError) as caught:
-        http.get(url)
+        http.get(url, source=url)
     assert str(caught.value) == f"{url}: HTTP 503 Service Unavailable (4 attempts)"
     assert http_server.hits("/_status/503") == 4
 
@@ -43,7 +44,7 @@ def test_retries_give_up_and_say_how_often_they_tried(http_server: LocalServer) 
 def test_404_is_not_retried(http_server: LocalServer) -> None:
     url = http_server.url("/_status/404")
     with Http(settings()) as http, pytest.raises(SourceError, match=r"HTTP 404 Not Found$"):
-        http.get(url)
+        http.get(url, source=url)
     assert http_server.hits("/_status/404") == 1
 
 
@@ -53,13 +54,13 @@ def test_429_waits_as_long_as_retry_after_says_not_the_backoff(http_server: Loca
         "/busy", [Canned(429, b"slow down", {"Retry-After": "0"}), Canned(200, b"ok")]
     )
     with Http(settings(fetch_retry_delay=300)) as http:
-        assert http.get(url).content == b"ok"
+        assert http.get(url, source=url).content == b"ok"
 
 
 def test_429_asking_for_too_long_a_wait_fails_at_once(http_server: LocalServer) -> None:
     url = http_server.add("/later", b"", status=429, headers={"Retry-After": "7200"})
     with Http(settings(fetch_retry_after_max=30)) as http, pytest.raises(SourceError) as caught:
-        http.get(url)
+        http.get(url, source=url)
     assert str(caught.value) == (
         f"{url}: HTTP 429 Too Many Requests; the server asks to retry after 7200 s, "
         "more than DIGEST_FETCH_RETRY_AFTER_MAX (30 s)"
@@ -79,7 +80,7 @@ def test_retry_after_as_an_http_date() -> None:
 def test_timeouts_are_retried_then_reported(http_server: LocalServer) -> None:
     url = http_server.url("/_slow")
     with Http(settings(fetch_retries=1)) as http, pytest.raises(SourceError) as caught:
-        http.get(url)
+        http.get(url, source=url)
     assert str(caught.value) == f"{url}: timed out after 0.2 s (2 attempts)"
     assert http_server.hits("/_slow") == 2
 
@@ -91,27 +92,28 @@ def test_a_body_still_arriving_at_the_deadline_is_abandoned(http_server: LocalSe
         Http(settings(fetch_timeout=5, fetch_deadline=0.3)) as http,
         pytest.raises(SourceError) as caught,
     ):
-        http.get(url)
+        http.get(url, source=url)
     assert str(caught.value) == f"{url}: still downloading after 0.3 s"
 
 
 def test_redirect_loop_is_one_clear_error(http_server: LocalServer) -> None:
     url = http_server.url("/_redirect-loop")
     with Http(settings()) as http, pytest.raises(SourceError) as caught:
-        http.get(url)
+        http.get(url, source=url)
     assert str(caught.value) == f"{url}: too many redirects (more than 5)"
 
 
 def test_oversized_body_is_refused(http_server: LocalServer) -> None:
     url = http_server.url("/_endless")
     with Http(settings(fetch_max_bytes=5_000)) as http, pytest.raises(SourceError) as caught:
-        http.get(url)
+        http.get(url, source=url)
     assert str(caught.value) == f"{url}: larger than 5,000 bytes"
 
 
 def test_a_limited_read_stops_early_and_is_never_an_error(http_server: LocalServer) -> None:
     with Http(settings(fetch_max_bytes=5_000)) as http:
-        head = http.get(http_server.url("/_endless"), limit=100)
+        url = http_server.url("/_endless")
+        head = http.get(url, source=url, limit=100)
     assert head.content == b"x" * 100
     assert not head.complete
 
@@ -121,9 +123,9 @@ def test_etag_revalidation_answers_from_the_cache(http_server: LocalServer) -> N
         "/feed.xml", b"<rss>v1</rss>", "application/rss+xml", headers={"ETag": '"v1"'}
     )
     with Http(settings()) as http:
-        first = http.get(url)
+        first = http.get(url, source=url)
     with Http(settings()) as http:
-        second = http.get(url)
+        second = http.get(url, source=url)
 
     assert (first.content, first.from_cache) == (b"<rss>v1</rss>", False)
     assert (second.content, second.from_cache) == (b"<rss>v1</rss>", True)
@@ -144,10 +146,10 @@ def test_last_modified_revalidation_and_a_changed_body(http_server: LocalServer)
         ],
     )
     with Http(settings()) as http:
-        assert http.get(url).content == b"old"
-        again = http.get(url)
+        assert http.get(url, source=url).content == b"old"
+        again = http.get(url, source=url)
         assert (again.content, again.from_cache) == (b"old", True)
-        changed = http.get(url)
+        changed = http.get(url, source=url)
     assert (changed.content, changed.from_cache) == (b"new", False)
     sent = [headers for path, headers in http_server.requests if path == "/page"]
     assert sent[1]["If-Modified-Since"] == stamp
@@ -156,8 +158,8 @@ def test_last_modified_revalidation_and_a_changed_body(http_server: LocalServer)
 def test_a_fresh_response_is_not_requested_again(http_server: LocalServer) -> None:
     url = http_server.add("/fresh", b"fresh", headers={"Cache-Control": "max-age=600"})
     with Http(settings()) as http:
-        http.get(url)
-        assert http.get(url).from_cache
+        http.get(url, source=url)
+        assert http.get(url, source=url).from_cache
     assert http_server.hits("/fresh") == 1
 
 
@@ -168,32 +170,32 @@ def test_no_store_and_no_validators_are_not_cached(http_server: LocalServer) -> 
     plain = http_server.add("/plain", b"y")
     with Http(settings()) as http:
         for url in (private, plain, private, plain):
-            assert not http.get(url).from_cache
+            assert not http.get(url, source=url).from_cache
     assert not any(Path(".digest-cache/http").glob("*.json"))
 
 
 def test_the_cache_can_be_turned_off(http_server: LocalServer) -> None:
     url = http_server.add("/etag", b"x", headers={"ETag": '"a"'})
     with Http(settings(cache_dir="")) as http:
-        http.get(url)
-        assert not http.get(url).from_cache
+        http.get(url, source=url)
+        assert not http.get(url, source=url).from_cache
     assert not Path(".digest-cache").exists()
 
 
 def test_a_corrupt_cache_entry_is_a_miss(http_server: LocalServer) -> None:
     url = http_server.add("/etag", b"x", headers={"ETag": '"a"'})
     with Http(settings()) as http:
-        http.get(url)
+        http.get(url, source=url)
     for meta in Path(".digest-cache/http").glob("*.json"):
         meta.write_text("{not json")
     with Http(settings()) as http:
-        assert not http.get(url).from_cache
+        assert not http.get(url, source=url).from_cache
 
 
 def test_pruning_deletes_only_old_cache_entries_not_other_files(http_server: LocalServer) -> None:
     url = http_server.add("/etag", b"x", headers={"ETag": '"a"'})
     with Http(settings()) as http:
-        http.get(url)
+        http.get(url, source=url)
     folder = Path(".digest-cache/http")
     mine = folder / "notes.json"
     mine.write_text("{}", encoding="utf-8")
@@ -210,7 +212,7 @@ def test_per_host_limit_holds_and_requests_do_overlap(http_server: LocalServer) 
     concurrently, never three proves the limit."""
     urls = [http_server.url(f"/_hold/{n}") for n in range(6)]
     with Http(settings(fetch_timeout=10, fetch_per_host=2, fetch_concurrency=6)) as http:
-        bodies = http.map(lambda url: http.get(url).content, urls)
+        bodies = http.map(lambda url: http.get(url, source=url).content, urls)
     assert bodies == [b"held\n"] * 6
     assert http_server.max_in_flight == 2
 
@@ -220,14 +222,15 @@ def test_the_limit_is_per_host(http_server: LocalServer) -> None:
     port = http_server.base.rsplit(":", 1)[1]
     urls = [f"http://127.0.0.1:{port}/_hold/a", f"http://localhost:{port}/_hold/b"]
     with Http(settings(fetch_timeout=10, fetch_per_host=1)) as http:
-        http.map(http.get, urls)
+        http.map(lambda url: http.get(url, source=url), urls)
     assert http_server.max_in_flight == 2
 
 
 def test_user_agent_names_digest_and_the_contact_url(http_server: LocalServer) -> None:
     contact = "https://news.example.org/about-our-newsletter"
     with Http(settings(contact_url=contact)) as http:
-        http.get(http_server.add("/ua", b"x"))
+        url = http_server.add("/ua", b"x")
+        http.get(url, source=url)
     agent = http_server.requests[-1][1]["User-Agent"]
     assert agent == user_agent(contact)
     assert agent.startswith("digest/")

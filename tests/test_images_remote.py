@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import socket
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -21,8 +22,13 @@ QUICK = Settings(fetch_timeout=2, fetch_retry_delay=0.001)
 
 
 def with_image(url: str, **image: object) -> Story:
+    """A story from a feed on the server its picture is on (the fetch policy lets a picture
+    reach 127.0.0.1 only on its own source's site)."""
     return Story(
-        title="Harbour talks", url="https://news.example.org/a", image=Image(url=url, **image)
+        title="Harbour talks",
+        url="https://news.example.org/a",
+        image=Image(url=url, **image),
+        source=urljoin(url, "/feed.xml"),
     )
 
 

@@ -261,3 +261,14 @@ def test_a_greeting_trickled_a_byte_at_a_time_is_cut_at_the_connect_deadline() -
         results = _send(_settings(server, smtp_connections=1, smtp_timeout=1), ADDRESSES[:3])
     assert all(result.accepted and result.attempts == 1 for result in results.values())
     assert server.connections == 2
+
+
+def test_a_stop_during_a_slow_connect_ends_the_run_without_an_error() -> None:
+    """The stop cuts the connect at its grace; that is no failure to connect."""
+    stop = threading.Event()
+    reported: list[Result] = []
+    with SmtpServer(faults=Faults(trickle_greetings=1, trickle=0.3)) as server:
+        settings = _settings(server, smtp_connections=1, smtp_timeout=2, smtp_max_attempts=1)
+        threading.Timer(0.3, stop.set).start()
+        SmtpSender(settings, SENDER).run(_messages(ADDRESSES[:2]), reported.append, stop)
+    assert reported == [] and server.received == []

@@ -343,6 +343,8 @@ class SmtpSender:
                 try:
                     smtp = self.connect(watchdog)
                 except _Temporary as exc:
+                    if exc.stopped:
+                        return None
                     failed_connects += 1
                     if failed_connects >= self.settings.smtp_max_attempts:
                         raise DeliveryError(

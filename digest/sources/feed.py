@@ -23,7 +23,7 @@ import feedparser
 from lxml import etree
 
 from digest.errors import SourceError
-from digest.http import sniff_charset
+from digest.http.charset import sniff_charset
 from digest.models import Image, Story
 from digest.sources.advertising import is_advertising
 from digest.sources.fetch import Fetched

@@ -37,11 +37,12 @@ def load(location: str, settings: Settings, http: Http | None = None) -> Fetched
 
 
 def fetch(url: str, settings: Settings, http: Http | None = None) -> Fetched:
-    """GET a source over `http` (a one-off session when none is given)."""
+    """GET a configured source over `http` (a one-off session when none is given); it may be
+    anywhere, an intranet included, and its redirects may stay on its own site."""
     if http is not None:
-        return http.get(url, accept=ACCEPT)
+        return http.get(url, source=url, accept=ACCEPT)
     with Http(settings) as session:
-        return session.get(url, accept=ACCEPT)
+        return session.get(url, source=url, accept=ACCEPT)
 
 
 def read_file(location: str, path: Path, settings: Settings) -> Fetched:

@@ -34,7 +34,8 @@ _MIN_CUT_WORDS = 5
 # of addresses says little without what came before).
 _FILL_SPAN = 2
 _MIN_FILL_WORDS = 5
-_SLACK_WORDS = 20
+# Plain text is cleaned (boilerplate, title, byline) this many words past what a teaser can use.
+_CLEANING_SLACK_WORDS = 20
 
 
 def make_teaser(text: str, max_words: int, title: str = "", language: str = "en") -> str:
@@ -47,7 +48,10 @@ def make_teaser(text: str, max_words: int, title: str = "", language: str = "en"
         raise BuildError(f"teaser word budget must be at least 1 (got {max_words})")
     budget = 2 * max_words
     min_size = int(2 * min(_MIN_WORDS, _MIN_SHARE * max_words))
-    blocks = article_blocks(text)
+    stretch = budget + int(budget * _STRETCH)
+    # A sentence that starts within the span and fits ends within a budget after it.
+    window = (_FILL_SPAN + 1) * budget + 2
+    blocks = article_blocks(text if is_markup(text) else _plain_opening(text, window))
     if not blocks:
         return ""
     cleaned = " ".join(blocks)
@@ -60,8 +64,7 @@ def make_teaser(text: str, max_words: int, title: str = "", language: str = "en"
     was_cut = cut_marker is not None
     if cut_marker:
         body = body[: cut_marker.start()].rstrip() or body
-    stretch = budget + int(budget * _STRETCH)
-    body, truncated = opening(body, _FILL_SPAN * budget + stretch + 2 * _SLACK_WORDS)
+    body, truncated = opening(body, window)
     chosen: list[str] = []
     used = 0
     first = ""
@@ -73,6 +76,9 @@ def make_teaser(text: str, max_words: int, title: str = "", language: str = "en"
         size = weight(sentence)
         if skipped and not _stands_alone(sentence):
             continue
+        room = budget - used
+        if chosen and used >= min_size and (room < 2 or (skipped and room < 2 * _MIN_FILL_WORDS)):
+            break  # no sentence that could follow fits any more
         if used + size <= (stretch if not chosen else budget):
             chosen.append(sentence)
             used += size
@@ -92,6 +98,17 @@ def make_teaser(text: str, max_words: int, title: str = "", language: str = "en"
         return teaser
     # The sentences that fit are marks alone ("…!" before an unfinished sentence): cut the text.
     return cut(body, budget)
+
+
+def _plain_opening(text: str, window: int) -> str:
+    """The lines of plain `text` that hold its first `window` half-words and twice as many more:
+    all a teaser can use, so a long text is cleaned no further than that (what follows would only
+    tell that the text goes on)."""
+    head, truncated = opening(text, window + 2 * _CLEANING_SLACK_WORDS)
+    if not truncated:
+        return text
+    line_end = text.find("\n", len(head))
+    return text[: line_end if line_end != -1 else len(head)] + " …"
 
 
 def _is_paragraphs(blocks: list[str]) -> bool:

@@ -18,7 +18,8 @@ A canned response with an `ETag` or `Last-Modified` header answers `304 Not Modi
 request that sends it back. Each request's path and headers are recorded in
 `LocalServer.requests`.
 
-The `http_server` fixture serves `tests/fixtures`.
+The `http_server` fixture serves `tests/fixtures`; `internal_server` is a second one, another
+origin.
 """
 
 from __future__ import annotations
@@ -209,5 +210,13 @@ def serve(directory: Path) -> Iterator[LocalServer]:
 @pytest.fixture
 def http_server() -> Iterator[LocalServer]:
     """A live server on 127.0.0.1 serving `tests/fixtures` (e.g. `/sources/wordpress.xml`)."""
+    with serve(FIXTURES) as server:
+        yield server
+
+
+@pytest.fixture
+def internal_server() -> Iterator[LocalServer]:
+    """A second server on 127.0.0.1, on another port and so another origin: it stands for a
+    service inside the operator's network that content must not make digest read."""
     with serve(FIXTURES) as server:
         yield server

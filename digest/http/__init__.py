@@ -13,7 +13,6 @@ Every failure is a `SourceError` whose one-line message names the URL and the ca
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import hashlib
 import http
@@ -37,7 +36,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from digest import __version__
 from digest.config import Settings
-from digest.errors import SourceError, Unreachable
+from digest.errors import Refused, SourceError, Unreachable
+from digest.http.charset import decode_text
+from digest.http.policy import FetchPolicy
+from digest.http.transport import SOURCE, PolicyTransport, PrivateAddress
 
 MAX_REDIRECTS = 5
 CACHE_KEEP_DAYS = 30
@@ -50,11 +52,6 @@ ACCEPT_IMAGE = "image/avif, image/webp, image/png, image/jpeg, image/*;q=0.9, */
 RESERVED_DOMAINS = ("example.com", "example.net", "example.org", "example", "invalid", "test")
 """RFC 2606/6761 names that never lead to a real site: samples and fixtures use them."""
 
-# WHATWG: these labels mean windows-1252 in practice.
-_WINDOWS_1252 = frozenset({"iso-8859-1", "latin-1", "latin1", "ascii", "us-ascii", "iso8859-1"})
-_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]{0,200}?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)")
-_META_CHARSET = re.compile(rb"<meta[^>]{0,300}?charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.I)
-_SNIFF_BYTES = 4_096
 _CHUNK = 65_536
 
 T = TypeVar("T")
@@ -100,74 +97,6 @@ def is_reserved(url: str) -> bool:
     return any(host == name or host.endswith("." + name) for name in RESERVED_DOMAINS)
 
 
-def decode_text(content: bytes, declared: str | None = None) -> str:
-    """Text of a body in the charset `sniff_charset` finds. Never raises."""
-    return _decoded(content, declared)[1]
-
-
-def sniff_charset(content: bytes, declared: str | None = None) -> str:
-    """The codec a body is in: a byte-order mark, then the HTTP header, the XML declaration and
-    `<meta charset>`, in that order. A charset the bytes contradict is skipped, and a body that
-    is valid UTF-8 beyond ASCII is UTF-8 whatever it declares (a server's default "ISO-8859-1",
-    a template's stale `<meta>`): text in another charset is practically never valid UTF-8.
-    Without any usable declaration: UTF-8, else windows-1252."""
-    return _decoded(content, declared)[0]
-
-
-def _decoded(content: bytes, declared: str | None) -> tuple[str, str]:
-    """`sniff_charset`'s codec and the text in it: the body is decoded once per candidate, and
-    the text that decided is the one returned."""
-    if content.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig", content.decode("utf-8-sig", errors="replace")
-    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16", content.decode("utf-16", errors="replace")
-    head = content[:_SNIFF_BYTES]
-    in_document = [
-        match.group(1).decode("ascii")
-        for match in (_XML_ENCODING.match(head), _META_CHARSET.search(head))
-        if match
-    ]
-    utf8 = _as_utf8(content)
-    candidates = [(declared, False)] + [(name, True) for name in in_document]
-    for name, from_document in candidates:
-        codec = _codec(name, from_document=from_document)
-        if codec is None:
-            continue
-        if utf8 is not None and (codec == "utf-8" or not content.isascii()):
-            return "utf-8", utf8
-        try:
-            return codec, content.decode(codec)
-        except UnicodeDecodeError:
-            continue
-    if utf8 is not None:
-        return "utf-8", utf8
-    return "cp1252", content.decode("cp1252", errors="replace")
-
-
-def _as_utf8(content: bytes) -> str | None:
-    """The body as UTF-8 text; None when it is not UTF-8."""
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
-def _codec(name: str | None, *, from_document: bool) -> str | None:
-    if not name:
-        return None
-    label = name.strip().lower()
-    if label in _WINDOWS_1252:
-        return "cp1252"
-    try:
-        codec = codecs.lookup(label).name
-    except LookupError:
-        return None
-    # A document that could declare itself in ASCII bytes is not UTF-16 (WHATWG: read as UTF-8).
-    if from_document and codec.startswith(("utf-16", "utf-32")):
-        return "utf-8"
-    return codec
-
-
 class _Entry(BaseModel):
     """What the cache remembers of a response, next to its body file."""
 
@@ -180,6 +109,9 @@ class _Entry(BaseModel):
     etag: str = ""
     last_modified: str = ""
     fresh_until: float = 0.0
+    trusted_hops: list[str] = []
+    """URLs on the way (redirects included) that were allowed non-public addresses: the entry
+    serves only a request whose source allows them too."""
 
     def validators(self) -> dict[str, str]:
         headers = {}
@@ -209,7 +141,9 @@ class HttpCache:
             return None
         return (entry, content) if entry.url == url else None
 
-    def store(self, url: str, fetched: Fetched, headers: httpx.Headers) -> None:
+    def store(
+        self, url: str, fetched: Fetched, headers: httpx.Headers, trusted_hops: list[str]
+    ) -> None:
         control = _cache_control(headers)
         validators = {
             "etag": headers.get("etag", ""),
@@ -224,6 +158,7 @@ class HttpCache:
             content_type=fetched.content_type,
             charset=fetched.charset,
             fresh_until=time.time() + max_age if "no-cache" not in control else 0.0,
+            trusted_hops=trusted_hops,
             **validators,
         )
         meta, body = self._paths(url)
@@ -295,13 +230,17 @@ class Http:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.policy = FetchPolicy(frozenset(settings.fetch_allow_private))
         self._client = httpx.Client(
             timeout=httpx.Timeout(settings.fetch_timeout, connect=settings.fetch_connect_timeout),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
-            verify=_tls_context(),
             headers={"User-Agent": user_agent(settings.contact_url)},
-            limits=httpx.Limits(max_connections=settings.fetch_concurrency),
+            transport=PolicyTransport(
+                self.policy,
+                _tls_context(),
+                httpx.Limits(max_connections=settings.fetch_concurrency),
+            ),
         )
         self.cache = HttpCache(settings.cache_dir / "http") if settings.cache_dir else None
         if self.cache:
@@ -332,9 +271,13 @@ class Http:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="digest-http") as pool:
             return list(pool.map(function, work))
 
-    def get(self, url: str, *, accept: str = ACCEPT_ANY, limit: int | None = None) -> Fetched:
-        """GET `url`. With `limit`, read at most that many bytes and stop (never cached): enough
-        to see what an image is without downloading it."""
+    def get(
+        self, url: str, *, source: str, accept: str = ACCEPT_ANY, limit: int | None = None
+    ) -> Fetched:
+        """GET `url`, found in (or configured as) the source `source`, under the fetch policy
+        (`digest.http.policy`): pass the URL itself as `source` for a configured source. With
+        `limit`, read at most that many bytes and stop (never cached): enough to see what an
+        image is without downloading it."""
         scheme = urlsplit(url).scheme.lower()
         if scheme not in ("http", "https"):
             raise SourceError(
@@ -344,6 +287,8 @@ class Http:
             raise SourceError(f"{url}: no host name in the URL")
         cache = self.cache if limit is None else None
         cached = cache.lookup(url) if cache else None
+        if cached and not self._allowed(cached[0].trusted_hops, source):
+            cached = None
         if cache and cached and cached[0].fresh_until > time.time():
             cache.touch(url)
             return _from_entry(*cached)
@@ -352,7 +297,7 @@ class Http:
         with self._host_slot(url):
             for attempt in range(retries + 1):
                 try:
-                    return self._attempt(url, headers, cached, limit)
+                    return self._attempt(url, source, headers, cached, limit)
                 except _Retry as retry:
                     if attempt == retries:
                         tries = f" ({attempt + 1} attempts)" if attempt else ""
@@ -372,16 +317,22 @@ class Http:
         with slot:
             yield
 
+    def _allowed(self, hops: Iterable[str], source: str) -> bool:
+        return all(self.policy.may_reach_private(hop, source) for hop in hops)
+
     def _attempt(
         self,
         url: str,
+        source: str,
         headers: dict[str, str],
         cached: tuple[_Entry, bytes] | None,
         limit: int | None,
     ) -> Fetched:
         settings = self.settings
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
+            with self._client.stream(
+                "GET", url, headers=headers, extensions={SOURCE: source}
+            ) as response:
                 if response.status_code == 304 and cached:
                     return self._revalidated(url, cached)
                 if response.status_code in RETRY_STATUSES:
@@ -401,8 +352,15 @@ class Http:
                     complete=limit is None or len(content) < limit,
                 )
                 if self.cache and limit is None:
-                    self.cache.store(url, fetched, response.headers)
+                    hops = [str(hop.request.url) for hop in (*response.history, response)]
+                    trusted = [hop for hop in hops if self._allowed([hop], source)]
+                    self.cache.store(url, fetched, response.headers, trusted)
                 return fetched
+        except PrivateAddress as exc:
+            raise Refused(
+                f"{url}: not fetched: {exc}, off the site of its source "
+                f"(DIGEST_FETCH_ALLOW_PRIVATE can allow {exc.host})"
+            ) from None
         except httpx.ConnectTimeout:
             raise _Retry(
                 f"no connection within {settings.fetch_connect_timeout:g} s", network=True
