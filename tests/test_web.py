@@ -239,7 +239,7 @@ def test_a_template_error_shows_on_the_page(browser: Browser, desk: Desk) -> Non
         finally:
             template.write_text(original, encoding="utf-8")
         page.wait_for_selector("body[data-live=on]")
-        page.wait_for_function("!document.querySelector('.render-error')")
+        page.wait_for_selector(".render-error", state="detached")
 
 
 def test_a_post_without_the_csrf_token_is_refused(browser: Browser, desk: Desk) -> None:
