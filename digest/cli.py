@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from digest.commands import build, serve
+from digest.commands import build, mailbox, serve
 from digest.commands import check as check_command
 from digest.commands import schedule as schedule_command
 from digest.commands import send as send_command
@@ -33,6 +33,7 @@ app.command()(send_command.send)
 app.command()(send_command.status)
 app.command()(schedule_command.schedule)
 app.add_typer(subscribers_command.app)
+app.command()(mailbox.mailbox)
 
 
 @app.callback()
@@ -56,6 +57,9 @@ def _configure(
     # trafilatura warns about its own internals ("discarding data: None"); digest says what
     # it could not read in its own words.
     logging.getLogger("trafilatura").setLevel(logging.DEBUG if verbose else logging.ERROR)
+    # flufl.bounce logs each detector it runs, and a traceback when one trips over a malformed
+    # bounce; `digest mailbox` reports what it could not read in one line of its own.
+    logging.getLogger("flufl.bounce").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
     if verbose:
         logging.getLogger("digest").setLevel(logging.DEBUG)
 

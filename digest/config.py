@@ -16,6 +16,9 @@ import httpx
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from digest.audience.address import normalise_address
+from digest.audience.mailbox.location import parse_location
+from digest.audience.mailbox.verp import check_bounce_address
 from digest.errors import ConfigError
 from digest.models import LANGUAGE_TAG
 from digest.page_profiles import PageProfile, read_page_profiles
@@ -108,11 +111,19 @@ class Settings(BaseSettings):
     serve_port: int = Field(default=8025, ge=1, le=65535)
     serve_password: SecretStr = SecretStr("")
     serve_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The bounce mailbox (digest mailbox): bounces, complaints, mailto unsubscribes; VERP.
+    mailbox_url: SecretStr = SecretStr("")
+    mailbox_ca_file: Path | None = None
+    mailbox_done_folder: str = Field(default="", max_length=200)
+    mailbox_interval: float = Field(default=900.0, ge=1)
+    soft_bounce_limit: int = Field(default=3, ge=1, le=100)
+    bounce_address: str = ""
 
     @field_validator(
         "subscribers",
         "suppressions",
         "smtp_ca_file",
+        "mailbox_ca_file",
         "dkim_key_file",
         "cache_dir",
         "language",
@@ -211,10 +222,29 @@ class Settings(BaseSettings):
         cron_trigger(value, ZoneInfo("UTC"))
         return " ".join(value.split())
 
-    @field_validator("misfire_grace", mode="before")
+    @field_validator("misfire_grace", "mailbox_interval", mode="before")
     @classmethod
     def _parse_grace(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("mailbox_url")
+    @classmethod
+    def _check_mailbox_url(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value().strip():
+            parse_location(value.get_secret_value())
+        return value
+
+    @field_validator("mailbox_done_folder")
+    @classmethod
+    def _check_done_folder(cls, value: str) -> str:
+        if any(char in value for char in '\r\n\0"*%'):
+            raise ValueError("expected a folder name such as Done or Bounces/Handled")
+        return value.strip()
+
+    @field_validator("bounce_address")
+    @classmethod
+    def _check_bounce_address(cls, value: str) -> str:
+        return check_bounce_address(value) if value.strip() else ""
 
     @field_validator("alert_to")
     @classmethod
@@ -222,6 +252,10 @@ class Settings(BaseSettings):
         for address in filter(None, (part.strip() for part in value.split(","))):
             if "@" not in parseaddr(address)[1] or any(c in address for c in "\r\n"):
                 raise ValueError("expected addresses separated by commas, e.g. ops@example.com")
+            try:
+                normalise_address(parseaddr(address)[1])
+            except ValueError as exc:
+                raise ValueError(f"{address!r}: {exc}") from None
         return value
 
     @field_validator("timezone")
@@ -300,6 +334,12 @@ def _env_name(loc: tuple[Any, ...]) -> str:
     return ENV_PREFIX + alias
 
 
+_SECRET_FIELDS = frozenset(
+    name for name, field in Settings.model_fields.items() if field.annotation is SecretStr
+)
+"""Settings whose value never appears in an error (a password, a key, a URL holding one)."""
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read settings, turning pydantic's report into one line per wrong setting."""
     try:
@@ -308,8 +348,7 @@ def load_settings(**overrides: Any) -> Settings:
         lines = []
         for error in exc.errors():
             got = error.get("input")
-            field = Settings.model_fields.get(str(error["loc"][0])) if error["loc"] else None
-            secret = field is not None and field.annotation is SecretStr
+            secret = bool(error["loc"]) and str(error["loc"][0]) in _SECRET_FIELDS
             shown = f" (got {got!r})" if isinstance(got, str | int | float) and not secret else ""
             message = error["msg"].removeprefix("Value error, ")
             lines.append(f"{_env_name(error['loc'])}: {message}{shown}")

@@ -43,3 +43,9 @@ class DeliveryError(DigestError):
     """Sending failed in a way that stops the run (cannot connect, bad credentials)."""
 
     exit_code = 5
+
+
+class MailboxError(DigestError):
+    """The bounce mailbox cannot be read or marked (cannot connect, login refused, no folder)."""
+
+    exit_code = 6

@@ -35,14 +35,19 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from apscheduler.events import EVENT_JOB_MISSED, EVENT_SCHEDULER_STARTED, JobExecutionEvent
 from apscheduler.executors.debug import DebugExecutor
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Engine
 
+from digest.audience.address import normalise_address
+from digest.audience.mailbox.run import read_mailbox
 from digest.check import send_gate
 from digest.config import Settings, load_settings
 from digest.deliver import SendSummary, send_issue
@@ -61,6 +66,7 @@ from digest.timing import cron_trigger, describe_duration
 log = logging.getLogger("digest.schedule")
 
 JOB_ID = "digest-daily-issue"
+MAILBOX_JOB_ID = "digest-mailbox"
 JOBS_TABLE = "apscheduler_jobs"
 MAX_RETRY_DELAY = 1800.0
 LOOKBACK_HOURS = (1, 24, 8 * 24, 32 * 24, 367 * 24, 1462 * 24)
@@ -333,6 +339,18 @@ def scheduled_run() -> None:
         run_with_retries(settings, due.astimezone(settings.zone).date(), stop, scheduled_for=due)
 
 
+def mailbox_run(settings: Settings, stop: threading.Event) -> None:
+    """One pass over the bounce mailbox (every DIGEST_MAILBOX_INTERVAL, in a thread of its own so
+    a long send never delays it); a failure is one log line, and the next interval tries again."""
+    engine = state_engine(settings)
+    try:
+        log.info("%s", read_mailbox(settings, engine, stop=stop).line)
+    except DigestError as exc:
+        log.warning("%s", exc)
+    finally:
+        engine.dispose()
+
+
 def run_now(settings: Settings) -> RunOutcome:
     """`digest schedule --once`: today's run, now, under the same lock as the scheduler."""
     with instance_lock(state_url(settings)), stop_on_signals(pass_on=False) as stop:
@@ -363,7 +381,10 @@ def stop_on_signals(*, pass_on: bool = True) -> Iterator[threading.Event]:
 def send_alert(settings: Settings, outcome: RunOutcome, scheduled_for: dt.datetime | None) -> None:
     """Email DIGEST_ALERT_TO through the configured SMTP relay; a failed alert is logged, never
     raised, since the run has already failed and the scheduler must go on."""
-    recipients = [address for _, address in getaddresses([settings.alert_to]) if address]
+    # Checked when the settings were read; an internationalised domain goes in its xn-- form.
+    recipients = [
+        normalise_address(address) for _, address in getaddresses([settings.alert_to]) if address
+    ]
     if not recipients:
         return
     message = EmailMessage()
@@ -491,8 +512,13 @@ class Scheduler:
         }
         self.scheduler = _StoppableScheduler(
             timezone=settings.zone,
-            jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=JOBS_TABLE)},
-            executors={"default": DebugExecutor()},
+            jobstores={
+                "default": SQLAlchemyJobStore(engine=self.engine, tablename=JOBS_TABLE),
+                # The mailbox job needs no memory across restarts: it runs at start and then
+                # every interval, so nothing is missed while the process was down.
+                "memory": MemoryJobStore(),
+            },
+            executors={"default": DebugExecutor(), "mailbox": ThreadPoolExecutor(1)},
             job_defaults=self.job_options,
         )
         self.scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
@@ -579,6 +605,7 @@ class Scheduler:
                 self.scheduler.shutdown(wait=False)
                 return
             self._sync_job()
+            self._add_mailbox_job()
         except BaseException as exc:  # surfaced by run(): a scheduler without its job must stop
             self._setup_error = exc
             self.scheduler.shutdown(wait=False)
@@ -598,6 +625,28 @@ class Scheduler:
             self._log_coalesced(job.next_run_time)
         if job.next_run_time is not None:
             log.info("Next run: %s", _show(job.next_run_time, self.settings.zone))
+
+    def _add_mailbox_job(self) -> None:
+        """With DIGEST_MAILBOX_URL set, read the bounce mailbox now and every interval."""
+        if not self.settings.mailbox_url.get_secret_value().strip():
+            return
+        self.scheduler.add_job(
+            mailbox_run,
+            IntervalTrigger(seconds=self.settings.mailbox_interval, timezone=dt.UTC),
+            args=[self.settings, self._stopping],
+            id=MAILBOX_JOB_ID,
+            name="the bounce mailbox",
+            jobstore="memory",
+            executor="mailbox",
+            next_run_time=dt.datetime.now(dt.UTC),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+        log.info(
+            "Bounce mailbox: read now and every %s",
+            describe_duration(self.settings.mailbox_interval),
+        )
 
     def _log_coalesced(self, due: dt.datetime | None) -> None:
         """Runs missed while the process was down, older than the one APScheduler makes up

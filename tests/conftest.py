@@ -44,7 +44,13 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-pytest_plugins = ["tests.support.http_server", "tests.support.browser", "tests.support.postgres"]
+pytest_plugins = [
+    "tests.support.http_server",
+    "tests.support.browser",
+    "tests.support.postgres",
+    "tests.support.imap_server",
+]
 """Fixtures shared by many test modules: `http_server` (a live server on 127.0.0.1), `browser`
 (one headless Chromium for the session), `postgres_server` (one PostgreSQL server for the session)
-and `database_url` (a fresh state database, on SQLite and on PostgreSQL)."""
+and `database_url` (a fresh state database, on SQLite and on PostgreSQL), and `imap_server` with
+`imap_account` (Dovecot on 127.0.0.1)."""

@@ -114,3 +114,18 @@ def test_the_issues_folder_cannot_be_a_file(isolated_environment: Path) -> None:
     (isolated_environment / "issues").write_text("not a folder", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"^DIGEST_ISSUES_DIR: expected a folder"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("\u00fc@example.com", "Internationalized characters before the @-sign"),
+        ("Night Desk <desk\x00@example.com>", "invalid characters before the @-sign: U+0000"),
+    ],
+)
+def test_alert_addresses_are_checked_as_every_recipient_is(value: str, problem: str) -> None:
+    """An alert goes through the same SMTP sender: an address it cannot send to fails at load,
+    not in the middle of a failed run (smtplib raised UnicodeEncodeError at RCPT)."""
+    with pytest.raises(ConfigError, match=rf"^DIGEST_ALERT_TO: .*{re.escape(problem)}"):
+        load_settings(alert_to=f"ops@example.com, {value}")
+    assert load_settings(alert_to="Night Desk <desk@b\u00fccher.example>").alert_to

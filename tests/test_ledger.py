@@ -62,6 +62,17 @@ def test_a_blank_database_is_migrated_to_the_current_schema(database_url: str) -
         "started_at",
         "finished_at",
     }
+    assert {c["name"] for c in inspector.get_columns("bounce_events")} == {
+        "id",
+        "message_key",
+        "email_key",
+        "email",
+        "kind",
+        "issue",
+        "delivery_id",
+        "evidence",
+        "received_at",
+    }
     with engine.connect() as conn:
         assert list(conn.scalars(sa.text("SELECT name FROM migrations ORDER BY name"))) == names
     engine.dispose()

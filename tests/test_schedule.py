@@ -235,7 +235,7 @@ def test_a_failing_run_is_retried_then_alerts(
             sources=down,
             run_retries=2,
             run_retry_delay=0,
-            alert_to="Night Desk <desk@example.com>",
+            alert_to="Night Desk <desk@b\u00fccher.example>",
             **smtp_settings(server, isolated_environment, 3),
         )
         with caplog.at_level(logging.INFO, "digest.schedule"):
@@ -247,7 +247,7 @@ def test_a_failing_run_is_retried_then_alerts(
     ]
     assert len(retries) == 2
     [alert] = server.received
-    assert alert.rcpt_tos == ("desk@example.com",)
+    assert alert.rcpt_tos == ("desk@xn--bcher-kva.example",)
     assert alert.message["Subject"] == "[The Daily Digest] scheduled run failed: issue 2026-11-26"
     assert down in alert.message.get_content()
     assert Ledger(state_engine(settings)).send_state("2026-11-26") is None

@@ -3,7 +3,6 @@ command in a subprocess (so it can be killed), and a count of what the server re
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import ssl
@@ -19,11 +18,9 @@ from typer.testing import CliRunner
 
 from digest.audience.csv_import import InvalidRow, ListReport, read_subscribers
 from digest.cli import app
-from digest.config import load_settings
 from digest.errors import ConfigError, DeliveryError
-from digest.models import Issue, Story
-from digest.pipeline import publish
 from tests.conftest import FIXTURES
+from tests.support.issues import publish_issue
 from tests.support.smtp_server import Faults, SmtpServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,17 +37,7 @@ FIXTURE_RECIPIENTS = {
 @pytest.fixture
 def issue_folder(isolated_environment: Path) -> Path:
     """A published issue in ./issues, as `digest build` leaves it."""
-    lead = Story(title="Harbour talks resume", url="https://news.example.com/harbour", lead=True)
-    issue = Issue(
-        date=dt.date(2026, 11, 26),
-        newsletter="The Daily Digest",
-        subject="The Daily Digest: Harbour talks resume",
-        preheader="Today's news",
-        lead=lead,
-        more=[Story(title="Second story", url="https://news.example.com/2")],
-    )
-    settings = load_settings(issues_dir=isolated_environment / "issues")
-    return publish(issue, settings)
+    return publish_issue(isolated_environment / "issues")
 
 
 def _env(server: SmtpServer, **extra: str) -> dict[str, str]:

@@ -4,5 +4,6 @@
   mail to an address (`SubscriberStore.set_status`);
 - `csv_import`: the operator's CSV list and suppression list, read as streams;
 - `address`: addresses as digest stores and sends to them;
-- `mail`: the emails a person gets from the site (confirmation, welcome).
+- `mail`: the emails a person gets from the site (confirmation, welcome);
+- `mailbox`: the bounce mailbox (`digest mailbox`): bounces, complaints and unsubscribe emails.
 """

@@ -20,6 +20,7 @@ from rich.progress import (
 from rich.text import Text
 
 from digest.audience.address import normalise_address
+from digest.audience.mailbox.events import status_lines
 from digest.check import send_gate
 from digest.commands.options import DateOption
 from digest.config import load_settings
@@ -208,17 +209,22 @@ def status(date: DateOption = None) -> None:
         state = ledger.send_state(key)
         counts = ledger.counts(key)
         failures = ledger.failures(key)
+        returned = status_lines(engine)
     finally:
         engine.dispose()
     if state is None:
         print(f"{key}: not sent yet.")
-        return
-    finished = f"finished {state.finished_at:%Y-%m-%d %H:%M} UTC" if state.finished_at else "open"
-    print(
-        f"{key} ({finished}): {counts[SENT]} sent, {counts[FAILED]} failed, "
-        f"{counts[PENDING]} pending."
-    )
-    for failure in failures:
-        print(f"  {failure.email}: {failure.reply} ({failure.attempts} attempts)")
-    if counts[FAILED] > len(failures):
-        print(f"  … and {counts[FAILED] - len(failures)} more failures")
+    else:
+        finished = (
+            f"finished {state.finished_at:%Y-%m-%d %H:%M} UTC" if state.finished_at else "open"
+        )
+        print(
+            f"{key} ({finished}): {counts[SENT]} sent, {counts[FAILED]} failed, "
+            f"{counts[PENDING]} pending."
+        )
+        for failure in failures:
+            print(f"  {failure.email}: {failure.reply} ({failure.attempts} attempts)")
+        if counts[FAILED] > len(failures):
+            print(f"  … and {counts[FAILED] - len(failures)} more failures")
+    if returned:
+        print("\n".join(returned))

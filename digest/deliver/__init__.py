@@ -25,6 +25,7 @@ from digest.audience.csv_import import (
     load_suppressions,
     read_subscribers,
 )
+from digest.audience.mailbox.verp import Verp, verp_for
 from digest.audience.store import ACTIVE, SubscriberStore
 from digest.config import Settings
 from digest.deliver.smtp import Outgoing, Result, SmtpSender
@@ -157,9 +158,11 @@ def _outgoing(
     *,
     retry_failed: bool,
     dropped: list[str],
+    verp: Verp | None = None,
 ) -> Iterator[Outgoing]:
     """The ledger's unsent rows as finished messages; a row whose message cannot be built is
-    recorded as failed, and an address that left since it was listed is dropped."""
+    recorded as failed, and an address that left since it was listed is dropped. With VERP each
+    message's envelope sender names its row, so a bounce names its recipient."""
     store = SubscriberStore(ledger.engine)
     rows = ledger.unsent(issue_key, retry_failed=retry_failed)
     while page := list(islice(rows, CHECK_BATCH)):
@@ -177,7 +180,8 @@ def _outgoing(
             except DeliveryError as exc:
                 recorder.record(Outcome(row.id, FAILED, 0, f"not sent: {exc}", message_id))
                 continue
-            yield Outgoing(row.id, row.email, message, message_id)
+            sender = verp.sender(row.id) if verp is not None else ""
+            yield Outgoing(row.id, row.email, message, message_id, envelope_from=sender)
 
 
 def send_issue(
@@ -245,6 +249,7 @@ def send_issue(
             recorder,
             retry_failed=retry_failed,
             dropped=dropped,
+            verp=verp_for(settings),
         )
         sender.run(messages, record, stop)
     finally:

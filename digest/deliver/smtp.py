@@ -48,6 +48,8 @@ class Outgoing:
     recipient: str
     message: bytes
     message_id: str
+    envelope_from: str = ""
+    """This message's own envelope sender (a VERP address); empty: the sender's, one per run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,9 +248,10 @@ class SmtpSender:
         Every exception smtplib or the socket raises, on any command (RSET after a refusal
         included: a relay may answer 452 or 554 and hang up), is temporary: it closes the
         connection and never ends the run."""
+        sender = outgoing.envelope_from or self.envelope_from
         step = "MAIL"
         try:
-            code, text = smtp.mail(self.envelope_from)
+            code, text = smtp.mail(sender)
             if code == 250:
                 _check_whole(smtp, step)
                 step = "RCPT"
@@ -260,9 +263,7 @@ class SmtpSender:
                     if 200 <= code < 300:
                         return Answer(True, _reply(code, text), reusable=True)
             elif code >= 500:
-                raise DeliveryError(
-                    f"{self.where}: sender {self.envelope_from} refused ({_reply(code, text)})"
-                )
+                raise DeliveryError(f"{self.where}: sender {sender} refused ({_reply(code, text)})")
         except smtplib.SMTPResponseException as exc:
             code, text = exc.smtp_code, exc.smtp_error
         except (smtplib.SMTPException, OSError) as exc:

@@ -110,11 +110,34 @@ def m004_subscribers(conn: Connection) -> None:
     frozen.create_all(conn)
 
 
+def m005_bounce_events(conn: Connection) -> None:
+    """Bounces and complaints read from the mailbox (`digest mailbox`), per subscriber."""
+    frozen = sa.MetaData()
+    table = sa.Table(
+        "bounce_events",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("message_key", sa.String(64), nullable=False),
+        sa.Column("email_key", sa.String(320), nullable=False),
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("issue", sa.String(64), nullable=True),
+        sa.Column("delivery_id", sa.Integer, nullable=True),
+        sa.Column("evidence", sa.String(16), nullable=False),
+        sa.Column("received_at", sa.DateTime, nullable=False),
+        sa.UniqueConstraint("message_key", "email_key", name="uq_bounce_events_message_email"),
+    )
+    sa.Index("ix_bounce_events_email", table.c.email_key, table.c.kind, table.c.received_at)
+    sa.Index("ix_bounce_events_issue", table.c.issue, table.c.kind)
+    frozen.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_deliveries,
     m002_sends,
     m003_schedule_runs,
     m004_subscribers,
+    m005_bounce_events,
 )
 """Every migration, oldest first. Add new ones at the end."""
 

@@ -99,3 +99,20 @@ subscribers = sa.Table(
 like the ledger's; `fields` holds the list's other columns as JSON text (comparable on both
 backends, unlike PostgreSQL's json); `status` is pending, active, unsubscribed, bounced or
 complained; `reason` says why it last changed; `consent_*` is the proof of a sign-up on the site."""
+
+bounce_events = sa.Table(
+    "bounce_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("message_key", sa.String(64), nullable=False),
+    sa.Column("email_key", sa.String(320), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("issue", sa.String(64), nullable=True),
+    sa.Column("delivery_id", sa.Integer, nullable=True),
+    sa.Column("evidence", sa.String(16), nullable=False),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+)
+"""One row per subscriber a bounce or complaint in the mailbox concerned: `kind` is permanent,
+temporary or complaint; `issue` the issue it came back from, when the report tells; `message_key`
+the SHA-256 of the message, unique with `email_key`, so a message read again counts once."""

@@ -1,0 +1,145 @@
+"""VERP from end to end, on SQLite and PostgreSQL: `digest send` gives each message its own signed
+envelope sender, the bounces and complaints that come back to it (one mangled beyond reading)
+name their subscribers and their issue, `digest mailbox` stops mail to them, and `digest status`
+counts them per issue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import mailbox
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from digest.audience.mailbox.verp import Verp
+from digest.audience.store import ACTIVE, BOUNCED, COMPLAINED, SubscriberStore
+from digest.cli import app
+from digest.config import load_settings
+from digest.schedule import Scheduler
+from digest.state.engine import open_engine
+from digest.state.schema import bounce_events, deliveries
+from digest.tokens import TokenSigner
+from tests.support.issues import publish_issue
+from tests.support.mailbox_data import fixture, real_bounce
+from tests.support.scheduler import WAIT, running
+from tests.support.smtp_server import SmtpServer
+
+SECRET = "test-secret-key-of-some-length"
+READERS = ("ada@example.com", "bob@example.org", "cy@example.net")
+
+
+@pytest.fixture
+def issue_folder(isolated_environment: Path) -> Path:
+    """A published issue in ./issues, as `digest build` leaves it."""
+    return publish_issue(isolated_environment / "issues")
+
+
+def _invoke(env: dict[str, str], *args: str) -> str:
+    result = CliRunner().invoke(app, list(args), env=env)
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.output
+
+
+def test_bounces_and_complaints_come_back_to_their_subscriber_and_issue(
+    issue_folder: Path, database_url: str, tmp_path: Path
+) -> None:
+    subscribers = tmp_path / "subscribers.csv"
+    subscribers.write_text("email\n" + "\n".join(READERS) + "\n", encoding="utf-8")
+    engine = open_engine(database_url)
+    store = SubscriberStore(engine)
+    for reader in READERS:
+        store.add(reader)
+    folder = tmp_path / "Maildir"
+    box = mailbox.Maildir(folder, create=True)
+    with SmtpServer() as server:
+        env = {
+            "DIGEST_STATE_URL": database_url,
+            "DIGEST_SMTP_HOST": server.host,
+            "DIGEST_SMTP_PORT": str(server.port),
+            "DIGEST_SMTP_SECURITY": "none",
+            "DIGEST_SECRET_KEY": SECRET,
+            "DIGEST_SUBSCRIBERS": str(subscribers),
+            "DIGEST_BOUNCE_ADDRESS": "bounces@example.com",
+            "DIGEST_MAILBOX_URL": str(folder),
+            "COLUMNS": "200",
+        }
+        _invoke(env, "send")
+    sent = {message.rcpt_tos[0]: message for message in server.received}
+    assert set(sent) == set(READERS)
+
+    verp = Verp("bounces@example.com", [SECRET])
+    with engine.connect() as conn:
+        rows = dict(conn.execute(sa.select(deliveries.c.id, deliveries.c.email)).all())
+    for reader, message in sent.items():
+        local = message.mail_from.rpartition("@")[0]
+        assert local.startswith("bounces+") and len(local) <= 64
+        assert rows[verp.delivery(message.mail_from)] == reader  # type: ignore[index]
+        assert message.message["From"] == "The Daily Digest <digest@example.com>"
+
+    ada, bob, cy = (sent[reader] for reader in READERS)
+    # A DSN that names someone else (ada forwards her mail), a report mangled beyond reading,
+    # and a provider's complaint report carrying cy's message.
+    box.add(f"Delivered-To: {ada.mail_from}\r\n".encode() + real_bounce("dsn_01.txt"))
+    box.add(f"To: {bob.mail_from}\r\n".encode() + real_bounce("bounce_01.txt"))
+    complaint = fixture(
+        "arf_full.eml",
+        address="cy@example.net",
+        token=TokenSigner(SECRET).sign("cy@example.net"),
+        return_path=cy.mail_from,
+        verp="",
+    ).replace(
+        b"<20261126.0f3a9c1e2b7d4a5f8e6c0b1d2a3f4e5d@example.com>",
+        cy.message["Message-ID"].encode(),
+    )
+    box.add(complaint)
+
+    line = _invoke(env, "mailbox")
+    assert "3 read, 3 handled, 0 left alone" in line
+    assert "1 permanent and 1 temporary bounces, 1 complaints" in line
+    assert (store.get(READERS[0]).status, store.get(READERS[1]).status) == (BOUNCED, ACTIVE)  # type: ignore[union-attr]
+    assert store.get(READERS[2]).status == COMPLAINED  # type: ignore[union-attr]
+    with engine.connect() as conn:
+        issues = set(conn.scalars(sa.select(bounce_events.c.issue)))
+    assert issues == {"2026-11-26"}
+
+    status = _invoke(env, "status")
+    assert "2026-11-26: 1 permanent bounces, 1 temporary, 1 complaints" in status
+    assert _invoke(env, "mailbox").startswith(f"Mailbox {folder}: 0 read")
+    engine.dispose()
+
+
+def test_digest_schedule_reads_the_mailbox_at_start_and_every_interval(
+    isolated_environment: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "Maildir"
+    box = mailbox.Maildir(folder, create=True)
+    box.add(real_bounce("dsn_01.txt"))
+    now = dt.datetime.now(dt.UTC)
+    settings = load_settings(
+        issues_dir=isolated_environment / "issues",
+        secret_key=SECRET,
+        schedule=f"0 {(now.hour + 12) % 24} * * *",
+        mailbox_url=str(folder),
+        mailbox_interval="1s",
+    )
+    engine = open_engine(f"sqlite:///{isolated_environment / 'state.db'}")
+    store = SubscriberStore(engine)
+    store.add("JimmyMcEgypt@go.com")
+    store.add("joem@example.com")
+    scheduler = Scheduler(settings)
+    with running(scheduler):
+        _wait_for(lambda: store.get("JimmyMcEgypt@go.com").status == BOUNCED)  # type: ignore[union-attr]
+        box.add(real_bounce("dsn_11.txt"))  # read by the next pass, a second later
+        _wait_for(lambda: store.get("joem@example.com").status == BOUNCED)  # type: ignore[union-attr]
+    engine.dispose()
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, "the mailbox job did not run"
+        time.sleep(0.1)
