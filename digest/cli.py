@@ -55,6 +55,7 @@ def _configure(
         "apscheduler",
         "cssutils",
         "charset_normalizer",
+        "imapclient",
     )
     for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)

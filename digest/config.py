@@ -125,6 +125,7 @@ class Settings(BaseSettings):
     serve_host: str = Field(default="127.0.0.1", min_length=1)
     serve_port: int = Field(default=8025, ge=1, le=65535)
     serve_password: SecretStr = SecretStr("")
+    serve_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # The bounce mailbox (digest mailbox): bounces, complaints, mailto unsubscribes; VERP.
     mailbox_url: SecretStr = SecretStr("")
     mailbox_ca_file: Path | None = None
@@ -160,7 +161,15 @@ class Settings(BaseSettings):
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
-    @field_validator("fetch_allow_private", mode="before")
+    @field_validator("serve_password")
+    @classmethod
+    def _check_password(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value()
+        if secret and not secret.strip():
+            raise ValueError("only blank spaces: set a real password, or none to stay on loopback")
+        return value
+
+    @field_validator("fetch_allow_private", "serve_allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
         parts = value.split(",") if isinstance(value, str) else value
@@ -330,8 +339,9 @@ def _formats(template: str, **fields: Any) -> bool:
 
 
 def _allowed_host(entry: str) -> str:
-    """A DIGEST_FETCH_ALLOW_PRIVATE entry as `FetchPolicy` (digest/http/policy.py) compares it:
-    lower-case, IDNA-encoded, IPv6 without brackets, `*.` kept for "every subdomain"."""
+    """A DIGEST_FETCH_ALLOW_PRIVATE or DIGEST_SERVE_ALLOWED_HOSTS entry as `FetchPolicy`
+    (digest/http/policy.py) and the desk's Host check compare it: lower-case, IDNA-encoded, IPv6
+    without brackets, `*.` kept for "every subdomain"."""
     text = entry.strip().lower().rstrip(".")
     name = text.removeprefix("*.")
     wildcard = name != text
