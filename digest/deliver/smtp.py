@@ -81,12 +81,12 @@ still never has more than one message whose acceptance the ledger may not know o
 
 Settle = Callable[[], bool]
 """Waits for the previous result's recording; False when the message about to be handed over
-may no longer be (its lease lapsed meanwhile)."""
+may no longer be (the send was stopped or its lease lapsed meanwhile)."""
 
 
 class _Withdrawn(Exception):
-    """The message's lease lapsed while the previous result was being recorded: it is not
-    handed over (RSET), and goes back to the other senders unreported."""
+    """The send was stopped, or the message's lease lapsed, while the previous result was being
+    recorded: it is not handed over (RSET), and stays pending, unreported."""
 
 
 class Answer(NamedTuple):
@@ -374,6 +374,8 @@ class SmtpSender:
         def settle() -> bool:
             while unsettled:
                 unsettled.pop()()
+            if stop.is_set():  # asked while the previous outcome was recorded: not started
+                return False
             return outgoing.lease is None or outgoing.lease.holds(outgoing.key)
 
         def reported(result: Result) -> None:
