@@ -12,6 +12,7 @@ from digest.commands import build, mailbox, serve
 from digest.commands import check as check_command
 from digest.commands import schedule as schedule_command
 from digest.commands import send as send_command
+from digest.commands import site as site_command
 from digest.commands import subscribers as subscribers_command
 from digest.console import error_line, log_handler, stderr_console
 from digest.errors import DigestError
@@ -32,6 +33,7 @@ app.command()(serve.archive)
 app.command()(send_command.send)
 app.command()(send_command.status)
 app.command()(schedule_command.schedule)
+app.command()(site_command.site)
 app.add_typer(subscribers_command.app)
 app.command()(mailbox.mailbox)
 

@@ -132,12 +132,26 @@ def m005_bounce_events(conn: Connection) -> None:
     frozen.create_all(conn)
 
 
+def m006_rate_limits(conn: Connection) -> None:
+    """The public site's rate limits (digest.site.limits), shared by all its processes."""
+    frozen = sa.MetaData()
+    sa.Table(
+        "rate_limits",
+        frozen,
+        sa.Column("bucket", sa.String(200), primary_key=True),
+        sa.Column("window_start", sa.BigInteger, primary_key=True),
+        sa.Column("hits", sa.Integer, nullable=False),
+    )
+    frozen.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_deliveries,
     m002_sends,
     m003_schedule_runs,
     m004_subscribers,
     m005_bounce_events,
+    m006_rate_limits,
 )
 """Every migration, oldest first. Add new ones at the end."""
 
