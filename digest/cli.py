@@ -53,6 +53,7 @@ def _configure(
         "apscheduler",
         "cssutils",
         "charset_normalizer",
+        "imapclient",
     )
     for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)

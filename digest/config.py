@@ -119,6 +119,7 @@ class Settings(BaseSettings):
     serve_host: str = Field(default="127.0.0.1", min_length=1)
     serve_port: int = Field(default=8025, ge=1, le=65535)
     serve_password: SecretStr = SecretStr("")
+    serve_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # The public site (digest site): sign-up, confirm, unsubscribe, archive; see digest/site/.
     site_url: str = ""
     site_host: str = Field(default="127.0.0.1", min_length=1)
@@ -168,6 +169,14 @@ class Settings(BaseSettings):
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
+    @field_validator("serve_password")
+    @classmethod
+    def _check_password(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value()
+        if secret and not secret.strip():
+            raise ValueError("only blank spaces: set a real password, or none to stay on loopback")
+        return value
+
     @field_validator("site_trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: Any) -> Any:
@@ -203,7 +212,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("fetch_allow_private", mode="before")
+    @field_validator("fetch_allow_private", "serve_allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
         parts = value.split(",") if isinstance(value, str) else value
@@ -386,8 +395,9 @@ def _formats(template: str, **fields: Any) -> bool:
 
 
 def _allowed_host(entry: str) -> str:
-    """A DIGEST_FETCH_ALLOW_PRIVATE entry as `FetchPolicy` (digest/http/policy.py) compares it:
-    lower-case, IDNA-encoded, IPv6 without brackets, `*.` kept for "every subdomain"."""
+    """A DIGEST_FETCH_ALLOW_PRIVATE or DIGEST_SERVE_ALLOWED_HOSTS entry as `FetchPolicy`
+    (digest/http/policy.py) and the desk's Host check compare it: lower-case, IDNA-encoded, IPv6
+    without brackets, `*.` kept for "every subdomain"."""
     text = entry.strip().lower().rstrip(".")
     name = text.removeprefix("*.")
     wildcard = name != text

@@ -28,6 +28,8 @@ from digest.wording import long_date, other_language, translator
 HTML_TEMPLATE = "newsletter.mjml.j2"
 TEXT_TEMPLATE = "newsletter.txt.j2"
 TEXT_WIDTH = 72
+UNKNOWN_SHAPE = 2 / 3
+"""Height over width assumed for a picture whose size could not be read."""
 
 _WEB_SCHEMES = ("http", "https")
 _CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -92,10 +94,13 @@ class Picture(BaseModel):
     width: int | None
     height: int | None
 
-    def height_at(self, width: int) -> int | None:
-        """Height at `width` px wide, so the box is reserved undistorted; None if unknown."""
+    def height_at(self, width: int) -> int:
+        """Height at `width` px wide, so the box is reserved undistorted. A picture whose size
+        could not be read gets the commonest photo shape (3:2): Outlook lays out by the
+        attributes, and without a height MJML writes `height="auto"`, which it reads as the
+        picture's full height; other clients follow the CSS `height:auto`."""
         if not self.width or not self.height:
-            return None
+            return max(1, round(width * UNKNOWN_SHAPE))
         return max(1, round(self.height * width / self.width))
 
 

@@ -138,6 +138,7 @@ def _kept_paths(settings: Settings) -> list[tuple[Path, str]]:
         "DIGEST_TEMPLATES_DIR": settings.templates_dir,
         "DIGEST_DKIM_KEY_FILE": settings.dkim_key_file,
         "DIGEST_SMTP_CA_FILE": settings.smtp_ca_file,
+        "DIGEST_MAILBOX_CA_FILE": settings.mailbox_ca_file,
         "DIGEST_CACHE_DIR": settings.cache_dir,
     }
     kept.extend((path, name) for name, path in configured.items() if path is not None)

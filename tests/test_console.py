@@ -165,6 +165,12 @@ def test_every_command_prints_outside_text_as_written(project: Path, refusing_sm
     status = run_at_terminal(project, "status", **sending)
     assert_shown_as_written(status, f"ada@example.com: 550 5.1.1 {MARKUP} unknown user")
 
+    listed = project / f"list-{IN_A_NAME}.csv"
+    listed.write_text(f"email,name\nnot-{IN_A_NAME}-an-address,Bad\n", encoding="utf-8")
+    imported = run_at_terminal(project, "subscribers", "import", listed.name)
+    assert imported.code == 0, imported.terminal
+    assert_shown_as_written(imported, f"line 2: 'not-{IN_A_NAME}-an-address'", listed.name)
+
     wrong_to = run_at_terminal(project, "send", "--to", f"{RED}@", **sending)
     assert wrong_to.code == 2
     assert_shown_as_written(wrong_to, RED)

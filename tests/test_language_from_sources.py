@@ -14,18 +14,11 @@ from digest.config import Settings
 from digest.pipeline import build_issue
 from digest.sources import read_source
 from digest.sources.items import language_tag, unshouted
+from digest.sources.language import detected_language
 from digest.wording import issue_language, other_language
 from tests.support.shared_data import shared_data
 
 DAY = dt.date(2026, 11, 26)
-
-
-@pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Picture checks go to a closed port on 127.0.0.1, so no test reaches the internet."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
-    monkeypatch.setenv("NO_PROXY", "")
 
 
 def build(tmp_path: Path, *sources: Path, **settings: object) -> tuple[dict, lxml.html.HtmlElement]:
@@ -52,6 +45,10 @@ def build(tmp_path: Path, *sources: Path, **settings: object) -> tuple[dict, lxm
         ("feeds", "ibash-org-ru.rss.xml", "ru", "четверг, 26 ноября 2026\u202fг.", "Ещё для вас"),
         ("feeds", "rsr-la-capsule.rss.xml", "fr-CH", "jeudi, 26 novembre 2026", None),
         ("feeds", "bbc-urdu.rss.xml", "ur", "جمعرات، 26 نومبر، 2026", "More For You"),
+        # Declaring no language, told from their words:
+        ("feeds", "le-cercle-psy.rss.xml", "fr", "jeudi 26 novembre 2026", "À lire aussi"),
+        ("feeds-earlier", "lanacion-arc.rss.xml", "es", "jueves, 26 de noviembre de 2026", None),
+        ("feeds-earlier", "suspilne-ukrnet.rss.xml", "uk", "четвер, 26 листопада 2026", None),
     ],
 )
 def test_the_issue_speaks_the_language_its_feed_declares(
@@ -178,3 +175,9 @@ def test_a_feed_title_in_capitals_reaches_the_subject_calmly(tmp_path: Path) -> 
     assert story.title == "The Creative Forager"
     issue, _ = build(tmp_path, feed)
     assert issue["subject"] == "The Daily Digest: The Creative Forager"
+
+
+def test_too_few_words_tell_no_language() -> None:
+    assert detected_language(["Boats are back."]) == ""
+    french = "Si leur impact semble discret au premier abord, nombre d'études montrent que " * 4
+    assert detected_language([french]) == "fr"

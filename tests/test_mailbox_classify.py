@@ -50,6 +50,34 @@ def test_verp_names_the_recipient_whatever_the_report_says(name: str) -> None:
     )
 
 
+def _dsn(verp: str, action: str) -> bytes:
+    return (
+        f"From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\nTo: {verp}\r\n"
+        "Subject: Delivery Status Notification\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nA report on your message.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.org\r\n\r\n"
+        f"Final-Recipient: rfc822; {action}@example.org\r\nAction: {action}\r\n"
+        "Status: 2.0.0\r\n\r\n--b--\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize("action", ["delivered", "relayed", "expanded"])
+def test_a_notice_of_success_at_a_verp_address_is_no_bounce(action: str) -> None:
+    verdict = classify(_dsn(VERP.sender(5), action), READERS)
+    assert verdict.kind is Kind.OTHER
+
+
+def test_a_dsn_whose_recipient_fields_are_mangled_is_a_bounce_for_its_verp_delivery() -> None:
+    verdict = classify(
+        _dsn(VERP.sender(5), "failed").replace(b"Final-Recipient", b"X-Garbled"), READERS
+    )
+    assert verdict.targets == (Target(Event.PERMANENT, delivery=5),)
+    delayed = _dsn(VERP.sender(6), "delayed").replace(b"Final-Recipient", b"X-Garbled")
+    assert classify(delayed, READERS).targets == (Target(Event.TEMPORARY, delivery=6),)
+
+
 def test_a_forged_verp_address_is_not_believed() -> None:
     forged = Verp("bounces@example.com", ["someone-elses-secret-0123456789"]).sender(314)
     verdict = classify(_delivered_to(real_bounce("dsn_01.txt"), forged), READERS)

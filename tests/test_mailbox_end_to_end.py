@@ -10,6 +10,7 @@ import mailbox
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -19,10 +20,12 @@ from digest.audience.mailbox.verp import Verp
 from digest.audience.store import ACTIVE, BOUNCED, COMPLAINED, SubscriberStore
 from digest.cli import app
 from digest.config import load_settings
+from digest.errors import MailboxError
 from digest.schedule import Scheduler
 from digest.state.engine import open_engine
 from digest.state.schema import bounce_events, deliveries
 from digest.tokens import TokenSigner
+from tests.support.imap_server import PASSWORD, ImapAccount
 from tests.support.issues import publish_issue
 from tests.support.mailbox_data import fixture, real_bounce
 from tests.support.scheduler import WAIT, running
@@ -143,3 +146,31 @@ def _wait_for(condition: Callable[[], bool]) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the mailbox job did not run"
         time.sleep(0.1)
+
+
+def test_the_mailbox_command_never_shows_the_password(
+    isolated_environment: Path, imap_account: ImapAccount
+) -> None:
+    imap_account.append(real_bounce("dsn_01.txt"))
+    env = {
+        "DIGEST_STATE_URL": f"sqlite:///{isolated_environment / 'state.db'}",
+        "DIGEST_SECRET_KEY": SECRET,
+        "DIGEST_MAILBOX_URL": imap_account.url(),
+        "DIGEST_MAILBOX_CA_FILE": str(imap_account.server.ca_file),
+    }
+    secrets = (PASSWORD, quote(PASSWORD, safe=""))
+    result = CliRunner().invoke(app, ["-v", "mailbox"], env=env)
+    assert result.exit_code == 0, result.output
+    port = imap_account.server.imaps_port
+    assert (
+        f"Mailbox imaps://{imap_account.username}@127.0.0.1:{port}/INBOX: 1 read" in result.output
+    )
+    assert "LOGIN **REDACTED**" in result.output  # IMAP traffic is logged with -v, never the login
+    assert not any(secret in result.output for secret in secrets)
+
+    wrong = {**env, "DIGEST_MAILBOX_URL": imap_account.url().replace("pw%2F", "nope%2F")}
+    refused = CliRunner().invoke(app, ["mailbox"], env=wrong)
+    assert isinstance(refused.exception, MailboxError)
+    assert refused.exception.exit_code == 6
+    assert "login as" in str(refused.exception) and "refused" in str(refused.exception)
+    assert not any(secret in str(refused.exception) for secret in ("nope", *secrets))

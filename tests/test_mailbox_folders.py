@@ -13,6 +13,7 @@ from digest.audience.mailbox.folders import KEYWORD, MAX_MESSAGE_BYTES, Letter
 from digest.audience.mailbox.imap import ImapMailbox
 from digest.audience.mailbox.location import ImapLocation, MaildirLocation, parse_location
 from digest.audience.mailbox.maildir import MaildirMailbox
+from digest.config import load_settings
 from digest.errors import ConfigError, MailboxError
 from tests.support.imap_server import ImapAccount, ImapServer
 from tests.support.smtp_server import free_port
@@ -247,3 +248,17 @@ def test_a_bad_ca_file_is_a_config_error(tmp_path: Path) -> None:
 
 def test_letters_are_plain_values() -> None:
     assert Letter("1", b"x") == Letter("1", b"x")
+
+
+def test_mailbox_settings_are_checked_at_load_and_never_echo_a_password() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(mailbox_url="imaps://u:hunter2@mail.example.com/INBOX?x=1")
+    assert str(caught.value).startswith("DIGEST_MAILBOX_URL: the URL may not have")
+    assert "hunter2" not in str(caught.value)
+    with pytest.raises(ConfigError, match="DIGEST_BOUNCE_ADDRESS: the part before @ may have"):
+        load_settings(bounce_address="b" * 40 + "@example.com")
+    with pytest.raises(ConfigError, match="DIGEST_MAILBOX_DONE_FOLDER"):
+        load_settings(mailbox_done_folder="Done\r\nA001 DELETE INBOX")
+    settings = load_settings(mailbox_interval="15m", mailbox_url="/var/mail/bounces")
+    assert settings.mailbox_interval == 900
+    assert "/var/mail" not in repr(settings)

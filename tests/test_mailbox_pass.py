@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import mailbox
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -65,15 +65,30 @@ def _event_count(engine: Engine) -> int:
         return conn.scalar(sa.select(sa.func.count()).select_from(bounce_events)) or 0
 
 
+@pytest.fixture(params=["maildir", "imap"])
+def mailbox_with(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Settings]:
+    """Put messages in a fresh mailbox, a Maildir or an IMAP folder on Dovecot; the settings
+    that read it."""
+
+    def fill(*messages: bytes, **extra: object) -> Settings:
+        if request.param == "maildir":
+            return _settings(_maildir(tmp_path / "Maildir", *messages), **extra)
+        account: ImapAccount = request.getfixturevalue("imap_account")
+        account.append(*messages)
+        return _settings(account.url(), mailbox_ca_file=account.server.ca_file, **extra)
+
+    return fill
+
+
 def test_every_real_bounce_gives_the_address_it_names_the_right_status(
-    engine: Engine, tmp_path: Path
+    engine: Engine, mailbox_with: Callable[..., Settings]
 ) -> None:
     names = real_bounce_names()
-    folder = _maildir(tmp_path / "Maildir", *(real_bounce(name) for name in names))
+    settings = mailbox_with(*(real_bounce(name) for name in names))
     named = {address for name in names for address in BOUNCES[name]}
     store = _subscribe(engine, *named)
 
-    summary = read_mailbox(_settings(folder), engine, now=NOW)
+    summary = read_mailbox(settings, engine, now=NOW)
 
     nobody = [name for name in names if not BOUNCES[name]]
     assert summary.read == len(names)
@@ -87,7 +102,7 @@ def test_every_real_bounce_gives_the_address_it_names_the_right_status(
     assert summary.temporary == len(temporary)
     assert summary.not_subscribers == 0
 
-    again = read_mailbox(_settings(folder), engine, now=NOW)
+    again = read_mailbox(settings, engine, now=NOW)
     assert (again.read, again.left_alone, again.handled) == (2, 2, 0)
 
 

@@ -65,6 +65,14 @@ def test_google_alert_redirects_lead_to_the_article() -> None:
     assert unwrapped("https://www.google.com/search?q=https://x.example/") == (
         "https://www.google.com/search?q=https://x.example/"
     )
+    assert (
+        unwrapped(
+            "http://pa.yahoo.com/*http://us.rd.yahoo.com/launch/ms/RSSfeeds/evt=37895/"
+            "*http://music.yahoo.com/ymu-21642319-1-1"
+        )
+        == "http://music.yahoo.com/ymu-21642319-1-1"
+    )
+    assert unwrapped("https://example.org/a/*b") == "https://example.org/a/*b"
     assert unwrapped("https://www.google.com/url?url=javascript:alert(1)") == (
         "https://www.google.com/url?url=javascript:alert(1)"
     )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from rich.console import Console
-
 from digest.audience.mailbox.run import read_mailbox
 from digest.config import load_settings
+from digest.console import stderr_console
 from digest.state.engine import state_engine
 
-console = Console(stderr=True)
+console = stderr_console()
 
 
 def mailbox() -> None:
@@ -24,4 +23,4 @@ def mailbox() -> None:
         summary = read_mailbox(settings, engine)
     finally:
         engine.dispose()
-    console.print(summary.line, markup=False, highlight=False, soft_wrap=True)
+    console.print(summary.line)

@@ -12,7 +12,8 @@ from digest.archive import write_archive
 from digest.config import load_settings
 from digest.console import stderr_console
 from digest.errors import ConfigError
-from digest.web.app import create_app, is_loopback
+from digest.web.app import create_app
+from digest.web.guard import is_loopback
 
 console = stderr_console()
 

@@ -15,7 +15,7 @@ from digest.errors import ConfigError
 from digest.site.app import create_app
 from digest.state.engine import state_engine
 from digest.tokens import signer
-from digest.web.app import is_loopback
+from digest.web.guard import is_loopback
 
 console = stderr_console()
 

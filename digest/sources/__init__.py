@@ -29,6 +29,7 @@ from digest.sources.feed import parse_feed
 from digest.sources.fetch import Fetched, load
 from digest.sources.items import tracking_free_query, unshouted
 from digest.sources.jsonfeed import is_json_feed, parse_json_feed
+from digest.sources.language import with_language
 from digest.sources.page import is_page, parse_page
 from digest.sources.widechars import as_utf8
 
@@ -115,13 +116,13 @@ def parse_source(
 
 
 def _published(stories: list[Story]) -> list[Story]:
-    """A publisher's stories with titles written in capitals not shouted; an editor's curated
-    titles stay as the editor wrote them."""
+    """A publisher's stories in the language their words are in when the source declares none,
+    with titles written in capitals not shouted; an editor's curated stories stay as written."""
     return [
         story
         if story.title == (title := unshouted(story.title, story.language))
         else story.model_copy(update={"title": title})
-        for story in stories
+        for story in with_language(stories)
     ]
 
 

@@ -15,9 +15,12 @@ import io
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 from lxml import etree
@@ -43,7 +46,14 @@ from digest.sources.items import (
     to_int,
 )
 from digest.sources.kickers import is_editorial
-from digest.sources.links import is_private_address, original_link, same_origin, unwrapped
+from digest.sources.links import (
+    is_private_address,
+    original_link,
+    same_origin,
+    tidy_path,
+    unwrapped,
+)
+from digest.sources.pictures import is_icon, is_junk_picture, is_share_button
 
 log = logging.getLogger("digest.sources")
 
@@ -104,6 +114,11 @@ _XML_DECLARED_ENCODING = re.compile(
 _CODEC_NAME = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:-]{0,39}")
 _CHAR_REF = re.compile(rb"&#(?:[xX](?P<hex>[0-9a-fA-F]+)|(?P<dec>[0-9]+));")
 EVERYWHERE_MIN_ITEMS = 3
+ART_NAME_MIN = 6
+"""A picture file name this long that equals the channel cover's is a copy of the cover."""
+OTHER_PICTURE_TAGS = ("bigimage", "image", "picture", "photo", "img", "thumbnail", "thumb")
+"""Item elements outside any standard that some feeds put their pictures in, biggest first."""
+_OTHER_PICTURE_TAG = re.compile(rb"<(?:bigimage|picture|photo|img|thumbnail|thumb|image)[\s>]")
 # `itunes:keywords` arrive as tags but are search words ("podcast", "joe"), not a section.
 KEYWORD_SCHEMES = frozenset(
     {"http://www.itunes.com/", "http://www.itunes.com/dtds/podcast-1.0.dtd"}
@@ -139,6 +154,9 @@ class ItemMedia:
 
     contents: list[Media] = field(default_factory=list)
     thumbnails: list[Media] = field(default_factory=list)
+    extras: list[Media] = field(default_factory=list)
+    """Pictures in elements outside any standard (`<bigimage>`, `<image>` or `<thumbnail>` in
+    an item), biggest first."""
     captions: frozenset[str] = frozenset()
     description: str = ""
 
@@ -191,9 +209,11 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
     stories = []
     skipped: list[tuple[str, str]] = []
     everywhere = _on_every_item(parsed.entries)
+    covers = _covers(parsed.feed, base)
+    read: list[tuple[Any, ItemMedia]] = []
     for index, entry in enumerate(parsed.entries):
         item_media = media[index] if media else _feedparser_media(entry)
-        story = _story(entry, item_media, location, base, skipped, everywhere)
+        story = _story(entry, item_media, location, base, skipped, everywhere, covers)
         if story is None:
             continue
         # The channel's <language> is its items'.
@@ -204,9 +224,34 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
             }
         )
         stories.append(story)
+        read.append((entry, item_media))
     if skipped and not stories:
         raise SourceError(f"{location}: {all_skipped(skipped)}")
-    return stories
+    return _without_shared_pictures(stories, read, base, covers)
+
+
+def _without_shared_pictures(
+    stories: list[Story], read: list[tuple[Any, ItemMedia]], base: Base, covers: frozenset[str]
+) -> list[Story]:
+    """Stories whose picture another story of the feed also has (a site's banner, a series'
+    artwork, section icons) get their next picture instead, or none: it is no one story's."""
+    shared: frozenset[str] = frozenset()
+    while True:
+        counts = Counter(story.image.url for story in stories if story.image)
+        repeated = frozenset(url for url, count in counts.items() if count > 1)
+        if not repeated:
+            return stories
+        shared |= repeated
+        stories = [
+            story.model_copy(
+                update={
+                    "image": _image(entry, media, story.text, story.title, base, covers | shared)
+                }
+            )
+            if story.image and story.image.url in repeated
+            else story
+            for story, (entry, media) in zip(stories, read, strict=True)
+        ]
 
 
 def _language(entry: Any) -> str:
@@ -217,6 +262,40 @@ def _language(entry: Any) -> str:
         if tag:
             return tag
     return ""
+
+
+def _covers(feed: Any, base: Base) -> frozenset[str]:
+    """The channel's own pictures (`<image>`, `itunes:image`): a podcast's cover art or a site's
+    logo, never one episode's or story's picture."""
+    found = set()
+    for key in ("image", "itunes_image"):
+        value = feed.get(key)
+        href = value.get("href") or value.get("url") if isinstance(value, dict) else value
+        if isinstance(href, str) and (url := base.image(href)):
+            found.add(url)
+    return frozenset(found)
+
+
+def _is_cover(url: str, covers: frozenset[str]) -> bool:
+    """Whether `url` is the channel's cover, also when the episode carries its own copy of it
+    (`…/nightvalelogo_web4.jpg` for the channel's `…/nightvalelogo-web4.jpg`)."""
+    name = _art_name(url)
+    return url in covers or (
+        len(name) >= ART_NAME_MIN and name in {_art_name(cover) for cover in covers}
+    )
+
+
+def _art_name(url: str) -> str:
+    name = PurePosixPath(urlsplit(url).path).name.rsplit(".", 1)[0]
+    return re.sub(r"[\W_]+", "", name).casefold()
+
+
+def _proxy_hosts(entry: Any) -> frozenset[str]:
+    """The host of a feed proxy whose redirect is the item's `link` while its `origLink` names
+    the article (FeedBurner on `rss.slashdot.org`): pictures from there are its ads."""
+    original = original_link(entry)
+    proxy = urlsplit(str(entry.get("link") or "")).hostname or ""
+    return frozenset({proxy}) if original and proxy != urlsplit(original).hostname else frozenset()
 
 
 def _self_link(feed: Any, source_url: str) -> str:
@@ -286,6 +365,7 @@ def _story(
     base: Base,
     skipped: list[tuple[str, str]],
     everywhere: frozenset[str] = frozenset(),
+    covers: frozenset[str] = frozenset(),
 ) -> Story | None:
     """The item as a story; None, with the reason added to `skipped`, when it cannot be one."""
     text = _text(entry, media.captions)
@@ -301,7 +381,11 @@ def _story(
         log.info("%s: skipped %r: it is advertising", location, title)
         skipped.append(("advertising", title))
         return None
-    link = base.link(_link(entry))
+    link = tidy_path(base.link(_link(entry)))
+    if base.site and link.rstrip("/") == base.site.rstrip("/"):
+        # Every episode of some podcasts links to the show's page: the episode's own address
+        # (a permalink guid, else its audio) tells it apart, or it would be "sent" already.
+        link = _own_address(entry, base) or link
     if not is_web_url(link):
         log.warning("%s: skipped %r: it has no http(s) link", location, title)
         skipped.append(("no http(s) link", _link(entry)))
@@ -314,12 +398,24 @@ def _story(
         title=title,
         url=link,
         text=text,
-        image=_image(entry, media, text, title, base),
+        image=_image(entry, media, text, title, base, covers),
         kicker=_kicker(entry, everywhere),
         author=_author(entry),
         published=_published(entry),
         source=location,
     )
+
+
+def _own_address(entry: Any, base: Base) -> str:
+    """An item's address of its own besides its link: a permalink guid, else its enclosure."""
+    guid = str(entry.get("id") or "")
+    if is_web_url(guid) and guid.rstrip("/") != base.site.rstrip("/"):
+        return guid
+    for enclosure in entry.get("enclosures", []):
+        url = base.link(enclosure.get("href") or "")
+        if is_web_url(url):
+            return url
+    return ""
 
 
 def _link(entry: Any) -> str:
@@ -359,15 +455,35 @@ def _text(entry: Any, captions: frozenset[str]) -> str:
     return summary
 
 
-def _image(entry: Any, media: ItemMedia, text: str, title: str, base: Base) -> Image | None:
-    """The item's picture: the widest Media RSS image, a thumbnail, an image enclosure, else
-    the first picture in the text."""
-    inline = first_content_image(text, base)
+def _image(
+    entry: Any,
+    media: ItemMedia,
+    text: str,
+    title: str,
+    base: Base,
+    covers: frozenset[str] = frozenset(),
+) -> Image | None:
+    """The item's picture: the widest Media RSS image, a thumbnail, an image enclosure, the
+    episode's artwork, a picture element some feeds invent (`<bigimage>`), else the first picture
+    in the text. Never the channel's own cover, an icon, an ad or a share button."""
+    inline = first_content_image(
+        text, base, _proxy_hosts(entry), avoid=lambda url: _is_cover(url, covers)
+    )
+
+    def usable(candidate: Media | None) -> Media | None:
+        if candidate is None or not candidate.url:
+            return None
+        url = base.image(candidate.url)
+        if not url or _is_cover(url, covers) or is_junk_picture(url) or is_share_button(url):
+            return None
+        return None if is_icon(url, candidate.width, candidate.height) else candidate
+
     chosen = (
-        _widest(media.contents)
-        or _widest(media.thumbnails)
-        or _enclosure(entry, base)
-        or _itunes_image(entry, base)
+        _widest(filter(None, map(usable, media.contents)))
+        or _widest(filter(None, map(usable, media.thumbnails)))
+        or usable(_enclosure(entry, base))
+        or usable(_itunes_image(entry, base))
+        or _widest(filter(None, map(usable, media.extras)))
     )
     if chosen is None:
         if inline is None:
@@ -550,7 +666,7 @@ def _feedparser_media(entry: Any) -> ItemMedia:
 
 def _media_by_item(content: bytes, count: int) -> list[ItemMedia] | None:
     """Media RSS per item in document order; None when it does not line up with feedparser."""
-    if b"search.yahoo.com/mrss" not in content:
+    if b"search.yahoo.com/mrss" not in content and not _OTHER_PICTURE_TAG.search(content):
         return None
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
     try:
@@ -602,9 +718,30 @@ def _item_media(item: etree._Element) -> ItemMedia:
     return ItemMedia(
         contents=contents,
         thumbnails=thumbnails,
+        extras=_other_pictures(item),
         captions=captions - {""},
         description=next((text for text in descriptions if text), ""),
     )
+
+
+def _other_pictures(item: etree._Element) -> list[Media]:
+    """Pictures an item names in elements no standard has (`<bigimage>`, `<image>`,
+    `<thumbnail>`): as the element's text, its `url`/`href`/`src`, or an `<url>` inside it."""
+    found: list[tuple[int, Media]] = []
+    for child in item:
+        namespace, name = _name(child)
+        if namespace is not None or name.lower() not in OTHER_PICTURE_TAGS:
+            continue
+        nested = next((_text_content(part) for part in child if _name(part)[1] == "url"), "")
+        values = (child.get("url"), child.get("href"), child.get("src"), nested, child.text)
+        url = next((value.strip() for value in values if value and is_web_url(value.strip())), "")
+        if url:
+            rank = OTHER_PICTURE_TAGS.index(name.lower())
+            media = Media(
+                url=url, width=to_int(child.get("width")), height=to_int(child.get("height"))
+            )
+            found.append((rank, media))
+    return [media for _, media in sorted(found, key=lambda pair: pair[0])]
 
 
 def _media(element: etree._Element, caption: str, credit: str) -> Media:

@@ -7,6 +7,7 @@ import email.utils
 import html
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -15,13 +16,22 @@ from lxml import html as lxml_html
 from pydantic import ValidationError
 
 from digest.models import Image
-from digest.sources.pictures import is_junk_picture, shown_source
+from digest.sources.pictures import (
+    is_file_name,
+    is_icon,
+    is_junk_picture,
+    is_share_button,
+    shown_source,
+    split_credit,
+)
 from digest.text import html_to_text
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"})
 MIN_IMAGE_SIDE = 50
 """Images declared smaller than this are icons, share buttons or tracking pixels."""
 TITLE_WORDS = 12
+LONG_TITLE_WORDS = 18
+MIN_CLAUSE_WORDS = 4
 SHOUTING_LETTERS = 8
 """A title of capitals only, with at least this many letters, is shouted; shorter ones are
 acronyms and labels ("BBC", "NASA TV")."""
@@ -56,6 +66,8 @@ TRACKING_PARAMS = frozenset({"fbclid", "gclid"})
 
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-f]+|[a-z]+\d*);", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
+_CLAUSE_BREAK = re.compile(r"(?:[,;:]|\s[—–-])\s(?!.*(?:[,;:]|\s[—–-])\s)")
+"""The last clause break in a text: a comma, semicolon or colon, or a dash between spaces."""
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}")
 _CAPITALISED = re.compile(r"^([^\w]*)(\w)")
 _SUBTAG = re.compile(r"[A-Za-z0-9]{2,8}")
@@ -162,13 +174,21 @@ def make_image(
     width: object = None,
     height: object = None,
 ) -> Image:
-    """An `Image` whose alt falls back to the caption, then the title: the email needs one."""
-    caption = plain(caption)
+    """An `Image` whose alt falls back to the caption, then the title: the email needs one. A
+    file or camera name is no alt text nor caption, and a credit at the end of a caption (or
+    a caption that is only a credit) goes to `credit`."""
+    caption, credit = plain(caption), plain(credit)
+    caption = "" if is_file_name(caption) else caption
+    if not credit:
+        caption, credit = split_credit(caption)
+    alt = plain(alt)
+    if is_file_name(alt) or (alt and not split_credit(alt)[0]):
+        alt = ""
     return Image(
         url=url,
-        alt=plain(alt) or caption or title,
+        alt=alt or caption or title,
         caption=caption,
-        credit=plain(credit),
+        credit=credit,
         width=to_int(width),
         height=to_int(height),
     )
@@ -195,8 +215,16 @@ class ContentImage:
         )
 
 
-def first_content_image(markup: str, base: Base) -> ContentImage | None:
-    """The first `<img>` in `markup` that is a picture, not a tracking pixel or an icon."""
+def first_content_image(
+    markup: str,
+    base: Base,
+    proxy_hosts: frozenset[str] = frozenset(),
+    avoid: Callable[[str], bool] = lambda url: False,
+) -> ContentImage | None:
+    """The first `<img>` in `markup` that is a picture: not a tracking pixel, an ad, a share
+    button, nor an icon or a logo (an app's icon above the screenshot of it), nor anything a
+    feed proxy serves from `proxy_hosts` (its ads and flares), nor one the caller would `avoid`
+    (a channel's cover, a banner every story carries)."""
     if not markup or "<img" not in markup.lower():
         return None
     try:
@@ -208,11 +236,14 @@ def first_content_image(markup: str, base: Base) -> ContentImage | None:
         if any(side is not None and side < MIN_IMAGE_SIDE for side in (width, height)):
             continue
         url = base.image(shown_source(img))
-        if not url or is_junk_picture(url):
+        alt = plain(img.get("alt"))
+        if not url or is_junk_picture(url) or is_share_button(url, alt):
             continue
-        return ContentImage(
-            url=url, alt=plain(img.get("alt")), caption=_caption(img), width=width, height=height
-        )
+        if (urlsplit(url).hostname or "") in proxy_hosts or avoid(url):
+            continue
+        if is_icon(url, width, height):
+            continue
+        return ContentImage(url=url, alt=alt, caption=_caption(img), width=width, height=height)
     return None
 
 
@@ -229,14 +260,20 @@ def _caption(img: lxml_html.HtmlElement) -> str:
 
 
 def title_from_text(text: str) -> str:
-    """A headline for an untitled item (microblogs, JSON Feed): its first sentence, at most
-    twelve words, ending with "…" when cut."""
+    """A headline for an untitled item (microblogs, JSON Feed): its first sentence, whole when it
+    has at most LONG_TITLE_WORDS words (a long headline beats one cut mid-sentence); a longer one
+    is cut at its last clause break (",", ";", ":", "—") within TITLE_WORDS words, else after
+    TITLE_WORDS words, and ends with "…"."""
     words = plain(text)
     first = _SENTENCE_END.split(words, maxsplit=1)[0]
     parts = first.split()
-    if len(parts) <= TITLE_WORDS:
+    if len(parts) <= LONG_TITLE_WORDS:
         return first
-    return " ".join(parts[:TITLE_WORDS]).rstrip(",;:—-") + "…"
+    head = " ".join(parts[:TITLE_WORDS])
+    clause = _CLAUSE_BREAK.search(head)
+    if clause and len(head[: clause.start()].split()) >= MIN_CLAUSE_WORDS:
+        head = head[: clause.start()]
+    return head.rstrip(",;:—–- ") + "…"
 
 
 def all_skipped(skipped: list[tuple[str, str]]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from digest.sources.items import is_web_url
 
@@ -30,7 +30,11 @@ def original_link(entry: Mapping[str, object]) -> str:
 
 def unwrapped(url: str) -> str:
     """The address a known click-tracking redirect leads to (Google Alerts'
-    `https://www.google.com/url?…&url=https://…`); `url` itself otherwise."""
+    `https://www.google.com/url?…&url=https://…`, Yahoo's `…/*http://…` chains); `url` itself
+    otherwise."""
+    embedded = url.rpartition("/*")[2]
+    if embedded != url and is_web_url(embedded):
+        return embedded  # Yahoo's `http://pa.yahoo.com/*http://us.rd.yahoo.com/…/*http://…`
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.path != "/url" or not host.startswith(_REDIRECT_HOSTS):
@@ -38,6 +42,16 @@ def unwrapped(url: str) -> str:
     query = dict(parse_qsl(parts.query))
     target = query.get("url") or query.get("q") or ""
     return target if is_web_url(target) else url
+
+
+def tidy_path(url: str) -> str:
+    """`url` with the slashes a CMS doubled at the start of its path collapsed
+    (`http://us.battle.net///en/blog/1` → `http://us.battle.net/en/blog/1`), which many servers
+    answer with 404; as written otherwise."""
+    parts = urlsplit(url)
+    if not parts.path.startswith("//") or not is_web_url(url):
+        return url
+    return urlunsplit(parts._replace(path="/" + parts.path.lstrip("/")))
 
 
 def is_private_address(url: str) -> bool:

@@ -11,6 +11,8 @@ from lxml import html as lxml_html
 
 TRACKERS = (
     "feeds.feedburner.com/~",
+    "gravatar.com/avatar/",  # a commenter's or author's face, not the story's picture
+    "/images/core/emoji/",  # WordPress's emoji images (s.w.org)
     "pixel.wp.com/",
     "stats.wordpress.com/",
     "doubleclick.net/",
@@ -47,6 +49,47 @@ _PLACEHOLDER_ONLY_NAMES = _PLACEHOLDER_NAMES | {
 `pixel-8-pro.jpg`); the words above make it one wherever they are (`Blank.gif`,
 `grey-placeholder.png`)."""
 _ONE_PIXEL = re.compile(r"(?<!\d)1x1(?!\d)", re.IGNORECASE)
+_FEED_PROXY_CODE = re.compile(r"/~(?:[a-z]{1,2}|\d)/", re.IGNORECASE)
+"""FeedBurner's (and its MyBrand domains') ads, flares and counters: `/~a/`, `/~c/`, `/~ff/`,
+`/~r/…/~4/`; never a person's `/~name/` folder."""
+_SHARE_WORDS = frozenset(
+    {
+        "share",
+        "sharethis",
+        "addthis",
+        "sharing",
+        "bookmark",
+        "digg",
+        "delicious",
+        "stumbleupon",
+        "tweet",
+        "facebook",
+        "twitter",
+        "linkedin",
+        "pinterest",
+        "whatsapp",
+        "reddit",
+        "subscribe",
+        "rss",
+        "feedicon",
+        "button",
+        "badge",
+    }
+)
+_SHARE_ALT = re.compile(
+    r"^\s*(?:add\s+to|share\b|shar(?:e|ing)\s+on|post\s+to|digg\b|tweet\b|email\s+this|e-mail\s+this|"
+    r"bookmark\b|subscribe\b|follow\s+(?:us|me)\b|like\s+us\b|print\s+this|save\s+to)",
+    re.IGNORECASE,
+)
+_ICON_WORDS = frozenset({"icon", "icons", "logo", "logos", "avatar", "favicon", "emoji", "sprite"})
+ICON_SIDE = 100
+"""A picture declared at most this wide and tall is an icon or a logo, not a story's picture."""
+_IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|heic|tiff?|bmp)\s*$", re.IGNORECASE)
+_CAMERA_NAME = re.compile(
+    r"^(?:img|dsc[fn]?|dcim|pxl|gopr|mvimg|photo|pic|image|screen ?shot|screenshot|p)"
+    r"[-_ ]?\d[\d_-]*(?:\s*\(\d+\))?$|^\d{6,}(?:[-_]\d+)*$",
+    re.IGNORECASE,
+)
 _NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
@@ -70,13 +113,48 @@ def _first_of_srcset(value: str | None) -> str:
 
 
 def is_junk_picture(url: str) -> bool:
-    """Whether `url` is no picture of a story: an ad server's, a tracking pixel, or a
-    placeholder (blank.gif, spacer.gif, pixel.gif, 1x1, a `data:` URI)."""
+    """Whether `url` is no picture of a story: an ad server's or a feed proxy's, a tracking
+    pixel, an avatar or an emoji, or a placeholder (blank.gif, spacer.gif, 1x1, a `data:` URI)."""
     return (
         bool(_AD_URL.search(url))
         or any(marker in url for marker in TRACKERS)
+        or bool(_FEED_PROXY_CODE.search(urlsplit(url).path))
         or _is_placeholder(url)
     )
+
+
+def is_share_button(url: str, alt: str = "") -> bool:
+    """Whether a picture is a "share on …" or "subscribe" button: said by its alt text ("Add to
+    Facebook", "Share on Twitter", "Email this") or by its file name (`share-facebook.png`)."""
+    if _SHARE_ALT.match(alt):
+        return True
+    stem = PurePosixPath(unquote(urlsplit(url).path)).name.rsplit(".", 1)[0]
+    return bool(_SHARE_WORDS & set(name_words(stem)))
+
+
+def is_icon(url: str, width: int | None = None, height: int | None = None) -> bool:
+    """Whether a picture is an icon or a logo: its file name says so (`app-icon.png`,
+    `simpledb_logo.png`) or it is declared at most ICON_SIDE pixels each way."""
+    if width and height and width <= ICON_SIDE and height <= ICON_SIDE:
+        return True
+    stem = PurePosixPath(unquote(urlsplit(url).path)).name.rsplit(".", 1)[0]
+    return bool(_ICON_WORDS & set(name_words(stem)))
+
+
+def is_file_name(text: str) -> bool:
+    """Whether a picture's alt or caption is only its file or camera name ("DSC_4550",
+    "IMG_0642", "2009_08_pubadv.jpg", "WeekInReview_thumb_thumb[2]", "gta-v-logo1"), which
+    says nothing to a reader: CMSs fill these fields with it when the author did not."""
+    value = " ".join(text.split())
+    if not value:
+        return False
+    if _IMAGE_FILE.search(value) or _CAMERA_NAME.match(value):
+        return True
+    if " " in value:
+        # A copy's number left on a name with spaces: "wedding presents-1", "screen_500 (1)".
+        return bool(re.search(r"[a-z][-_]\d{1,2}$|\S\s*\(\d{1,2}\)$", value, re.IGNORECASE))
+    # One token joined by - or _ (a slug), or with digits run into letters, is a file's name.
+    return bool(re.search(r"[_-]", value) or re.search(r"[a-z]\d|\d[a-z]|\[\d+\]", value, re.I))
 
 
 def _is_placeholder(url: str) -> bool:
@@ -96,3 +174,26 @@ def name_words(name: str) -> list[str]:
     """The words of a file name, class or id, lower-cased: `article-sns` → article, sns;
     `shareBar` → share, bar; `spacer1x1` → spacer, 1, x, 1."""
     return [word.lower() for word in _NAME_WORD.findall(name)]
+
+
+_CREDIT = re.compile(
+    r"(?:^|(?<=[\s.;,|(\[]))(?P<credit>(?:©|\(c\)\s|copyright\s+(?:©|\(c\)|\d{4}|by\s)|"
+    r"(?:photo(?:graph)?s?|pictures?|images?|foto(?:s|grafie)?|bild(?:er)?|credits?|crédits?)"
+    r"(?:\s*:|\s+(?:by|von|de|par|di)\s))\s*\S.*)$",
+    re.IGNORECASE,
+)
+
+
+def split_credit(caption: str) -> tuple[str, str]:
+    """A caption that ends with its picture's credit, split: "On an Abandoned Land © stadtacker"
+    → ("On an Abandoned Land", "© stadtacker"); "Photo by Steve Govoni" is all credit. Captions
+    without a credit come back whole, with no credit."""
+    text = " ".join(caption.split())
+    match = _CREDIT.search(text)
+    if match is None:
+        return text, ""
+    before = text[: match.start("credit")].rstrip(" -–—|,;:([")
+    credit = match["credit"].strip()
+    if text[: match.start("credit")].rstrip().endswith(("(", "[")):
+        credit = credit.rstrip(")]").strip()
+    return before, credit

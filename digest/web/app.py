@@ -8,15 +8,11 @@ POST carrying the app's CSRF token, and asks for DIGEST_SERVE_PASSWORD when one 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import logging
 import secrets
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -37,7 +33,6 @@ from starlette.requests import Request
 from starlette.responses import (
     FileResponse,
     HTMLResponse,
-    PlainTextResponse,
     RedirectResponse,
     Response,
     StreamingResponse,
@@ -45,18 +40,17 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
-from starlette.types import ASGIApp, Receive, Scope, Send
 from watchfiles import awatch
 
 from digest.audience.address import normalise_address
 from digest.check import Finding, check_issue
 from digest.config import Settings
 from digest.deliver import send_test
-from digest.errors import DigestError
+from digest.errors import BuildError, DigestError
 from digest.message import compose
 from digest.models import Issue, Story
 from digest.pipeline import sample_feed, view_online_url
-from digest.render import default_templates_dir, render_email
+from digest.render import default_templates_dir, render_email, web_url
 from digest.select import story_keys
 from digest.sources import gather
 from digest.spamscore import spamassassin_available
@@ -74,32 +68,13 @@ from digest.web.desk import (
     swap_story,
     version_of,
 )
+from digest.web.guard import BodyLimit, PasswordMiddleware, SecurityHeaders, allowed_hosts
 
 log = logging.getLogger("digest.web")
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
-
-
-def is_loopback(host: str) -> bool:
-    if host.strip("[]") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def allowed_hosts(host: str) -> list[str]:
-    """Host header values the app answers to: the configured host, loopback names when it listens
-    on loopback, and this machine's names when it listens on every interface."""
-    names = {host, f"[{host}]" if ":" in host else host}
-    if is_loopback(host):
-        names.update(LOOPBACK_NAMES)
-    elif host in ("0.0.0.0", "::"):
-        names.update({socket.gethostname(), socket.getfqdn(), *LOOPBACK_NAMES})
-    return sorted(names)
+templates.env.filters["web_url"] = web_url
 
 
 @dataclass
@@ -174,17 +149,18 @@ def _date(request: Request) -> dt.date:
 
 
 async def _form(request: Request) -> FormData:
-    """The posted form, after checking its CSRF token (constant-time) and its Origin."""
+    """The posted form, read only once its Origin and its CSRF token pass. The token travels in
+    the form's action URL, so it is checked (constant-time) before any of the body is read, and
+    a forged upload of any size costs nothing."""
     origin = request.headers.get("origin")
     if origin and origin != "null":
         expected = request.headers.get("host", "")
         if urlsplit(origin).netloc != expected:
             raise HTTPException(403, "cross-origin request refused")
-    form = await request.form()
-    token = form.get("csrf")
-    if not isinstance(token, str) or not hmac.compare_digest(token, _desk(request).csrf):
+    token = request.query_params.get("csrf", "").encode("utf-8")
+    if not hmac.compare_digest(token, _desk(request).csrf.encode("utf-8")):
         raise HTTPException(403, "missing or wrong CSRF token; reload the page and try again")
-    return form
+    return await request.form()
 
 
 def _back(date: dt.date, desk: Desk, text: str) -> RedirectResponse:
@@ -278,8 +254,14 @@ async def findings(request: Request) -> Response:
     return templates.TemplateResponse(request, "findings.html", {"findings": found})
 
 
-def _edit_from(form: FormData) -> IssueEdit:
+def _edit_from(form: FormData, stories_now: int) -> IssueEdit:
+    """The edit the form describes; `count` must be the issue's number of stories, since it sizes
+    what is built here (a million took seconds and hundreds of megabytes)."""
     count = int(str(form.get("count", "0")))
+    if count != stories_now:
+        raise BuildError(
+            f"the form lists {count} stories and the issue has {stories_now}; reload and try again"
+        )
     stories = [
         StoryEdit(
             title=str(form.get(f"title-{i}", "")),
@@ -303,7 +285,9 @@ async def edit(request: Request) -> Response:
     date = _date(request)
     form = await _form(request)
     try:
-        change = _edit_from(form)
+        change = _edit_from(form, len(load_issue(desk.settings, date).stories))
+    except DigestError as exc:
+        return _back(date, desk, f"error: {exc}")
     except (ValueError, ValidationError):
         return _back(date, desk, "error: the form was incomplete; reload and try again")
     if change.version != version_of(desk.settings, date):
@@ -447,36 +431,6 @@ async def watch(desk: Desk, stop: asyncio.Event) -> None:
             desk.broadcast(date.isoformat())
 
 
-class PasswordMiddleware:
-    """HTTP Basic authentication against DIGEST_SERVE_PASSWORD (any user name)."""
-
-    def __init__(self, app: ASGIApp, password: str) -> None:
-        self.app = app
-        self.password = password.encode("utf-8")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not self._allowed(scope):
-            response = PlainTextResponse(
-                "password required",
-                401,
-                headers={"WWW-Authenticate": 'Basic realm="digest", charset="UTF-8"'},
-            )
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-    def _allowed(self, scope: Scope) -> bool:
-        header = dict(scope["headers"]).get(b"authorization", b"")
-        scheme, _, encoded = header.partition(b" ")
-        if scheme.lower() != b"basic":
-            return False
-        try:
-            _, _, given = base64.b64decode(encoded, validate=True).partition(b":")
-        except binascii.Error:
-            return False
-        return hmac.compare_digest(given, self.password)
-
-
 def create_app(
     settings: Settings, *, host: str | None = None, watch_files: bool = True, spam: bool = True
 ) -> Starlette:
@@ -498,10 +452,15 @@ def create_app(
             if watcher is not None:
                 await watcher
 
-    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(host))]
+    hosts = allowed_hosts(host, settings.serve_allowed_hosts)
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
+    ]
     password = settings.serve_password.get_secret_value()
     if password:
         middleware.append(Middleware(PasswordMiddleware, password=password))
+    middleware.append(Middleware(BodyLimit))
     routes = [
         Route("/", index),
         Route("/events", events),

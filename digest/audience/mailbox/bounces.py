@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from email.iterators import body_line_iterator
+from email.iterators import body_line_iterator, typed_subpart_iterator
 from email.message import Message
 
 from flufl.bounce import all_failures
@@ -24,6 +24,8 @@ _ADDRESS = re.compile(
     rb"^[\x21-\x3d\x3f\x41-\x7e]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$",
     re.IGNORECASE,
 )
+SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
+"""DSN actions that report no failure (RFC 3464 2.3.3)."""
 _BOUNCE_SENDER = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mdaemon|mmdf)$", re.I)
 _BOUNCE_SUBJECT = re.compile(
     r"undeliver|delivery (status|failure|failed|has failed|problem|notification)|returned mail|"
@@ -83,12 +85,31 @@ def failures(msg: Message) -> Failures:
     return Failures(_decoded(temporary) - failed, failed)
 
 
+def _dsn_actions(msg: Message) -> set[str]:
+    """The Action of every recipient a delivery status notification reports on."""
+    actions = set()
+    for part in typed_subpart_iterator(msg, "message", "delivery-status"):
+        blocks = part.get_payload() if isinstance(part, Message) else None
+        for block in blocks if isinstance(blocks, list) else []:
+            action = str(block.get("Action", "")).strip().lower()
+            if action:
+                actions.add(action.split()[0].rstrip(";"))
+    return actions
+
+
+def reports_failure(msg: Message) -> bool:
+    """A DSN says some delivery failed for good, though its recipient fields may be unreadable."""
+    return "failed" in _dsn_actions(msg)
+
+
 def looks_like_bounce(msg: Message, subject: str, sender: str) -> bool:
-    """A delivery report by its form, its sender or its subject, though it may name nobody we can
-    read; an auto-reply or a person's message is none of these."""
+    """A report of a failed or delayed delivery by its form, its sender or its subject, though it
+    may name nobody we can read; a notice of success (a DSN saying delivered, relayed or
+    expanded), an auto-reply or a person's message is none of these."""
     if msg.get_content_type() == "multipart/report" and (
         msg.get_param("report-type", "", header="content-type").lower() == "delivery-status"
     ):
-        return True
+        actions = _dsn_actions(msg)
+        return not actions or not actions <= SUCCESS_ACTIONS
     local = sender.rpartition("@")[0] if "@" in sender else sender
     return not sender or bool(_BOUNCE_SENDER.match(local) or _BOUNCE_SUBJECT.search(subject))

@@ -132,7 +132,8 @@ def _bounce(
     )
     if not looks:
         return None
-    event = Event.PERMANENT if failed.permanent else Event.TEMPORARY
+    permanent = bool(failed.permanent) or bounces.reports_failure(msg)
+    event = Event.PERMANENT if permanent else Event.TEMPORARY
     verp = readers.delivery(evidence.recipient_addresses(msg))
     if verp is not None:
         return Verdict(Kind.BOUNCE, (Target(event, delivery=verp),), ids, "VERP")
@@ -140,7 +141,7 @@ def _bounce(
         targets = [Target(Event.PERMANENT, address=item) for item in sorted(failed.permanent)]
         targets += [Target(Event.TEMPORARY, address=item) for item in sorted(failed.temporary)]
         return Verdict(Kind.BOUNCE, tuple(targets), ids, "named")
-    signed = _signed_target(Event.TEMPORARY, msg, original, readers)
+    signed = _signed_target(event, msg, original, readers)
     if signed is not None:
         return Verdict(Kind.BOUNCE, (signed,), ids, "signed")
     return Verdict(Kind.OTHER, detail="a bounce that names no recipient digest can read")
