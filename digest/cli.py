@@ -13,7 +13,9 @@ from digest.commands import check as check_command
 from digest.commands import schedule as schedule_command
 from digest.commands import send as send_command
 from digest.commands import site as site_command
+from digest.commands import state as state_command
 from digest.commands import subscribers as subscribers_command
+from digest.commands import worker as worker_command
 from digest.console import error_line, log_handler, stderr_console
 from digest.errors import DigestError
 
@@ -34,6 +36,8 @@ app.command()(send_command.send)
 app.command()(send_command.status)
 app.command()(schedule_command.schedule)
 app.command()(site_command.site)
+app.command()(worker_command.worker)
+app.add_typer(state_command.app)
 app.add_typer(subscribers_command.app)
 app.command()(mailbox.mailbox)
 

@@ -30,9 +30,11 @@ from digest.audience.mailbox.verp import check_bounce_address
 from digest.errors import ConfigError
 from digest.models import LANGUAGE_TAG
 from digest.page_profiles import PageProfile, read_page_profiles
-from digest.timing import cron_trigger, parse_duration
+from digest.timing import cron_trigger, describe_duration, parse_duration
 
 ENV_PREFIX = "DIGEST_"
+LEASE_PER_TIMEOUT = 6
+"""DIGEST_SEND_LEASE must be at least this many DIGEST_SMTP_TIMEOUTs (3 × the handover margin)."""
 _SQLITE_FILE = re.compile(r"sqlite(?:\+\w+)?:///([^?]+)")
 
 
@@ -103,6 +105,12 @@ class Settings(BaseSettings):
     smtp_timeout: float = Field(default=30.0, gt=0, le=600)
     smtp_max_attempts: int = Field(default=5, ge=1, le=100)
     smtp_retry_delay: float = Field(default=2.0, ge=0, le=600)
+    # Claims: each sender takes this many pending rows at a time, for this long (renewed while it
+    # lives); see digest/state/claims.py. `digest send` runs send_workers processes (0: one per
+    # core).
+    send_batch: int = Field(default=500, ge=1, le=100_000)
+    send_workers: int = Field(default=0, ge=0, le=256)
+    send_lease: float = Field(default=300.0, ge=1, le=86_400)
     dkim_key_file: Path | None = None
     dkim_selector: str = ""
     dkim_domain: str = ""
@@ -283,9 +291,9 @@ class Settings(BaseSettings):
         cron_trigger(value, ZoneInfo("UTC"))
         return " ".join(value.split())
 
-    @field_validator("misfire_grace", "mailbox_interval", mode="before")
+    @field_validator("misfire_grace", "mailbox_interval", "send_lease", mode="before")
     @classmethod
-    def _parse_grace(cls, value: Any) -> Any:
+    def _parse_durations(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value
 
     @field_validator("mailbox_url")
@@ -337,6 +345,23 @@ class Settings(BaseSettings):
             if "view_online_url" not in self.model_fields_set:
                 self.view_online_url = f"{self.site_url}/issues/{{date}}/"
         return self
+
+    @model_validator(mode="after")
+    def _check_lease(self) -> Settings:
+        if self.send_lease < LEASE_PER_TIMEOUT * self.smtp_timeout:
+            raise ValueError(
+                f"DIGEST_SEND_LEASE: {describe_duration(self.send_lease)} is too short for "
+                f"DIGEST_SMTP_TIMEOUT={self.smtp_timeout:g}s; give it at least "
+                f"{LEASE_PER_TIMEOUT} times the timeout, so every message handed to the relay is "
+                "answered well within its lease"
+            )
+        return self
+
+    @property
+    def handover_margin(self) -> float:
+        """How long before its lease ends a sender stops handing rows to the relay: a
+        transaction may take a timeout for its commands and another for its reply to DATA."""
+        return 2 * self.smtp_timeout
 
     @property
     def state_database_url(self) -> str:
@@ -439,5 +464,8 @@ def load_settings(**overrides: Any) -> Settings:
             secret = bool(error["loc"]) and str(error["loc"][0]) in _SECRET_FIELDS
             shown = f" (got {got!r})" if isinstance(got, str | int | float) and not secret else ""
             message = error["msg"].removeprefix("Value error, ")
+            if not error["loc"]:  # a check across settings names them in its message
+                lines.append(message)
+                continue
             lines.append(f"{_env_name(error['loc'])}: {message}{shown}")
         raise ConfigError("; ".join(lines)) from None

@@ -13,13 +13,15 @@ already-encoded body would risk.
 
 from __future__ import annotations
 
+import base64
 import binascii
 import datetime as dt
 import hashlib
 import html
+import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from email import policy
 from email.headerregistry import Address
 from email.utils import formataddr, formatdate, parseaddr
@@ -198,6 +200,27 @@ def dkim_signed(message: bytes, settings: Settings) -> bytes:
     return signature + message
 
 
+_SIGNING = frozenset({"dkim_key", "dkim_selector", "dkim_domain"})
+
+
+def _plain(value: object) -> object:
+    """A template's field as JSON: bytes as base64, a body as its pieces and slots."""
+    if isinstance(value, bytes):
+        return {"base64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, _Body):
+        return {"pieces": [_plain(piece) for piece in value.pieces], "slots": list(value.slots)}
+    return value
+
+
+def _unplain(value: object) -> object:
+    if isinstance(value, dict) and "base64" in value:
+        return base64.b64decode(value["base64"])
+    if isinstance(value, dict) and "pieces" in value:
+        pieces = tuple(base64.b64decode(piece["base64"]) for piece in value["pieces"])
+        return _Body(pieces=pieces, slots=tuple(value["slots"]))
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class MessageTemplate:
     """One issue's message, encoded once; `personalise` makes each reader's copy in microseconds."""
@@ -227,6 +250,29 @@ class MessageTemplate:
             self.message_id_seed + email.strip().lower().encode("utf-8"), digest_size=16
         ).hexdigest()
         return f"<{self.message_id_prefix}.{digest}@{self.message_id_domain}>"
+
+    def stored(self) -> str:
+        """The template as JSON for the state database, so senders on other machines send the
+        very same message. Without the DKIM key, a secret: each sender signs with its own
+        DIGEST_DKIM_* settings (`from_stored`)."""
+        return json.dumps(
+            {
+                field.name: _plain(getattr(self, field.name))
+                for field in fields(self)
+                if field.name not in _SIGNING
+            }
+        )
+
+    @classmethod
+    def from_stored(cls, data: str, settings: Settings) -> MessageTemplate:
+        """A template from `stored`, signed with this process's DKIM settings."""
+        values = {name: _unplain(value) for name, value in json.loads(data).items()}
+        return cls(
+            **values,
+            dkim_key=_load_dkim_key(settings),
+            dkim_selector=settings.dkim_selector.encode("ascii"),
+            dkim_domain=settings.dkim_domain.encode("ascii"),
+        )
 
     def personalise(self, recipient: Recipient) -> bytes:
         """The complete message for one reader: RFC 5322, CRLF line ends, ready for SMTP DATA."""

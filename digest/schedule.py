@@ -234,7 +234,7 @@ def run_issue(settings: Settings, date: dt.date, stop: threading.Event) -> RunOu
                 send_gate(settings, issue, template.personalise(PREVIEW_RECIPIENT), force=False)
             except BuildError as exc:
                 return RunOutcome(issue=key, kind="failed", detail=str(exc))
-        summary = send_issue(settings, issue, template, ledger, stop=stop)
+        summary = send_issue(settings, issue, template, ledger, stop=stop, role="schedule")
     finally:
         engine.dispose()
     return _sent(key, summary)

@@ -16,10 +16,12 @@ import sqlalchemy as sa
 from digest.config import load_settings
 from digest.errors import ConfigError, DeliveryError
 from digest.models import Subscriber
+from digest.state.claims import Claims, Lease
 from digest.state.engine import connect, open_engine, state_engine, state_url
 from digest.state.ledger import Ledger, Outcome, Recorder
 from digest.state.migrations import MIGRATIONS, migrate
-from digest.state.schema import FAILED, PENDING, SENT
+from digest.state.schema import FAILED, PENDING, SENT, metadata
+from digest.state.workers import register
 from tests.support.smtp_server import free_port
 
 ISSUE = "2026-11-26"
@@ -41,38 +43,14 @@ def test_a_blank_database_is_migrated_to_the_current_schema(database_url: str) -
     assert migrate(engine) == names
     assert migrate(engine) == []
     inspector = sa.inspect(engine)
-    columns = {column["name"] for column in inspector.get_columns("deliveries")}
-    assert columns == {
-        "id",
-        "issue",
-        "email_key",
-        "email",
-        "name",
-        "status",
-        "attempts",
-        "last_reply",
-        "message_id",
-        "created_at",
-        "updated_at",
-        "sent_at",
+    built = {
+        table: {column["name"] for column in inspector.get_columns(table)}
+        for table in inspector.get_table_names()
     }
-    assert {c["name"] for c in inspector.get_columns("sends")} == {
-        "issue",
-        "subject",
-        "started_at",
-        "finished_at",
-    }
-    assert {c["name"] for c in inspector.get_columns("bounce_events")} == {
-        "id",
-        "message_key",
-        "email_key",
-        "email",
-        "kind",
-        "issue",
-        "delivery_id",
-        "evidence",
-        "received_at",
-    }
+    described = {table.name: set(table.columns.keys()) for table in metadata.sorted_tables}
+    assert built == described  # the migrations build exactly what digest/state/schema.py reads
+    assert {"claimed_by", "lease_until"} <= built["deliveries"]
+    assert {"sends", "schedule_runs", "send_workers"} <= set(built)
     with engine.connect() as conn:
         assert list(conn.scalars(sa.text("SELECT name FROM migrations ORDER BY name"))) == names
     engine.dispose()
@@ -98,34 +76,49 @@ def test_the_default_database_sits_beside_the_issues_folder_in_wal_mode(tmp_path
     assert (tmp_path / "news" / "state.db").exists()
 
 
-def test_rows_are_read_in_order_once_even_while_outcomes_are_recorded(ledger: Ledger) -> None:
+def _claims(ledger: Ledger, batch: int = 500) -> Claims:
+    return Claims(
+        ledger.engine, ISSUE, register(ledger.engine, "send"), batch=batch, lease=Lease(300, 1)
+    )
+
+
+def test_rows_are_claimed_in_order_once_even_while_outcomes_are_recorded(ledger: Ledger) -> None:
     added = ledger.enqueue(ISSUE, (Subscriber(email=f"u{n}@example.com") for n in range(1234)))
     assert added == 1234
+    claims = _claims(ledger)
     seen = []
-    for row in ledger.unsent(ISSUE):
-        seen.append(row.email)
-        ledger.record([Outcome(row.id, SENT, 1, "250 ok", f"<{row.id}@x>")])
+    while rows := claims.claim():
+        for row in rows:
+            seen.append(row.email)
+            outcome = Outcome(row.id, SENT, 1, "250 ok", f"<{row.id}@x>")
+            assert ledger.record([outcome], claims.worker) == 1
     assert seen == [f"u{n}@example.com" for n in range(1234)]
+    assert claims.batches == 3
     assert ledger.counts(ISSUE) == {PENDING: 0, SENT: 1234, FAILED: 0}
     assert list(ledger.unsent(ISSUE)) == []
 
 
 def test_failures_are_kept_with_their_reply_and_retried_only_on_request(ledger: Ledger) -> None:
     ledger.enqueue(ISSUE, [Subscriber(email="a@example.com"), Subscriber(email="b@example.com")])
-    first, _ = ledger.unsent(ISSUE)
-    ledger.record([Outcome(first.id, FAILED, 3, "550 5.1.1 unknown", "<a@x>")])
-    assert [row.email for row in ledger.unsent(ISSUE)] == ["b@example.com"]
-    assert [row.email for row in ledger.unsent(ISSUE, retry_failed=True)] == [
-        "a@example.com",
-        "b@example.com",
-    ]
-    ledger.record([Outcome(first.id, SENT, 1, "250 ok", "<a@x>")])
+    claims = _claims(ledger)
+    first, _ = claims.claim()
+    failure = Outcome(first.id, FAILED, 3, "550 5.1.1 unknown", "<a@x>")
+    assert ledger.record([failure], claims.worker) == 1
+    assert claims.release() == 1
+    assert [row.email for row in claims.claim()] == ["b@example.com"]
+    claims.release()
+    assert ledger.reopen_failed(ISSUE) == 1
+    assert [row.email for row in claims.claim()] == ["a@example.com", "b@example.com"]
+    ledger.record([Outcome(first.id, SENT, 1, "250 ok", "<a@x>")], claims.worker)
+    claims.release()
     assert next(ledger.unsent(ISSUE)).attempts == 0
     with ledger.engine.connect() as conn:
-        attempts, sent_at = conn.execute(
-            sa.text("SELECT attempts, sent_at FROM deliveries WHERE email = 'a@example.com'")
+        attempts, sent_at, reply = conn.execute(
+            sa.text(
+                "SELECT attempts, sent_at, last_reply FROM deliveries WHERE email = 'a@example.com'"
+            )
         ).one()
-    assert attempts == 4 and sent_at is not None
+    assert attempts == 4 and sent_at is not None and reply == "250 ok"
     assert [f.email for f in ledger.failures(ISSUE)] == []
 
 
@@ -139,9 +132,10 @@ def test_listing_again_adds_only_new_subscribers(ledger: Ledger) -> None:
 
 def test_the_recorder_commits_before_returning(ledger: Ledger, database_url: str) -> None:
     ledger.enqueue(ISSUE, [Subscriber(email=f"u{n}@example.com") for n in range(10)])
-    recorder = Recorder(ledger)
+    claims = _claims(ledger)
+    recorder = Recorder(ledger, claims.worker)
     reader = Ledger(open_engine(database_url))
-    for row in list(ledger.unsent(ISSUE)):
+    for row in claims.claim():
         recorder.record(Outcome(row.id, SENT, 1, "250 ok", "<m@x>"))
         with reader.engine.connect() as conn:
             status = conn.scalar(
@@ -154,10 +148,11 @@ def test_the_recorder_commits_before_returning(ledger: Ledger, database_url: str
 
 def test_a_recorder_that_cannot_write_stops_the_send(ledger: Ledger) -> None:
     ledger.enqueue(ISSUE, [Subscriber(email="a@example.com")])
-    row = next(ledger.unsent(ISSUE))
+    claims = _claims(ledger)
+    [row] = claims.claim()
     with ledger.engine.begin() as conn:
         conn.execute(sa.text("DROP TABLE deliveries"))
-    recorder = Recorder(ledger)
+    recorder = Recorder(ledger, claims.worker)
     with pytest.raises(DeliveryError, match="state database"):
         recorder.record(Outcome(row.id, SENT, 1, "250 ok", "<m@x>"))
     recorder.close()

@@ -4,6 +4,7 @@ command in a subprocess (so it can be killed), and a count of what the server re
 from __future__ import annotations
 
 import os
+import re
 import signal
 import ssl
 import subprocess
@@ -53,6 +54,9 @@ def _env(server: SmtpServer, **extra: str) -> dict[str, str]:
         "DIGEST_SECRET_KEY": "test-secret-key-of-some-length",
         "DIGEST_SUBSCRIBERS": str(SEND / "subscribers.csv"),
         "DIGEST_SUPPRESSIONS": str(SEND / "suppressions.txt"),
+        # One sending process, the command's own, which the tests kill and signal;
+        # tests/test_workers.py runs several.
+        "DIGEST_SEND_WORKERS": "1",
         **extra,
     }
 
@@ -309,3 +313,33 @@ def test_send_without_a_list_or_secret_says_which_setting(issue_folder: Path) ->
     assert weak.returncode == 2 and len(weak.stderr.strip().splitlines()) == 1
     assert "DIGEST_SECRET_KEY: too easy to guess" in weak.stderr and "x" * 32 not in weak.stderr
     assert server.received == []
+
+
+def test_two_sends_at_once_share_the_list_and_reach_everyone_exactly_once(
+    issue_folder: Path, tmp_path: Path, database_url: str
+) -> None:
+    """Two `digest send` processes on one issue (as a manual send beside the scheduler's): they
+    claim rows in batches, so each subscriber is mailed once, both take part, and `digest
+    status` names both while they send."""
+    count = 200
+    with SmtpServer() as server:
+        env = _env(
+            server,
+            DIGEST_SUBSCRIBERS=str(_list(tmp_path / "list.csv", count)),
+            DIGEST_SMTP_CONNECTIONS="2",
+            DIGEST_SMTP_RATE="60",
+            DIGEST_SEND_BATCH="10",
+            DIGEST_STATE_URL=database_url,
+        )
+        senders = [_start(env, "send"), _start(env, "send")]
+        both = ""
+        while not both and all(sender.poll() is None for sender in senders):
+            status = _invoke(env, "status")[1]
+            if status.count("send pid ") == 2 and status.count("issue 2026-11-26: ") == 2:
+                both = status
+        outputs = [sender.communicate(timeout=120)[1] for sender in senders]
+    assert [sender.returncode for sender in senders] == [0, 0], outputs
+    assert server.recipients() == {f"reader{n}@example.com": 1 for n in range(count)}
+    by_each = [int(re.search(r"Issue 2026-11-26: (\d+) sent", out)[1]) for out in outputs]
+    assert sum(by_each) == count and min(by_each) > 0, outputs
+    assert "Sending now:" in both and {f"send pid {s.pid} on " in both for s in senders} == {True}

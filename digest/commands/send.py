@@ -26,6 +26,7 @@ from digest.commands.options import DateOption
 from digest.config import load_settings
 from digest.console import stderr_console
 from digest.deliver import dry_run, send_issue, send_test
+from digest.deliver.local import default_workers
 from digest.deliver.smtp import Result
 from digest.errors import DeliveryError
 from digest.message import compose
@@ -36,7 +37,8 @@ from digest.schedule import schedule_status
 from digest.signals import on_stop_signals, signal_name
 from digest.state.engine import state_engine
 from digest.state.ledger import Ledger
-from digest.state.schema import FAILED, PENDING, SENT
+from digest.state.schema import FAILED, PENDING, SENT, utcnow
+from digest.state.workers import senders
 from digest.store import load_issue
 
 console = stderr_console()
@@ -59,6 +61,12 @@ class _Bar:
 
     def start(self, total: int) -> None:
         self._progress.update(self._task, total=total)
+
+    def show(self, sent: int, failed: int) -> None:
+        """Counts of sender processes (`digest send --workers`), read from the ledger."""
+        with self._lock:
+            self._counts = {SENT: sent, FAILED: failed}
+            self._progress.update(self._task, completed=sent + failed, sent=sent, failed=failed)
 
     def advance(self, result: Result) -> None:
         with self._lock:
@@ -127,6 +135,16 @@ def send(
     force: Annotated[
         bool, typer.Option("--force", help="Send even when `digest check` finds errors.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=256,
+            help="Sender processes on this machine, each with DIGEST_SMTP_CONNECTIONS "
+            "connections (default: DIGEST_SEND_WORKERS, 0 there meaning one per core).",
+        ),
+    ] = None,
 ) -> None:
     """Send the issue (the newest by default) to every subscriber who has not received it yet."""
     settings = load_settings()
@@ -180,6 +198,8 @@ def send(
                         retry_failed=retry_failed,
                         stop=stop,
                         progress=bar,
+                        workers=workers or settings.send_workers or default_workers(),
+                        shown=bar.show,
                     )
             finally:
                 engine.dispose()
@@ -209,9 +229,15 @@ def status(date: DateOption = None) -> None:
         state = ledger.send_state(key)
         counts = ledger.counts(key)
         failures = ledger.failures(key)
+        sending = senders(engine, heard_within=2 * settings.send_lease)
         returned = status_lines(engine)
     finally:
         engine.dispose()
+    if sending:
+        print("Sending now:")
+        now = utcnow()
+        for sender in sending:
+            print(f"  {sender.line(now)}")
     if state is None:
         print(f"{key}: not sent yet.")
     else:

@@ -1,8 +1,9 @@
 """Delivery: an issue's template to every subscriber, exactly once, with the ledger as memory.
 
 `send_issue` reads like the promise it keeps: list the subscribers in the ledger (new ones only, so
-a resumed send picks up where it stopped), stream the rows still to send, personalise each, hand
-them to the sender, and record each outcome the moment the server answers."""
+a resumed send picks up where it stopped), then take part in the send (`digest.deliver.worker`):
+claim rows in batches, personalise each, hand them to the sender, and record each outcome the
+moment the server answers."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from itertools import islice
 from pathlib import Path
 from typing import Protocol
 
@@ -25,22 +25,24 @@ from digest.audience.csv_import import (
     load_suppressions,
     read_subscribers,
 )
-from digest.audience.mailbox.verp import Verp, verp_for
+from digest.audience.mailbox.verp import verp_for
 from digest.audience.store import ACTIVE, SubscriberStore
 from digest.config import Settings
+from digest.deliver.local import run_workers
 from digest.deliver.smtp import Outgoing, Result, SmtpSender
+from digest.deliver.worker import MAX_POLL, Part, Presence, help_send
 from digest.errors import ConfigError, DeliveryError
 from digest.message import MessageTemplate
 from digest.models import Issue, Recipient
+from digest.state.claims import Claims, Lease
 from digest.state.engine import open_engine, state_engine
-from digest.state.ledger import Ledger, Outcome, Recorder
+from digest.state.ledger import Delivery, Ledger, Outcome
 from digest.state.schema import FAILED, PENDING, SENT
+from digest.state.workers import Role, register
 from digest.store import invalid_rows_path
 from digest.tokens import TokenSigner, signer
 
 MAX_LINE = 998
-CHECK_BATCH = 500
-"""Unsent rows checked against the subscribers table at a time."""
 
 
 class Sender(Protocol):
@@ -149,41 +151,6 @@ def list_subscribers(
     return report
 
 
-def _outgoing(
-    ledger: Ledger,
-    issue_key: str,
-    template: MessageTemplate,
-    tokens: TokenSigner,
-    recorder: Recorder,
-    *,
-    retry_failed: bool,
-    dropped: list[str],
-    verp: Verp | None = None,
-) -> Iterator[Outgoing]:
-    """The ledger's unsent rows as finished messages; a row whose message cannot be built is
-    recorded as failed, and an address that left since it was listed is dropped. With VERP each
-    message's envelope sender names its row, so a bounce names its recipient."""
-    store = SubscriberStore(ledger.engine)
-    rows = ledger.unsent(issue_key, retry_failed=retry_failed)
-    while page := list(islice(rows, CHECK_BATCH)):
-        left = store.left_among(row.email for row in page)
-        for row in page:
-            key = row.email.lower()
-            if key in left:
-                dropped.append(key)
-                continue
-            message_id = template.message_id(row.email)
-            try:
-                message = template.personalise(
-                    Recipient(email=row.email, name=row.name, token=tokens.sign(row.email))
-                )
-            except DeliveryError as exc:
-                recorder.record(Outcome(row.id, FAILED, 0, f"not sent: {exc}", message_id))
-                continue
-            sender = verp.sender(row.id) if verp is not None else ""
-            yield Outgoing(row.id, row.email, message, message_id, envelope_from=sender)
-
-
 def send_issue(
     settings: Settings,
     issue: Issue,
@@ -194,8 +161,15 @@ def send_issue(
     retry_failed: bool = False,
     stop: threading.Event | None = None,
     progress: Progress | None = None,
+    role: Role = "send",
+    workers: int = 1,
+    shown: Callable[[int, int], None] = lambda _sent, _failed: None,
 ) -> SendSummary:
-    """Send `issue` to every subscriber not yet sent it; resumable at any point."""
+    """Send `issue` to every subscriber not yet sent it; resumable at any point, and shared with
+    any other process sending it at the same time (`digest.deliver.worker`).
+
+    With `workers` > 1 this process leads and `workers` processes send (`digest.deliver.local`);
+    `shown(sent, failed)` then follows their progress instead of `progress.advance`."""
     issue_key = issue.date.isoformat()
     stop = stop or threading.Event()
     progress = progress or _no_progress()
@@ -210,7 +184,13 @@ def send_issue(
             listed=sum(counts.values()),
             already_sent=True,
         )
-    tokens = signer(settings)
+    part = Part(
+        template,
+        signer(settings),
+        SubscriberStore(ledger.engine),
+        poll=min(MAX_POLL, settings.send_lease / 20),
+        verp=verp_for(settings),
+    )
     sender = sender or SmtpSender(settings, template.envelope_from)
     suppressed = load_suppressions(settings.suppressions)
     report = ListReport()
@@ -220,49 +200,32 @@ def send_issue(
             check_structure(settings.subscribers)
         report = list_subscribers(settings, ledger, issue, suppressed)
         ledger.begin_send(issue_key, issue.subject)
-    counts = ledger.counts(issue_key)
-    progress.start(counts[PENDING] + (counts[FAILED] if retry_failed else 0))
-    done = {SENT: 0, FAILED: 0}
-    dropped: list[str] = []
-    cut: list[str] = []
-    recorder = Recorder(ledger)
-
-    def record(result: Result) -> None:
-        status = PENDING if result.interrupted else SENT if result.accepted else FAILED
-        outgoing = result.outgoing
-        recorder.record(
-            Outcome(outgoing.key, status, result.attempts, result.reply, outgoing.message_id)
-        )
-        if result.interrupted:
-            cut.append(f"{outgoing.recipient}: {result.reply}")
-            return
-        done[status] += 1
-        progress.advance(result)
-
+    if retry_failed:
+        ledger.reopen_failed(issue_key)
+    progress.start(ledger.counts(issue_key)[PENDING])
     started = time.perf_counter()
-    try:
-        messages = _outgoing(
-            ledger,
-            issue_key,
-            template,
-            tokens,
-            recorder,
-            retry_failed=retry_failed,
-            dropped=dropped,
-            verp=verp_for(settings),
-        )
-        sender.run(messages, record, stop)
-    finally:
-        recorder.close()
-        ledger.remove_pending(issue_key, dropped)
+    with Presence(ledger, settings, role) as presence:
+        presence.lead(issue_key)
+        ledger.store_template(issue_key, template.stored())
+        if workers > 1:
+            part_done = run_workers(ledger, issue_key, workers, stop, shown)
+        else:
+            part_done = help_send(
+                presence,
+                issue_key,
+                part,
+                lambda messages, record: sender.run(messages, record, stop),
+                stop,
+                progress.advance,
+            )
     counts = ledger.counts(issue_key)
     stopped = stop.is_set() and counts[PENDING] > 0
     if counts[PENDING] == 0:
         ledger.finish_send(issue_key)
     return SendSummary(
         issue=issue_key,
-        sent=done[SENT],
-        failed=done[FAILED],
+        sent=part_done.sent,
+        failed=part_done.failed,
         total_sent=counts[SENT],
         total_failed=counts[FAILED],
         pending=counts[PENDING],
@@ -274,7 +237,7 @@ def send_issue(
         left=report.left,
         seconds=time.perf_counter() - started,
         stopped=stopped,
-        cut_in_flight=cut,
+        cut_in_flight=part_done.cut,
     )
 
 
@@ -334,8 +297,8 @@ def dry_run(
 ) -> DryRunSummary:
     """Build and check every subscriber's message without connecting or changing the state
     database: the active subscribers, and the rows of DIGEST_SUBSCRIBERS an import would make
-    active. They are de-duplicated in a throw-away database, as a real send would, so memory stays
-    flat at any list size."""
+    active. They are de-duplicated in a throw-away database and claimed in batches from it, as a
+    real send would, so memory stays flat at any list size."""
     stop = stop or threading.Event()
     progress = progress or _no_progress()
     issue_key = issue.date.isoformat()
@@ -363,26 +326,43 @@ def dry_run(
             summary.suppressed = report.suppressed
             summary.left = report.left
             progress.start(ledger.counts(issue_key)[PENDING])
-            for row in ledger.unsent(issue_key):
-                if stop.is_set():
-                    break
-                outgoing = Outgoing(row.id, row.email, b"", template.message_id(row.email))
-                try:
-                    message = template.personalise(
-                        Recipient(email=row.email, name=row.name, token=tokens.sign(row.email))
-                    )
-                    problem = check_message(message)
-                except DeliveryError as exc:
-                    message, problem = b"", str(exc)
-                if problem:
-                    summary.problems.append(f"{row.email}: {problem}")
-                summary.messages += 1
-                summary.largest = max(summary.largest, len(message))
-                progress.advance(Result(outgoing, problem is None, 0, problem or "built"))
+            claims = Claims(
+                engine,
+                issue_key,
+                register(engine, "send"),
+                batch=settings.send_batch,
+                lease=Lease(settings.send_lease, settings.handover_margin),
+            )
+            while not stop.is_set() and (rows := claims.claim()):
+                checked = []
+                for row in rows:
+                    problem = _check_one(template, tokens, row, summary)
+                    outgoing = Outgoing(row.id, row.email, b"", template.message_id(row.email))
+                    progress.advance(Result(outgoing, problem is None, 0, problem or "built"))
+                    checked.append(Outcome(row.id, SENT, 0, problem or "built", ""))
+                ledger.record(checked, claims.worker)
         finally:
             engine.dispose()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _check_one(
+    template: MessageTemplate, tokens: TokenSigner, row: Delivery, summary: DryRunSummary
+) -> str | None:
+    """Build and check one row's message for the dry run; return its problem, if any."""
+    try:
+        message = template.personalise(
+            Recipient(email=row.email, name=row.name, token=tokens.sign(row.email))
+        )
+        problem = check_message(message)
+    except DeliveryError as exc:
+        message, problem = b"", str(exc)
+    if problem:
+        summary.problems.append(f"{row.email}: {problem}")
+    summary.messages += 1
+    summary.largest = max(summary.largest, len(message))
+    return problem
 
 
 def send_test(

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from digest.config import Settings
 from digest.deliver.deadlines import Connection, TlsConnection, Watchdog
@@ -38,6 +38,12 @@ from digest.errors import ConfigError, DeliveryError
 
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 MAX_BACKOFF = 300.0
+
+
+class Lease(Protocol):
+    """Whether a claimed message may still go to the server (see digest/state/claims.py)."""
+
+    def holds(self, key: int) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +56,9 @@ class Outgoing:
     message_id: str
     envelope_from: str = ""
     """This message's own envelope sender (a VERP address); empty: the sender's, one per run."""
+    lease: Lease | None = None
+    """Asked just before each try; a message whose lease may have lapsed is dropped unreported,
+    and its row goes back to the senders sharing the issue."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,6 +366,8 @@ class SmtpSender:
                     continue
             self._rate.wait(stop)
             if stop.is_set():
+                return smtp
+            if outgoing.lease is not None and not outgoing.lease.holds(outgoing.key):
                 return smtp
             attempts += 1
             try:

@@ -7,8 +7,11 @@ processes on many machines. Both are opened the same way and migrated by the sam
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
@@ -16,6 +19,8 @@ from sqlalchemy.engine import URL, Engine
 from digest.config import Settings
 from digest.errors import ConfigError
 from digest.state.migrations import migrate
+
+log = logging.getLogger("digest.state")
 
 POSTGRES_EXTRA = "pip install 'digest[postgres]'"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -46,9 +51,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # off so `_sqlite_begin` decides (SQLAlchemy's documented recipe).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # first: WAL may wait too
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -112,3 +117,52 @@ def open_engine(url: str) -> Engine:
 def state_engine(settings: Settings) -> Engine:
     """The engine of the state database (the scheduler keeps its job store there too), migrated."""
     return open_engine(state_url(settings))
+
+
+T = TypeVar("T")
+PG_RETRYABLE = ("08", "57P01", "57P02", "57P03", "40001", "40P01")
+"""SQLSTATEs (or classes) worth another try: connection lost or refused, the server shutting
+down or starting, a serialization failure or deadlock."""
+MAX_PAUSE = 2.0
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether the same transaction may succeed if tried again: the connection dropped (a server
+    restart, a network blip), the server refused it for now, or SQLite stayed locked past its
+    busy timeout. Not a missing table, a constraint, a syntax error."""
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None)
+    if type(orig).__module__.startswith("psycopg"):
+        if state is None:  # raised by the client: no connection, or it broke
+            return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)
+        return state.startswith(PG_RETRYABLE)
+    text = str(orig).lower()
+    return isinstance(exc, sa.exc.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def retrying(action: Callable[[], T], *, within: float) -> T:
+    """Run `action` (one whole transaction), again after a transient failure (`is_transient`),
+    with growing pauses, for at most `within` seconds; then the last failure is raised."""
+    deadline = time.monotonic() + within
+    pause = 0.05
+    warned = False
+    while True:
+        try:
+            return action()
+        except sa.exc.DBAPIError as exc:
+            if not is_transient(exc) or time.monotonic() + pause > deadline:
+                raise
+            if not warned:
+                log.warning("state database: %s; trying again", brief(exc))
+                warned = True
+        time.sleep(pause)
+        pause = min(pause * 2, MAX_PAUSE)
+
+
+def brief(exc: BaseException) -> str:
+    """A database error as one short line, without its SQL."""
+    return " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]

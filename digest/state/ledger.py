@@ -25,16 +25,26 @@ from sqlalchemy.engine import Engine
 
 from digest.errors import DeliveryError
 from digest.models import Subscriber
+from digest.state.engine import retrying
 from digest.state.schema import FAILED, PENDING, SENT, deliveries, sends, subscribers, utcnow
+from digest.state.workers import lead_alive
 
 ENQUEUE_BATCH = 5000
 READ_BATCH = 500
 
+NOTIFY_CHANNEL = "digest_sends"
+"""PostgreSQL channel on which a lead announces a send, so waiting workers join at once."""
+
 
 _RECORD = (
     sa.update(deliveries)
-    .where(deliveries.c.id == sa.bindparam("row_id"))
+    .where(
+        deliveries.c.id == sa.bindparam("row_id"),
+        deliveries.c.claimed_by == sa.bindparam("worker"),
+    )
     .values(
+        claimed_by=None,
+        lease_until=None,
         status=sa.bindparam("status"),
         attempts=deliveries.c.attempts + sa.bindparam("attempts"),
         last_reply=sa.bindparam("last_reply"),
@@ -51,6 +61,14 @@ def _insert_ignoring(engine: Engine, table: sa.Table, key: list[str]) -> sa.Inse
     with its own construct, though both databases accept the same SQL."""
     dialect_insert = sqlite_insert if engine.dialect.name == "sqlite" else postgresql_insert
     return dialect_insert(table).on_conflict_do_nothing(index_elements=key)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSend:
+    """A send in progress that workers may join: its issue and its stored message."""
+
+    issue: str
+    template: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +116,11 @@ class Ledger:
 
     def send_state(self, issue: str) -> SendState | None:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(sends).where(sends.c.issue == issue)).first()
+            row = conn.execute(
+                sa.select(
+                    sends.c.issue, sends.c.subject, sends.c.started_at, sends.c.finished_at
+                ).where(sends.c.issue == issue)
+            ).first()
         return SendState(**row._mapping) if row else None
 
     def begin_send(self, issue: str, subject: str) -> SendState:
@@ -109,6 +131,42 @@ class Ledger:
         state = self.send_state(issue)
         assert state is not None
         return state
+
+    def store_template(self, issue: str, template: str) -> None:
+        """Keep the send's message (`MessageTemplate.stored`) for the workers that join it, and
+        tell those waiting (PostgreSQL's NOTIFY, delivered when this transaction commits)."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(sends).where(sends.c.issue == issue).values(template=template))
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, issue)))
+
+    def open_sends(self, lease: float) -> list[OpenSend]:
+        """The sends a worker may join, oldest first: begun, not finished, with a stored message
+        and a live lead (`digest.state.workers.lead_alive`)."""
+        query = (
+            sa.select(sends.c.issue, sends.c.template)
+            .where(sends.c.finished_at.is_(None), sends.c.template.isnot(None))
+            .order_by(sends.c.started_at)
+        )
+        with self.engine.connect() as conn:
+            found = [OpenSend(issue, template) for issue, template in conn.execute(query)]
+            return [send for send in found if lead_alive(conn, send.issue, lease)]
+
+    def lead_present(self, issue: str, lease: float) -> bool:
+        with self.engine.connect() as conn:
+            return lead_alive(conn, issue, lease)
+
+    def finish_if_done(self, issue: str) -> bool:
+        """Mark the send finished when no row is pending; whoever sees it first does it."""
+        if self.counts(issue)[PENDING]:
+            return False
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(sends)
+                .where(sends.c.issue == issue, sends.c.finished_at.is_(None))
+                .values(finished_at=utcnow())
+            )
+        return True
 
     def finish_send(self, issue: str) -> None:
         with self.engine.begin() as conn:
@@ -185,10 +243,20 @@ class Ledger:
         with self.engine.begin() as conn:
             return conn.execute(insert.from_select(columns, chosen)).rowcount
 
-    def unsent(self, issue: str, *, retry_failed: bool = False) -> Iterator[Delivery]:
-        """Every row still to send, in list order, read in small pages (keyset pagination), so
-        memory stays flat and rows recorded meanwhile are never read twice."""
-        statuses = [PENDING, FAILED] if retry_failed else [PENDING]
+    def reopen_failed(self, issue: str) -> int:
+        """Make the failed rows of `issue` pending again (`digest send --retry-failed`), keeping
+        their attempts and last reply; return how many."""
+        with self.engine.begin() as conn:
+            return conn.execute(
+                sa.update(deliveries)
+                .where(deliveries.c.issue == issue, deliveries.c.status == FAILED)
+                .values(status=PENDING, updated_at=utcnow())
+            ).rowcount
+
+    def unsent(self, issue: str) -> Iterator[Delivery]:
+        """Every pending row, in list order, read in small pages (keyset pagination), so memory
+        stays flat and rows recorded meanwhile are never read twice. For a single reader (the dry
+        run); senders claim their rows instead (`digest.state.claims`)."""
         last = 0
         while True:
             query = (
@@ -197,7 +265,7 @@ class Ledger:
                 )
                 .where(
                     deliveries.c.issue == issue,
-                    deliveries.c.status.in_(statuses),
+                    deliveries.c.status == PENDING,
                     deliveries.c.id > last,
                 )
                 .order_by(deliveries.c.id)
@@ -210,12 +278,18 @@ class Ledger:
             yield from page
             last = page[-1].id
 
-    def record(self, outcomes: Iterable[Outcome]) -> None:
-        """Write outcomes in one committed transaction."""
-        now = utcnow()
+    def record(
+        self, outcomes: Iterable[Outcome], worker: str, *, now: dt.datetime | None = None
+    ) -> int:
+        """Write the outcomes of rows claimed by `worker` in one committed transaction, clearing
+        their claims; return how many were written. A row whose claim `worker` no longer holds is
+        left as it is: it lost its lease, and its holder's word counts. `now` stamps the rows
+        (`recorded_at` finds them by it)."""
+        now = now or utcnow()
         values = [
             {
                 "row_id": outcome.id,
+                "worker": worker,
                 "status": outcome.status,
                 "attempts": outcome.attempts,
                 "last_reply": outcome.reply[:1000],
@@ -226,9 +300,20 @@ class Ledger:
             for outcome in outcomes
         ]
         if not values:
-            return
+            return 0
         with self.engine.begin() as conn:
-            conn.execute(_RECORD, values)
+            return conn.execute(_RECORD, values).rowcount
+
+    def recorded_at(self, ids: list[int], stamp: dt.datetime) -> int:
+        """How many of the rows `ids` an earlier `record(..., now=stamp)` wrote: after a commit
+        whose answer was lost with the connection, it is known only by looking."""
+        query = sa.select(sa.func.count()).where(
+            deliveries.c.id.in_(ids),
+            deliveries.c.updated_at == stamp,
+            deliveries.c.claimed_by.is_(None),
+        )
+        with self.engine.connect() as conn:
+            return int(conn.scalar(query) or 0)
 
     def remove_pending(self, issue: str, email_keys: Iterable[str]) -> None:
         """Drop rows of addresses suppressed after they were listed, so they are never mailed."""
@@ -265,15 +350,24 @@ class Ledger:
             return [Failure(*row) for row in conn.execute(query)]
 
 
+class LeaseLost(Exception):
+    """Outcomes arrived for rows this sender no longer held: something kept it from renewing its
+    lease (a database out of reach for longer than DIGEST_SEND_LEASE), so it must stop."""
+
+
 class Recorder:
-    """Group commit: sending threads hand over outcomes and wait until they are durable.
+    """Group commit: sending threads hand over outcomes and wait until they are durable; a row
+    whose claim was lost stops the send (`LeaseLost`).
 
     One thread writes, batching whatever arrived while the previous transaction committed, so the
     database sees a few commits per connection round instead of one per message, and each sending
     thread still knows its message is recorded before it starts the next one."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, worker: str, *, patience: float = 60.0) -> None:
         self._ledger = ledger
+        self._worker = worker
+        self._patience = patience
+        """Seconds to keep trying through a dropped connection (a database restart)."""
         self._queue: queue.SimpleQueue[tuple[Outcome, threading.Event] | None] = queue.SimpleQueue()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="digest-recorder", daemon=True)
@@ -306,8 +400,30 @@ class Recorder:
                 closing = True
             if self._error is None and batch:
                 try:
-                    self._ledger.record(outcome for outcome, _ in batch)
+                    written = self._write([outcome for outcome, _ in batch])
                 except Exception as exc:
                     self._error = exc
+                else:
+                    if written != len(batch):
+                        self._error = LeaseLost(
+                            f"{len(batch) - written} of {len(batch)} rows were no longer claimed "
+                            "by this sender (its lease had run out)"
+                        )
             for _, done in batch:
                 done.set()
+
+    def _write(self, outcomes: list[Outcome]) -> int:
+        """One batch, tried again through a dropped connection; a try after one whose commit may
+        have gone through counts the rows that commit wrote."""
+        stamp = utcnow()
+        tries = 0
+
+        def once() -> int:
+            nonlocal tries
+            tries += 1
+            written = self._ledger.record(outcomes, self._worker, now=stamp)
+            if written == 0 and tries > 1:
+                written = self._ledger.recorded_at([outcome.id for outcome in outcomes], stamp)
+            return written
+
+        return retrying(once, within=self._patience)

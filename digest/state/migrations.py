@@ -132,7 +132,56 @@ def m005_bounce_events(conn: Connection) -> None:
     frozen.create_all(conn)
 
 
-def m006_rate_limits(conn: Connection) -> None:
+def _add_column(conn: Connection, table: str, name: str, kind: sa.types.TypeEngine[object]) -> None:
+    """ALTER TABLE … ADD COLUMN, with the type spelled in the connection's dialect."""
+    spelled = kind.compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {name} {spelled}"))
+
+
+def m006_claims(conn: Connection) -> None:
+    """Senders claim pending rows for a lease; the claimed rows are indexed on their own (a
+    partial index: a row leaves it when its outcome clears the claim), and each sender has a row
+    of its own."""
+    _add_column(conn, "deliveries", "claimed_by", sa.String(64))
+    _add_column(conn, "deliveries", "lease_until", sa.DateTime())
+    frozen = sa.MetaData()
+    deliveries = sa.Table(
+        "deliveries",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("claimed_by", sa.String(64)),
+    )
+    claimed = deliveries.c.claimed_by.isnot(None)
+    sa.Index(
+        "ix_deliveries_claimed_by",
+        deliveries.c.claimed_by,
+        sqlite_where=claimed,
+        postgresql_where=claimed,
+    ).create(conn)
+    sa.Table(
+        "send_workers",
+        frozen,
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("host", sa.String(255), nullable=False),
+        sa.Column("pid", sa.Integer, nullable=False),
+        sa.Column("machine", sa.String(128), nullable=False),
+        sa.Column("issue", sa.String(64), nullable=True),
+        sa.Column("started_at", sa.DateTime, nullable=False),
+        sa.Column("joined_at", sa.DateTime, nullable=True),
+        sa.Column("heard_at", sa.DateTime, nullable=False),
+        sa.Column("batches", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("sent", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("failed", sa.Integer, nullable=False, server_default="0"),
+    ).create(conn)
+
+
+def m007_send_template(conn: Connection) -> None:
+    """The message of each send (`MessageTemplate.stored`), for workers on other machines."""
+    _add_column(conn, "sends", "template", sa.Text())
+
+
+def m008_rate_limits(conn: Connection) -> None:
     """The public site's rate limits (digest.site.limits), shared by all its processes."""
     frozen = sa.MetaData()
     sa.Table(
@@ -151,7 +200,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     m003_schedule_runs,
     m004_subscribers,
     m005_bounce_events,
-    m006_rate_limits,
+    m006_claims,
+    m007_send_template,
+    m008_rate_limits,
 )
 """Every migration, oldest first. Add new ones at the end."""
 

@@ -43,10 +43,15 @@ deliveries = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.Column("sent_at", sa.DateTime, nullable=True),
+    sa.Column("claimed_by", sa.String(64), nullable=True),
+    sa.Column("lease_until", sa.DateTime, nullable=True),
 )
 """One row per (issue, subscriber). `email_key` is the address lower-cased by the code, so the
 unique key (issue, email_key) is case-insensitive on both backends without relying on a collation
-(SQLite's NOCASE folds ASCII only; PostgreSQL has no case-insensitive default)."""
+(SQLite's NOCASE folds ASCII only; PostgreSQL has no case-insensitive default).
+
+A pending row is free, or claimed by one sender (`claimed_by`, a `send_workers.id`) until
+`lease_until`; an outcome clears the claim (`digest.state.claims`)."""
 
 sends = sa.Table(
     "sends",
@@ -55,8 +60,10 @@ sends = sa.Table(
     sa.Column("subject", sa.String(1000), nullable=False),
     sa.Column("started_at", sa.DateTime, nullable=False),
     sa.Column("finished_at", sa.DateTime, nullable=True),
+    sa.Column("template", sa.Text, nullable=True),
 )
-"""One row per issue whose send began; `finished_at` says the whole list was gone through."""
+"""One row per issue whose send began; `finished_at` says the whole list was gone through;
+`template` is the message its lead stored for the workers that join it."""
 
 schedule_runs = sa.Table(
     "schedule_runs",
@@ -99,6 +106,25 @@ subscribers = sa.Table(
 like the ledger's; `fields` holds the list's other columns as JSON text (comparable on both
 backends, unlike PostgreSQL's json); `status` is pending, active, unsubscribed, bounced or
 complained; `reason` says why it last changed; `consent_*` is the proof of a sign-up on the site."""
+send_workers = sa.Table(
+    "send_workers",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("machine", sa.String(128), nullable=False),
+    sa.Column("issue", sa.String(64), nullable=True),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("joined_at", sa.DateTime, nullable=True),
+    sa.Column("heard_at", sa.DateTime, nullable=False),
+    sa.Column("batches", sa.Integer, nullable=False),
+    sa.Column("sent", sa.Integer, nullable=False),
+    sa.Column("failed", sa.Integer, nullable=False),
+)
+"""One row per live sending process (`digest send`, `digest worker`, the scheduler's send), kept
+fresh by its heartbeat; `machine` tells whether another process can check its pid
+(`digest.state.workers`). `sent`, `failed` and `batches` count since it joined `issue`."""
 
 bounce_events = sa.Table(
     "bounce_events",
