@@ -51,7 +51,8 @@ from digest.audience.mailbox.run import read_mailbox
 from digest.check import send_gate
 from digest.config import Settings, load_settings
 from digest.deliver import SendSummary, send_issue
-from digest.deliver.smtp import Outgoing, Result, SmtpSender
+from digest.deliver.outgoing import Outgoing, Result
+from digest.deliver.smtp import SmtpSender
 from digest.errors import BuildError, ConfigError, DigestError, NoNewStories
 from digest.models import PREVIEW_RECIPIENT
 from digest.pipeline import build_issue, prepare_message, today

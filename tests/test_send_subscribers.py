@@ -13,7 +13,7 @@ import pytest
 from digest.audience.store import ACTIVE, PENDING, UNSUBSCRIBED, Consent, SubscriberStore
 from digest.config import Settings, load_settings
 from digest.deliver import dry_run, send_issue
-from digest.deliver.smtp import Result
+from digest.deliver.outgoing import Result
 from digest.errors import ConfigError
 from digest.models import Subscriber
 from digest.pipeline import prepare_message

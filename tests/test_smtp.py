@@ -1,4 +1,6 @@
-"""The SMTP sender against a real aiosmtpd server on 127.0.0.1, with TLS, AUTH and faults."""
+"""The SMTP sender against a real aiosmtpd server on 127.0.0.1, with TLS, AUTH and faults; the
+fault tests run once against a server that offers PIPELINING (RFC 2920) and once against one
+that does not."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import pytest
 import trustme
 
 from digest.config import Settings, load_settings
-from digest.deliver.smtp import Outgoing, Result, SmtpSender
+from digest.deliver.outgoing import Outgoing, Result
+from digest.deliver.smtp import SmtpSender
 from digest.errors import ConfigError, DeliveryError
 from tests.support.smtp_server import Faults, SmtpServer, free_port
 
@@ -28,6 +31,12 @@ def server_tls(ca: trustme.CA) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
     return context
+
+
+@pytest.fixture(params=[True, False], ids=["pipelined", "one-at-a-time"])
+def pipelining(request: pytest.FixtureRequest) -> bool:
+    """Whether the server offers PIPELINING."""
+    return bool(request.param)
 
 
 @pytest.fixture
@@ -143,16 +152,16 @@ def test_auth_is_not_offered_without_tls() -> None:
             _send(settings, ADDRESSES[:1])
 
 
-def test_421_at_connect_is_retried() -> None:
-    with SmtpServer(faults=Faults(refuse_connections=2)) as server:
+def test_421_at_connect_is_retried(pipelining: bool) -> None:
+    with SmtpServer(faults=Faults(refuse_connections=2), pipelining=pipelining) as server:
         results = _send(_settings(server, smtp_connections=1), ADDRESSES)
     assert all(result.accepted and result.attempts == 1 for result in results.values())
     assert server.recipients() == dict.fromkeys(ADDRESSES, 1)
 
 
-def test_451_then_success_and_550_for_one_address() -> None:
+def test_451_then_success_and_550_for_one_address(pipelining: bool) -> None:
     faults = Faults(temporary={"user3@example.com": 2}, reject={"user5@example.com"})
-    with SmtpServer(faults=faults) as server:
+    with SmtpServer(faults=faults, pipelining=pipelining) as server:
         results = _send(_settings(server, smtp_connections=2), ADDRESSES)
     assert results["user3@example.com"].accepted and results["user3@example.com"].attempts == 3
     refused = results["user5@example.com"]
@@ -162,17 +171,21 @@ def test_451_then_success_and_550_for_one_address() -> None:
     assert server.recipients() == expected
 
 
-def test_temporary_failures_give_up_after_the_last_attempt() -> None:
-    with SmtpServer(faults=Faults(temporary={"user1@example.com": 99})) as server:
+def test_temporary_failures_give_up_after_the_last_attempt(pipelining: bool) -> None:
+    with SmtpServer(
+        faults=Faults(temporary={"user1@example.com": 99}), pipelining=pipelining
+    ) as server:
         results = _send(_settings(server, smtp_max_attempts=3), ADDRESSES[:4])
     given_up = results["user1@example.com"]
     assert not given_up.accepted and given_up.attempts == 3 and given_up.reply.startswith("451")
     assert sum(result.accepted for result in results.values()) == 3
 
 
-def test_a_connection_dropped_in_the_middle_of_data_is_reopened_and_the_message_resent() -> None:
+def test_a_connection_dropped_in_the_middle_of_data_is_reopened_and_the_message_resent(
+    pipelining: bool,
+) -> None:
     faults = Faults(drop_in_data={"user2@example.com": 1, "user7@example.com": 2})
-    with SmtpServer(faults=faults) as server:
+    with SmtpServer(faults=faults, pipelining=pipelining) as server:
         results = _send(_settings(server, smtp_connections=1), ADDRESSES)
     assert results["user2@example.com"].attempts == 2
     assert results["user7@example.com"].attempts == 3
@@ -193,7 +206,7 @@ def test_a_server_that_never_answers_stops_the_run() -> None:
     assert reported == []
 
 
-def test_a_stop_request_ends_the_run_between_messages() -> None:
+def test_a_stop_request_ends_the_run_between_messages(pipelining: bool) -> None:
     stop = threading.Event()
     reported: list[Result] = []
 
@@ -202,7 +215,7 @@ def test_a_stop_request_ends_the_run_between_messages() -> None:
         if len(reported) == 3:
             stop.set()
 
-    with SmtpServer() as server:
+    with SmtpServer(pipelining=pipelining) as server:
         SmtpSender(_settings(server, smtp_connections=1), SENDER).run(
             _messages(ADDRESSES), report, stop
         )
@@ -218,7 +231,9 @@ def test_plain_smtp_is_refused_towards_a_remote_host() -> None:
     )
 
 
-def test_an_error_reply_then_a_closed_connection_follows_the_retry_rules() -> None:
+def test_an_error_reply_then_a_closed_connection_follows_the_retry_rules(
+    pipelining: bool,
+) -> None:
     """A relay that answers 452 or 554 and hangs up (RSET then fails) costs one try, not the run."""
     faults = Faults(
         hang_up_at_rcpt={
@@ -230,7 +245,7 @@ def test_an_error_reply_then_a_closed_connection_follows_the_retry_rules() -> No
             "user9@example.com": "451 4.3.0 Try again later",
         },
     )
-    with SmtpServer(faults=faults) as server:
+    with SmtpServer(faults=faults, pipelining=pipelining) as server:
         results = _send(_settings(server, smtp_connections=1), ADDRESSES)
     assert results["user2@example.com"].accepted and results["user2@example.com"].attempts == 2
     assert results["user9@example.com"].accepted and results["user9@example.com"].attempts == 2
@@ -244,10 +259,12 @@ def test_an_error_reply_then_a_closed_connection_follows_the_retry_rules() -> No
     assert server.recipients() == expected
 
 
-def test_a_reply_trickled_a_byte_at_a_time_is_cut_at_the_transaction_deadline() -> None:
+def test_a_reply_trickled_a_byte_at_a_time_is_cut_at_the_transaction_deadline(
+    pipelining: bool,
+) -> None:
     """Each byte comes well within the read timeout; the transaction's deadline still holds."""
     faults = Faults(trickle_rcpt={"user1@example.com"}, trickle=0.2)
-    with SmtpServer(faults=faults) as server:
+    with SmtpServer(faults=faults, pipelining=pipelining) as server:
         settings = _settings(server, smtp_connections=1, smtp_timeout=1, smtp_max_attempts=1)
         results = _send(settings, ADDRESSES[:3])
     slow = results["user1@example.com"]
@@ -272,3 +289,58 @@ def test_a_stop_during_a_slow_connect_ends_the_run_without_an_error() -> None:
         threading.Timer(0.3, stop.set).start()
         SmtpSender(settings, SENDER).run(_messages(ADDRESSES[:2]), reported.append, stop)
     assert reported == [] and server.received == []
+
+
+def test_a_server_offering_pipelining_gets_each_message_in_one_round_trip() -> None:
+    """RCPT and DATA go with MAIL, and the next message's commands with the end of the data."""
+    with SmtpServer() as server:
+        results = _send(_settings(server, smtp_connections=1), ADDRESSES)
+    assert all(result.accepted and result.attempts == 1 for result in results.values())
+    assert server.recipients() == dict.fromkeys(ADDRESSES, 1)
+    mails = [ahead for what, ahead in server.arrivals if what == "MAIL"]
+    ends = [ahead for what, ahead in server.arrivals if what == "end"]
+    assert mails == [True] * len(ADDRESSES)
+    assert ends == [True] * (len(ADDRESSES) - 1) + [False]
+    assert server.connections == 1
+
+
+def test_a_server_without_pipelining_gets_one_command_at_a_time() -> None:
+    with SmtpServer(pipelining=False) as server:
+        results = _send(_settings(server, smtp_connections=2), ADDRESSES)
+    assert all(result.accepted and result.attempts == 1 for result in results.values())
+    assert server.recipients() == dict.fromkeys(ADDRESSES, 1)
+    assert server.arrivals and not any(ahead for _, ahead in server.arrivals)
+
+
+def test_a_refused_recipient_in_a_pipelined_batch_fails_alone_on_the_same_connection() -> None:
+    with SmtpServer(faults=Faults(reject={"user5@example.com"})) as server:
+        results = _send(_settings(server, smtp_connections=1), ADDRESSES)
+    refused = results["user5@example.com"]
+    assert not refused.accepted and refused.attempts == 1 and refused.reply.startswith("550 5.1.1")
+    others = [results[address] for address in ADDRESSES if address != "user5@example.com"]
+    assert all(result.accepted and result.attempts == 1 for result in others)
+    assert server.recipients() == {a: 1 for a in ADDRESSES if a != "user5@example.com"}
+    assert server.connections == 1
+
+
+def test_a_connection_dropped_mid_pipeline_loses_and_repeats_no_one(pipelining: bool) -> None:
+    """The relay hangs up at a RCPT that went out with the previous message's end of data: that
+    message's 250 was read first, so only the message cut short is tried again."""
+    with SmtpServer(
+        faults=Faults(drop_at_rcpt={"user4@example.com"}), pipelining=pipelining
+    ) as server:
+        results = _send(_settings(server, smtp_connections=1), ADDRESSES)
+    assert results["user4@example.com"].accepted and results["user4@example.com"].attempts == 2
+    others = [results[address] for address in ADDRESSES if address != "user4@example.com"]
+    assert all(result.accepted and result.attempts == 1 for result in others)
+    assert server.recipients() == dict.fromkeys(ADDRESSES, 1)
+    assert server.connections == 2
+
+
+def test_an_address_unfit_for_the_envelope_fails_alone_without_reaching_the_server() -> None:
+    addresses = ["user0@example.com", "bad address@example.com", "user2@example.com"]
+    with SmtpServer() as server:
+        results = _send(_settings(server, smtp_connections=1), addresses)
+    bad = results["bad address@example.com"]
+    assert not bad.accepted and bad.attempts == 0 and bad.reply.startswith("not sent:")
+    assert server.recipients() == {"user0@example.com": 1, "user2@example.com": 1}

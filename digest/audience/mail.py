@@ -15,7 +15,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from digest.config import Settings
-from digest.deliver.smtp import Outgoing, Result, SmtpSender
+from digest.deliver.outgoing import Outgoing, Result
+from digest.deliver.smtp import SmtpSender
 from digest.errors import DeliveryError
 from digest.message import dkim_signed
 from digest.render import (

@@ -27,7 +27,7 @@ from digest.config import load_settings
 from digest.console import stderr_console
 from digest.deliver import dry_run, send_issue, send_test
 from digest.deliver.local import default_workers
-from digest.deliver.smtp import Result
+from digest.deliver.outgoing import Result
 from digest.errors import DeliveryError
 from digest.message import compose
 from digest.models import PREVIEW_RECIPIENT

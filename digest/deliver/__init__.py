@@ -29,7 +29,8 @@ from digest.audience.mailbox.verp import verp_for
 from digest.audience.store import ACTIVE, SubscriberStore
 from digest.config import Settings
 from digest.deliver.local import run_workers
-from digest.deliver.smtp import Outgoing, Report, Result, SmtpSender
+from digest.deliver.outgoing import Outgoing, Report, Result
+from digest.deliver.smtp import SmtpSender
 from digest.deliver.worker import MAX_POLL, Part, Presence, help_send
 from digest.errors import ConfigError, DeliveryError
 from digest.message import MessageTemplate

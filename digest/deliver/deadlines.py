@@ -28,7 +28,9 @@ _GUARDS = threading.Lock()
 
 class Connection(smtplib.SMTP):
     """smtplib's SMTP with a second handle on its socket (a `dup`, taken before any TLS wrap),
-    through which another thread can cut it."""
+    through which another thread can cut it. Small writes go out at once (TCP_NODELAY): a
+    pipelined sender writes a message's body, then its end and the next commands, then reads,
+    which Nagle's algorithm would hold back until the server's delayed acknowledgement."""
 
     _guard: socket.socket | None = None
     _cut = False
@@ -43,6 +45,7 @@ class Connection(smtplib.SMTP):
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         sock: socket.socket = super()._get_socket(host, port, timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with _GUARDS:
             self._guard = sock.dup()
             if self._cut:
@@ -121,11 +124,13 @@ class Watchdog:
         self._thread.join()
 
     @contextmanager
-    def limit(self, connection: Connection, seconds: float) -> Iterator[Deadline]:
-        """The block must be over within `seconds` (or the stop's grace); else the connection is
-        cut and the deadline says so."""
+    def limit(
+        self, connection: Connection, seconds: float, since: float | None = None
+    ) -> Iterator[Deadline]:
+        """The block must be over within `seconds` of `since` (a time.monotonic(); now when
+        None), or within the stop's grace; else the connection is cut and the deadline says so."""
         now = time.monotonic()
-        deadline = Deadline(at=now + seconds, seconds=seconds)
+        deadline = Deadline(at=(now if since is None else since) + seconds, seconds=seconds)
         with self._changed:
             stop_at = self._stop_deadline(now)
             if stop_at is not None and stop_at < deadline.at:

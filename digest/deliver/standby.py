@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from digest.audience.mailbox.verp import verp_for
 from digest.audience.store import SubscriberStore
 from digest.config import Settings
-from digest.deliver.smtp import Result, SmtpSender
+from digest.deliver.outgoing import Result
+from digest.deliver.smtp import SmtpSender
 from digest.deliver.worker import MAX_POLL, Part, PartDone, Presence, help_send
 from digest.message import MessageTemplate
 from digest.state.engine import retrying

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from digest.audience.mailbox.verp import Verp
 from digest.audience.store import SubscriberStore
 from digest.config import Settings
-from digest.deliver.smtp import Outgoing, Report, Result
+from digest.deliver.outgoing import Outgoing, Report, Result
 from digest.errors import DeliveryError
 from digest.message import MessageTemplate
 from digest.models import Recipient

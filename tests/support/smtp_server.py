@@ -1,9 +1,10 @@
 """A real SMTP server for tests (aiosmtpd on 127.0.0.1) that records every message it accepts and
 injects the faults a real relay has: 421 at connect, 451 then success, 550 for an address, a
-connection dropped in the middle of DATA, and a hook that SIGKILLs the sender just before it would
-accept a given message, error replies after which the server hangs up, and replies trickled one
-byte at a time (each byte well within any read timeout, the whole reply far beyond it). STARTTLS
-(with a trustme certificate) and AUTH are optional."""
+connection dropped in the middle of DATA or instead of a reply to RCPT, a hook that SIGKILLs the
+sender just before it would accept a given message, error replies after which the server hangs
+up, and replies trickled one byte at a time (each byte well within any read timeout, the whole
+reply far beyond it). STARTTLS (with a trustme certificate) and AUTH are optional; PIPELINING is
+offered unless asked not to, and the server notes which commands the client sent ahead."""
 
 from __future__ import annotations
 
@@ -57,6 +58,8 @@ class Faults:
     hang_up_at_data: dict[str, str] = field(default_factory=dict)
     """address -> a reply given once at the end of its DATA instead of accepting the message,
     after which the server closes the connection."""
+    drop_at_rcpt: set[str] = field(default_factory=set)
+    """Addresses whose RCPT, once each, gets no reply: the server hangs up instead."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,20 @@ def free_port() -> int:
 class _Handler:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
+
+    async def handle_EHLO(
+        self,
+        _server: SMTP,
+        session: Session,
+        _envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        """aiosmtpd reads pipelined commands in order but does not say so; say it, as relays do."""
+        session.host_name = hostname
+        if not self.server.pipelining:
+            return responses
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
 
     async def handle_RCPT(
         self,
@@ -109,8 +126,19 @@ class _FaultySMTP(SMTP):
         """Set by a hook: close the connection once its reply has been sent."""
         self.trickle_next = False
         """Set by a hook: send the next reply one byte at a time."""
+        self.drop_next = False
+        """Set by a hook: hang up instead of sending the next reply."""
+
+    def _ahead(self) -> bool:
+        """Whether more of the client's input arrived with the command being handled: the client
+        pipelined it (RFC 2920) rather than waiting for this command's reply."""
+        return bool(self._reader._buffer)  # type: ignore[attr-defined]
 
     async def push(self, status: str | bytes) -> None:
+        if self.drop_next:
+            assert self.transport is not None
+            self.transport.close()
+            return
         if not self.trickle_next:
             await super().push(status)
             return
@@ -128,6 +156,10 @@ class _FaultySMTP(SMTP):
         if self.hang_up:
             assert self.transport is not None
             self.transport.close()
+
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        self.test_server.arrived("MAIL", self._ahead())
+        await super().smtp_MAIL(arg)
 
     async def smtp_RCPT(self, arg: str | None) -> None:
         await super().smtp_RCPT(arg)
@@ -176,12 +208,18 @@ class SmtpServer:
         users: dict[str, str] | None = None,
         auth_require_tls: bool = True,
         faults: Faults | None = None,
+        pipelining: bool = True,
     ) -> None:
         self.host = "127.0.0.1"
+        self.pipelining = pipelining
+        """Whether EHLO offers PIPELINING (RFC 2920)."""
         self.port = free_port()
         self.faults = faults or Faults()
         self.users = users
         self.received: list[Received] = []
+        self.arrivals: list[tuple[str, bool]] = []
+        """("MAIL", whether RCPT came with it) for each MAIL, and ("end", whether the next
+        command came with it) for each end of data: what the client pipelined."""
         self.connections = 0
         self.signalled_at: float | None = None
         """time.monotonic() when `terminate_on_trickle` sent its SIGTERM."""
@@ -239,6 +277,10 @@ class SmtpServer:
                 self.signalled_at = time.monotonic()
                 os.kill(pid, signal.SIGTERM)
 
+    def arrived(self, what: str, ahead: bool) -> None:
+        with self._lock:
+            self.arrivals.append((what, ahead))
+
     def take_refusal(self) -> bool:
         with self._lock:
             if not self._started or self.faults.refuse_connections <= 0:
@@ -259,6 +301,10 @@ class SmtpServer:
             if address in self.faults.trickle_rcpt:
                 self.faults.trickle_rcpt.discard(address)
                 server.trickle_next = True
+            if address in self.faults.drop_at_rcpt:
+                self.faults.drop_at_rcpt.discard(address)
+                server.drop_next = True
+                return "451 4.3.0 Never sent: the connection is dropped instead"
             if address in self.faults.hang_up_at_rcpt:
                 server.hang_up = True
                 return self.faults.hang_up_at_rcpt.pop(address)
@@ -272,6 +318,7 @@ class SmtpServer:
         return "250 2.1.5 OK"
 
     def on_data(self, server: _FaultySMTP, session: Session, envelope: Envelope) -> str:
+        self.arrived("end", server._ahead())
         with self._lock:
             hang_up = [self.faults.hang_up_at_data.pop(a, "") for a in envelope.rcpt_tos]
             if any(hang_up):
