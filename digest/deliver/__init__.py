@@ -51,10 +51,11 @@ class Sender(Protocol):
 
     def run(
         self,
-        messages: Iterator[Outgoing],
+        messages: Iterator[Outgoing | None],
         report: Report,
         stop: threading.Event,
-    ) -> None: ...
+    ) -> None:
+        """Send every message; None from `messages` means none is ready yet (ask again soon)."""
 
 
 class Progress(Protocol):

@@ -12,7 +12,6 @@ import random
 import smtplib
 import socket
 import ssl
-import threading
 import time
 
 from digest.config import Settings
@@ -79,22 +78,21 @@ def _is_loopback(host: str) -> bool:
 
 
 class RateLimiter:
-    """At most `rate` message starts per second across all connections (0: unlimited)."""
+    """At most `rate` message starts per second across all connections (0: unlimited). Asked by
+    one loop, so it never blocks: it says how long to wait."""
 
     def __init__(self, rate: float) -> None:
         self._interval = 1.0 / rate if rate > 0 else 0.0
-        self._lock = threading.Lock()
         self._next = time.monotonic()
 
-    def wait(self, stop: threading.Event) -> None:
+    def wait_for(self, now: float) -> float:
+        """0 when a message may start at `now` (which counts it), else the seconds to wait."""
         if not self._interval:
-            return
-        with self._lock:
-            now = time.monotonic()
-            start = max(self._next, now)
-            self._next = start + self._interval
-        if start > now:
-            stop.wait(start - now)
+            return 0.0
+        if now < self._next:
+            return self._next - now
+        self._next = now + self._interval
+        return 0.0
 
 
 class Relay:

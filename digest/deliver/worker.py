@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -173,7 +174,7 @@ def help_send(
     presence: Presence,
     issue: str,
     part: Part,
-    run: Callable[[Iterator[Outgoing], Report], None],
+    run: Callable[[Iterator[Outgoing | None], Report], None],
     stop: threading.Event,
     advance: Callable[[Result], None],
     *,
@@ -225,11 +226,12 @@ def _messages(
     presence: Presence,
     stop: threading.Event,
     keep_going: Callable[[], bool],
-) -> Iterator[Outgoing]:
+) -> Iterator[Outgoing | None]:
     """Claimed rows as finished messages, batch after batch. A row whose message cannot be built
     is recorded as failed; an address that left since it was listed loses its row. When nothing
     is free but others still hold rows, wait for them (they finish, or their lease runs out and
-    their rows come back)."""
+    their rows come back): None says so to the sender, which goes on with its messages in
+    flight and asks again."""
     lease = claims.lease
     waiting = False
     while not stop.is_set() and keep_going():
@@ -240,7 +242,9 @@ def _messages(
             if not waiting:
                 log.info("Issue %s: other senders hold the rows left; waiting", claims.issue)
                 waiting = True
-            stop.wait(part.poll)
+            look_again = time.monotonic() + part.poll
+            while time.monotonic() < look_again and not stop.is_set():
+                yield None
             continue
         waiting = False
         dropped: list[str] = []
