@@ -40,7 +40,8 @@ class ArchiveResult(BaseModel):
         return f"Wrote {self.pages} issue page(s) and an index to {self.folder}{skipped}"
 
 
-def _public_html(path: Path) -> str:
+def public_html(path: Path) -> str:
+    """The email's HTML as a public page: no token, no name (also served by `digest site`)."""
     html = personalised_preview(path.read_text(encoding="utf-8"), public=True)
     for secret in (TOKEN_PLACEHOLDER, NAME_PLACEHOLDER, PREVIEW_RECIPIENT.token):
         if secret in html:
@@ -72,7 +73,7 @@ def write_archive(settings: Settings, out: Path) -> ArchiveResult:
                 continue
             page = staging / item.date.isoformat()
             page.mkdir()
-            (page / "index.html").write_text(_public_html(folder / "email.html"), encoding="utf-8")
+            (page / "index.html").write_text(public_html(folder / "email.html"), encoding="utf-8")
             images = issue_images(folder)
             if images:
                 (page / IMAGES_DIR).mkdir()

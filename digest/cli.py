@@ -12,6 +12,7 @@ from digest.commands import build, mailbox, serve
 from digest.commands import check as check_command
 from digest.commands import schedule as schedule_command
 from digest.commands import send as send_command
+from digest.commands import site as site_command
 from digest.commands import state as state_command
 from digest.commands import subscribers as subscribers_command
 from digest.commands import worker as worker_command
@@ -34,6 +35,7 @@ app.command()(serve.archive)
 app.command()(send_command.send)
 app.command()(send_command.status)
 app.command()(schedule_command.schedule)
+app.command()(site_command.site)
 app.command()(worker_command.worker)
 app.add_typer(state_command.app)
 app.add_typer(subscribers_command.app)

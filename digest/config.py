@@ -10,6 +10,7 @@ import re
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -89,6 +90,7 @@ class Settings(BaseSettings):
     subscribers: Path | None = None
     suppressions: Path | None = None
     secret_key: SecretStr = SecretStr("")
+    secret_key_previous: SecretStr = SecretStr("")
     message_id_domain: str = ""
     state_url: str = ""
     smtp_host: str = "localhost"
@@ -126,6 +128,20 @@ class Settings(BaseSettings):
     serve_port: int = Field(default=8025, ge=1, le=65535)
     serve_password: SecretStr = SecretStr("")
     serve_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The public site (digest site): sign-up, confirm, unsubscribe, archive; see digest/site/.
+    site_url: str = ""
+    site_host: str = Field(default="127.0.0.1", min_length=1)
+    site_port: int = Field(default=8030, ge=1, le=65535)
+    site_workers: int = Field(default=1, ge=1, le=64)
+    site_trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"]
+    )
+    consent_text: str = Field(default="", max_length=2000)
+    confirm_hours: float = Field(default=48.0, gt=0, le=24 * 90)
+    confirm_resend_minutes: float = Field(default=30.0, ge=0, le=24 * 60)
+    signups_per_ip: int = Field(default=20, ge=1, le=1_000_000)
+    signup_min_seconds: float = Field(default=3.0, ge=0, le=600)
+    welcome_email: bool = True
     # The bounce mailbox (digest mailbox): bounces, complaints, mailto unsubscribes; VERP.
     mailbox_url: SecretStr = SecretStr("")
     mailbox_ca_file: Path | None = None
@@ -169,6 +185,41 @@ class Settings(BaseSettings):
             raise ValueError("only blank spaces: set a real password, or none to stay on loopback")
         return value
 
+    @field_validator("site_trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value.strip().lower() == "none":
+                return []
+            return [part.strip() for part in value.replace(" ", ",").split(",") if part.strip()]
+        return value
+
+    @field_validator("site_trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            try:
+                ipaddress.ip_network(proxy)
+            except ValueError:
+                raise ValueError(
+                    f"{proxy!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+                ) from None
+        return value
+
+    @field_validator("site_url")
+    @classmethod
+    def _check_site_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.query or parts.fragment or not _served_url(value):
+            raise ValueError(
+                "expected the site's public https:// address, e.g. https://news.example.com "
+                "(http:// only on loopback)"
+            )
+        return value
+
     @field_validator("fetch_allow_private", "serve_allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
@@ -206,9 +257,12 @@ class Settings(BaseSettings):
     @field_validator("unsubscribe_url")
     @classmethod
     def _check_unsubscribe(cls, value: str) -> str:
-        web = value.startswith("https://") and "{token}" in value
+        web = _served_url(value) and "{token}" in value
         if not web or not _formats(value, token=""):
-            raise ValueError("expected an https:// URL holding {token} and no other braces")
+            raise ValueError(
+                "expected an https:// URL (http:// only on loopback) holding {token} and no "
+                "other braces"
+            )
         return value
 
     @field_validator("view_online_url")
@@ -283,6 +337,16 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _links_to_the_site(self) -> Settings:
+        """With DIGEST_SITE_URL set, the links in mail go to the site unless set otherwise."""
+        if self.site_url:
+            if "unsubscribe_url" not in self.model_fields_set:
+                self.unsubscribe_url = f"{self.site_url}/unsubscribe/{{token}}"
+            if "view_online_url" not in self.model_fields_set:
+                self.view_online_url = f"{self.site_url}/issues/{{date}}/"
+        return self
+
+    @model_validator(mode="after")
     def _check_lease(self) -> Settings:
         if self.send_lease < LEASE_PER_TIMEOUT * self.smtp_timeout:
             raise ValueError(
@@ -327,6 +391,23 @@ class Settings(BaseSettings):
     @property
     def from_domain(self) -> str:
         return self.from_address.rpartition("@")[2]
+
+
+def _served_url(url: str) -> bool:
+    """An https URL, or http on a loopback host (a site tried out on this machine)."""
+    parts = urlsplit(url)
+    if not parts.hostname or any(char in url for char in " \r\n\t<>\"'"):
+        return False
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http":
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def _formats(template: str, **fields: Any) -> bool:

@@ -183,6 +183,23 @@ def _load_dkim_key(settings: Settings) -> bytes | None:
     return key
 
 
+def dkim_signed(message: bytes, settings: Settings) -> bytes:
+    """`message` with a DKIM-Signature when DKIM is configured, for mail built outside a
+    MessageTemplate (a sign-up's confirmation)."""
+    key = _load_dkim_key(settings)
+    if key is None:
+        return message
+    headers = [b"from", b"to", b"subject", b"date", b"message-id", b"mime-version"]
+    signature = dkim.sign(
+        message,
+        settings.dkim_selector.encode("ascii"),
+        settings.dkim_domain.encode("ascii"),
+        key,
+        include_headers=[*headers, b"content-type"],
+    )
+    return signature + message
+
+
 _SIGNING = frozenset({"dkim_key", "dkim_selector", "dkim_domain"})
 
 

@@ -315,7 +315,7 @@ def inline_css(html: str) -> str:
     return out
 
 
-def _tidy_text(text: str) -> str:
+def tidy_text(text: str) -> str:
     lines = [line.rstrip() for line in text.splitlines()]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip() + "\n"
 
@@ -354,4 +354,4 @@ def render_email(
     source, origin = render_template(env, HTML_TEMPLATE, context)
     html = mjml_to_html(source, origin, title=_showable(issue.subject))
     text, _ = render_template(env, TEXT_TEMPLATE, context)
-    return RenderedEmail(html=html, text=_tidy_text(text))
+    return RenderedEmail(html=html, text=tidy_text(text))

@@ -102,7 +102,7 @@ def test_bounces_and_complaints_come_back_to_their_subscriber_and_issue(
 
     line = _invoke(env, "mailbox")
     assert "3 read, 3 handled, 0 left alone" in line
-    assert "1 permanent and 1 temporary bounces, 1 complaints" in line
+    assert "Bounces: 1 permanent, 1 temporary; complaints: 1; unsubscribes: 0." in line
     assert (store.get(READERS[0]).status, store.get(READERS[1]).status) == (BOUNCED, ACTIVE)  # type: ignore[union-attr]
     assert store.get(READERS[2]).status == COMPLAINED  # type: ignore[union-attr]
     with engine.connect() as conn:

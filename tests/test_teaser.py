@@ -201,10 +201,34 @@ def test_cut_excerpts_never_end_with_a_partial_sentence(text: str, expected: str
         ("Dams", "The Senate voted on dams.", "The Senate voted on dams."),
         ("", "The Senate voted.", "The Senate voted."),
         ("天气预报", "天气预报今天很好。明天下雨。", "今天很好。明天下雨。"),
+        # A title heading is dropped whatever case the next block starts in.
+        (
+            "Dams get money",
+            "<h1>Dams get money</h1><p>by the river, a vote.</p>",
+            "by the river, a vote.",
+        ),
     ],
 )
 def test_title_at_the_start_is_removed(title: str, text: str, expected: str) -> None:
     assert make_teaser(text, 60, title=title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        # The title is the first sentence's subject.
+        ("F37", "F37 is a new foundry to me. Their work is fine."),
+        ("The Goal", "The goal isn’t a conviction. It’s for him to leave."),
+        # The title was made from the text and cut at a clause break.
+        (
+            "Walked along the river and counted eleven herons…",
+            "Walked along the river and counted eleven herons, more than ever. It rained.",
+        ),
+        ("We went out…", "We went out — and it rained all day. Then it stopped."),
+    ],
+)
+def test_a_title_whose_sentence_goes_on_is_kept(title: str, text: str) -> None:
+    assert make_teaser(text, 60, title=title) == text
 
 
 def test_dateline_and_byline_are_dropped() -> None:

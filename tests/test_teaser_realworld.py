@@ -130,6 +130,17 @@ def test_a_post_whose_title_is_its_whole_text_has_no_teaser() -> None:
     assert teaser_for(refactor, 35).startswith("This change avoid some limitations")
 
 
+def test_a_title_that_opens_the_first_sentence_stays_in_it() -> None:
+    """An untitled post's title cut from its text, or a title that is the first sentence's subject,
+    leaves no teaser starting mid-sentence in lower case."""
+    assert teaser_for(story("luke-dorny.json", "F37"), 35).startswith(
+        "F37 is a new foundry/design agency to me,"
+    )
+    assert teaser_for(story("inessential.json", "The Goal"), 35).startswith(
+        "The goal isn’t specifically impeachment"
+    )
+
+
 # --- budget --------------------------------------------------------------------------------------
 
 

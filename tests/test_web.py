@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import uvicorn
 from pydantic import SecretStr
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from digest.config import Settings
 from digest.errors import BuildError, ConfigError
@@ -51,12 +51,12 @@ def publish_fixture(settings: Settings, date: dt.date, subject: str) -> None:
 
 
 @contextmanager
-def running(app: Starlette) -> Iterator[str]:
-    """uvicorn serving `app` on a free loopback port in a thread."""
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
-    )
+def running(app: ASGIApp, port: int | None = None, **options: Any) -> Iterator[str]:
+    """uvicorn serving `app` on a loopback port (a free one unless given) in a thread; `options`
+    go to uvicorn.Config."""
+    port = port or free_port()
+    settings: dict[str, Any] = {"log_level": "warning", "timeout_graceful_shutdown": 1} | options
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, **settings)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -181,6 +181,19 @@ def m007_send_template(conn: Connection) -> None:
     _add_column(conn, "sends", "template", sa.Text())
 
 
+def m008_rate_limits(conn: Connection) -> None:
+    """The public site's rate limits (digest.site.limits), shared by all its processes."""
+    frozen = sa.MetaData()
+    sa.Table(
+        "rate_limits",
+        frozen,
+        sa.Column("bucket", sa.String(200), primary_key=True),
+        sa.Column("window_start", sa.BigInteger, primary_key=True),
+        sa.Column("hits", sa.Integer, nullable=False),
+    )
+    frozen.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_deliveries,
     m002_sends,
@@ -189,6 +202,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m005_bounce_events,
     m006_claims,
     m007_send_template,
+    m008_rate_limits,
 )
 """Every migration, oldest first. Add new ones at the end."""
 

@@ -142,3 +142,13 @@ bounce_events = sa.Table(
 """One row per subscriber a bounce or complaint in the mailbox concerned: `kind` is permanent,
 temporary or complaint; `issue` the issue it came back from, when the report tells; `message_key`
 the SHA-256 of the message, unique with `email_key`, so a message read again counts once."""
+
+rate_limits = sa.Table(
+    "rate_limits",
+    metadata,
+    sa.Column("bucket", sa.String(200), primary_key=True),
+    sa.Column("window_start", sa.BigInteger, primary_key=True),
+    sa.Column("hits", sa.Integer, nullable=False),
+)
+"""Hits per bucket (e.g. sign-ups from one client address) per fixed window, shared by every
+process of `digest site` (digest.site.limits)."""

@@ -56,7 +56,7 @@ def make_teaser(text: str, max_words: int, title: str = "", language: str = "en"
         return ""
     cleaned = " ".join(blocks)
     # What is left after the title or a lead-in must still say something ("Title!" leaves "!").
-    body = worded(drop_title(cleaned, clean_article_text(title))) or cleaned
+    body = worded(drop_title(cleaned, clean_article_text(title), blocks)) or cleaned
     body = worded(strip_lead_in(body)) or cleaned
     if is_markup(text) or _is_paragraphs(blocks):
         body = story_blocks(body, cleaned, blocks, min_size)

@@ -5,6 +5,7 @@ block (paragraph, heading, list item) into the next."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from digest.teaser.sentences import SENTENCE_END
 from digest.teaser.words import CJK, weight, worded
@@ -18,6 +19,10 @@ _LABEL_HALF_WORDS = 6
 # Words this long or longer decide whether a block is written in title case.
 _TITLE_CASE_LETTERS = 4
 _WORD = re.compile(r"[^\W\d_]+")
+# The first word after a title, past spaces (and past clause marks after a title cut from the
+# text): in lower case, the title's sentence goes on.
+_NEXT_WORD = re.compile(r"\s*([^\W\d_]+)")
+_NEXT_WORD_AFTER_CUT = re.compile(r"[\s,;:—–-]*([^\W\d_]+)")
 # A line that ends by announcing a quotation: "In his new book, Steve Yegge says".
 _INTRODUCES_QUOTE = re.compile(
     r"\b(?:says|said|writes|wrote|notes|noted|explains|explained|asks|asked|adds|added|argues"
@@ -95,9 +100,15 @@ def _is_heading(block: str) -> bool:
 # --- title and lead-in ------------------------------------------------------------------------
 
 
-def drop_title(text: str, title: str) -> str:
+def drop_title(text: str, title: str, blocks: Sequence[str] = ()) -> str:
     """`text` without `title` at its start, compared on letters and digits only (so case, quotes and
-    spacing do not matter), also when a page glued them: "…borderThailand and…"."""
+    spacing do not matter), also when a page glued them: "…borderThailand and…".
+
+    A title that opens the text's first sentence, which then goes on in lower case, stays (the
+    teaser would start mid-sentence): a title that is the sentence's subject ("F37" in "F37 is a
+    new foundry…") or one made from the text and cut ("…counted eleven herons…"). A title that is
+    a whole block of `blocks` (when `text` is their join) is a heading, dropped whatever follows.
+    """
     wanted = [c.casefold() for c in title if c.isalnum()]
     if not wanted:
         return text
@@ -117,9 +128,28 @@ def drop_title(text: str, title: str) -> str:
     if end < len(text) and not _title_ends_here(text[end - 1], text[end]):
         return text
     rest = text[end:]
+    if _goes_on(text[:end], rest, title.endswith("…")) and not _ends_block(end, blocks):
+        return text
     if text[:end].count('"') % 2 or text[:end].count("“") > text[:end].count("”"):
         rest = rest.lstrip(' "”')
     return rest.lstrip(" .,:;|—–-·•”’»!?")
+
+
+def _goes_on(head: str, rest: str, cut: bool) -> bool:
+    """Whether the sentence that `head` (a title) opens goes on in `rest`: its next word is in lower
+    case, from a writer who uses capitals (a title in lower case tells nothing of sentences)."""
+    following = (_NEXT_WORD_AFTER_CUT if cut else _NEXT_WORD).match(rest)
+    return bool(following and following[1].islower()) and any(c.isupper() for c in head)
+
+
+def _ends_block(end: int, blocks: Sequence[str]) -> bool:
+    """Whether `end` is where one of `blocks` ends in their join by spaces."""
+    position = -1
+    for block in blocks:
+        position += len(block) + 1
+        if position >= end:
+            return position == end
+    return False
 
 
 def _title_ends_here(last: str, following: str) -> bool:

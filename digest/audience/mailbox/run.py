@@ -34,6 +34,12 @@ from digest.tokens import signer
 
 log = logging.getLogger("digest.mailbox")
 
+_EVENT_NAMES = {
+    Event.PERMANENT: "a permanent bounce",
+    Event.TEMPORARY: "a temporary bounce",
+    Event.COMPLAINT: "a complaint",
+}
+
 
 class MailboxSummary(BaseModel):
     """What one pass did; the CLI and the scheduler print `line`."""
@@ -61,12 +67,12 @@ class MailboxSummary(BaseModel):
     @property
     def line(self) -> str:
         return (
-            f"Mailbox {self.mailbox}: {self.read} read, {self.handled} handled, "
-            f"{self.left_alone} left alone (not a bounce, complaint or unsubscribe digest can "
-            f"act on); {self.permanent} permanent and {self.temporary} temporary bounces, "
-            f"{self.complaints} complaints, {self.unsubscribes} unsubscribes; {self.bounced} "
-            f"addresses now bounced, {self.complained} complained; {self.not_subscribers} named "
-            f"addresses are not subscribers ({self.seconds:.1f}s)."
+            f"Mailbox {self.mailbox}: {self.read} read, {self.handled} handled, {self.left_alone} "
+            f"left alone (no bounce, complaint or unsubscribe digest can act on). Bounces: "
+            f"{self.permanent} permanent, {self.temporary} temporary; complaints: "
+            f"{self.complaints}; unsubscribes: {self.unsubscribes}. Now bounced: {self.bounced}; "
+            f"now complained: {self.complained}; named but not subscribers: "
+            f"{self.not_subscribers} ({self.seconds:.1f}s)."
         )
 
 
@@ -143,11 +149,7 @@ class _Pass:
             return
         if self.store.get(email) is None:
             self.summary.not_subscribers += 1
-            log.info(
-                "Mailbox: %s bounce or complaint for %s, who is not a subscriber",
-                event.value,
-                email,
-            )
+            log.info("Mailbox: %s for %s, who is not a subscriber", _EVENT_NAMES[event], email)
             return
         with self.engine.begin() as conn:
             new = events.record(conn, events.BounceEvent(key, recipient, event, evidence, self.now))
