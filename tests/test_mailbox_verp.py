@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from digest.audience.mailbox.verp import MAX_DELIVERY, MAX_LOCAL_PART, Verp, check_bounce_address
+from digest.audience.mailbox.verp import (
+    MAX_DELIVERY,
+    MAX_LOCAL_PART,
+    Verp,
+    check_bounce_address,
+    verp_for,
+)
+from digest.config import load_settings
 
 SECRET = "a-secret-key-for-tests-0123456789"
+OLD = "the-old-secret-key-0123456789"
 
 
 def test_an_address_names_its_delivery_and_fits_a_local_part() -> None:
@@ -70,3 +78,16 @@ def test_a_previous_key_still_reads_old_bounces() -> None:
 def test_a_delivery_id_too_large_for_the_token_is_refused() -> None:
     with pytest.raises(ValueError):
         Verp("bounces@example.com", [SECRET]).sender(MAX_DELIVERY + 1)
+
+
+def test_the_settings_verp_reads_bounces_signed_with_the_previous_key() -> None:
+    assert verp_for(load_settings(secret_key=SECRET)) is None
+    old = verp_for(load_settings(secret_key=OLD, bounce_address="bounces@example.com"))
+    rotated = verp_for(
+        load_settings(
+            secret_key=SECRET, secret_key_previous=OLD, bounce_address="bounces@example.com"
+        )
+    )
+    assert old is not None and rotated is not None
+    assert rotated.delivery(old.sender(11)) == 11
+    assert rotated.sender(11) != old.sender(11)

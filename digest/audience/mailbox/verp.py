@@ -98,7 +98,12 @@ class Verp:
 
 
 def verp_for(settings: Settings) -> Verp | None:
-    """The VERP scheme of DIGEST_BOUNCE_ADDRESS, or None when it is not set."""
+    """The VERP scheme of DIGEST_BOUNCE_ADDRESS, or None when it is not set; after a key rotation
+    DIGEST_SECRET_KEY_PREVIOUS still reads bounces of mail signed before it."""
     if not settings.bounce_address:
         return None
-    return Verp(settings.bounce_address, [settings.secret_key.get_secret_value()])
+    secrets = [settings.secret_key, settings.secret_key_previous]
+    return Verp(
+        settings.bounce_address,
+        [key.get_secret_value() for key in secrets if key.get_secret_value()],
+    )
