@@ -255,3 +255,37 @@ def test_what_a_url_alone_tells_of_its_host(url: str, kind: str | None) -> None:
     address it connects to (`address_kind`), IPv6 forms of IPv4 addresses included."""
     assert url_kind(url) == kind
     assert is_private_link(url, "https://city.example.org/feed.xml") is (kind is not None)
+
+
+def test_with_sources_only_a_build_reads_its_feed_and_nothing_it_links_to(
+    http_server: LocalServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """DIGEST_FETCH_SOURCES_ONLY: the thin story keeps its feed's summary (no article is read)
+    and its picture goes in as the feed gave it (not checked, not measured)."""
+    article = http_server.url(ARTICLE)
+    picture = http_server.url("/web/images/border.png")
+    feed = http_server.add("/feed.xml", _feed(article, picture), "application/rss+xml")
+    settings = load_settings(
+        issues_dir=tmp_path / "issues", cache_dir="", fetch_sources_only="true", **QUICK
+    )
+    with caplog.at_level(logging.WARNING):
+        issue = build_issue(settings, date=DAY, sources=[feed]).issue
+    assert issue.lead.teaser == SUMMARY
+    assert issue.lead.image is not None and issue.lead.image.url == picture
+    assert issue.lead.image.width is None
+    assert [path for path, _ in http_server.requests] == ["/feed.xml"]
+    assert [w for w in _warnings(caplog) if article in w or picture in w] == []
+
+
+def test_with_sources_only_the_http_layer_fetches_nothing_but_a_source(
+    http_server: LocalServer,
+) -> None:
+    """The promise holds in the HTTP layer itself, whichever stage asks: a source (and where it
+    redirects) is read, a URL found in one is not."""
+    page = http_server.add("/page.html", b"<p>moved here</p>", "text/html")
+    moved = http_server.add("/old.html", b"", status=301, headers={"Location": page})
+    with Http(Settings(cache_dir=None, fetch_sources_only=True)) as http:
+        assert http.get(moved, source=moved).content == b"<p>moved here</p>"
+        with pytest.raises(Refused, match=r"not fetched: DIGEST_FETCH_SOURCES_ONLY reads only"):
+            http.get(page, source=moved)
+    assert [path for path, _ in http_server.requests] == ["/old.html", "/page.html"]
