@@ -219,7 +219,7 @@ def test_an_item_that_is_only_a_comments_link_gets_its_teaser_from_its_article(
         f"</description><comments>{http_server.url(f'/item?id={number}')}</comments>"
         f"<pubDate>Mon, 08 Dec 2025 1{number}:00:00 GMT</pubDate></item>"
         for number, title, path in [
-            (5, "Fighting flares on the border", "/web/articles/thai-cambodia-border.html"),
+            (5, "Tempers flare on the fishing line", "/web/articles/bay-truce.html"),
             (4, "A vanished article", "/web/articles/missing-article.html"),
         ]
     )
@@ -230,7 +230,7 @@ def test_an_item_that_is_only_a_comments_link_gets_its_teaser_from_its_article(
     )
     issue = build_issue(settings, date=DAY, sources=[feed]).issue
 
-    assert issue.lead.teaser.startswith("Thailand and Cambodia’s ceasefire is on the verge")
+    assert issue.lead.teaser.startswith("Vell and Arden’s fishing truce is on the verge")
     [vanished] = issue.more
     assert vanished.title == "A vanished article"
     assert vanished.teaser == ""
