@@ -143,7 +143,7 @@ def _records(path: Path, label: str) -> Iterator[tuple[int, list[str]]]:
                     f"a quoted field runs on to line {reader.line_num} (a stray '\"', or a line "
                     "break inside a field, which no subscriber field may hold)",
                 )
-            if not any(cell.strip() for cell in cells):
+            if not "".join(cells).strip():
                 continue
             if not width:
                 width = len(cells)
