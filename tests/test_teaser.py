@@ -85,18 +85,23 @@ TEXT = (
 )
 
 
+FIRST, INCLUDES, CRITICS, MAYOR = split_sentences(TEXT)
+
+
 @pytest.mark.parametrize(
     ("budget", "expected"),
     [
         (100, TEXT),
-        # After a sentence that does not fit, a later one of a few words may not follow alone.
-        (24, "The council approved the budget on Monday. It includes a new library and two parks."),
-        (15, "The council approved the budget on Monday. It includes a new library and two parks."),
-        # A short opening takes the next sentence when that stays within 20% of the budget.
-        (14, "The council approved the budget on Monday. It includes a new library and two parks."),
-        (7, "The council approved the budget on Monday."),
+        # Whole sentences up to a fifth over the budget: all 28 words at 24.
+        (24, TEXT),
+        # Sentences are chosen, not taken in order: the longer later one carries more of the
+        # story; a sentence of a few words only follows the one before it.
+        (20, f"{FIRST} {CRITICS} {MAYOR}"),
+        (15, f"{FIRST} {CRITICS}"),
+        (14, f"{FIRST} {INCLUDES}"),
+        (7, FIRST),
         # A first sentence at most 20% over the budget is finished, not cut before its end.
-        (6, "The council approved the budget on Monday."),
+        (6, FIRST),
         (5, "The council approved the budget…"),
         (3, "The council approved…"),
         (1, "The…"),
@@ -138,12 +143,14 @@ def test_teaser_never_ends_mid_word_and_stays_within_budget() -> None:
         assert all(word in source_words for word in teaser.removesuffix("…").split()[:-1])
 
 
-def test_teaser_of_a_long_story_matches_its_opening() -> None:
-    opening = "The council approved the budget on Monday. It includes a new library and two parks."
+def test_teaser_of_a_long_story_comes_from_its_opening() -> None:
+    """However long the story, the teaser is whole sentences from its first six. A pair of words
+    the story repeats counts for more, but only once in the teaser: of the story's many
+    near-copies of a sentence, one is taken."""
     details = [f"Paragraph {n} adds more detail about the plan." for n in range(5_000)]
-    text = " ".join([opening, *details])
-    assert make_teaser(text, 15) == opening
-    assert make_teaser(text, 60) == " ".join([opening, *details[:5]])
+    text = " ".join([FIRST, INCLUDES, *details])
+    assert make_teaser(text, 15) == f"{FIRST} {details[0]}"
+    assert make_teaser(text, 60) == f"{FIRST} {INCLUDES} {details[0]}"
 
 
 def test_a_first_sentence_up_to_a_fifth_over_the_budget_is_finished() -> None:
@@ -157,6 +164,95 @@ def test_a_first_sentence_up_to_a_fifth_over_the_budget_is_finished() -> None:
 def test_budget_must_be_positive() -> None:
     with pytest.raises(BuildError, match="teaser word budget"):
         make_teaser(TEXT, 0)
+
+
+# --- choosing sentences ----------------------------------------------------------------------
+
+HOOK = "Nobody in the village expected much from the spring."
+FERRY = "The Harbour Board approved a new ferry service to the islands on Monday."
+# The rest of the story keeps coming back to the ferry service to the islands.
+FERRY_STORY = (
+    " The ferry service to the islands will run twice a day. Islanders have asked the Harbour "
+    "Board for a ferry service for years. A ferry service to the islands last ran in 1998."
+)
+
+
+def test_a_later_sentence_with_what_the_story_repeats_is_chosen_over_a_hook() -> None:
+    assert make_teaser(f"{HOOK} {FERRY}{FERRY_STORY}", 15) == FERRY
+    # Where no words tell whether a sentence leans on the one before, the first opens it.
+    assert make_teaser(f"{HOOK} {FERRY}{FERRY_STORY}", 15, language="fr").startswith(HOOK)
+
+
+@pytest.mark.parametrize(
+    "leaning",
+    [
+        "But the Harbour Board approved a new ferry service to the islands on Monday.",
+        "It approved a new ferry service to the islands on Monday, the board said.",
+        "Approving a new ferry service to the islands, it ended years of waiting.",
+        "“We approved a new ferry service to the islands,” she said on Monday.",
+        "No, the board approved a new ferry service to the islands on Monday.",
+        "the board approved a new ferry service to the islands on Monday.",
+    ],
+)
+def test_a_teaser_never_opens_with_a_sentence_that_leans_on_the_one_before(leaning: str) -> None:
+    teaser = make_teaser(f"{HOOK} {leaning}{FERRY_STORY}", 15)
+    assert teaser == "The ferry service to the islands will run twice a day."
+
+
+def test_a_he_after_left_out_sentences_that_name_someone_else_is_not_taken() -> None:
+    """“…,” he said after a sentence naming someone else would put the words in the wrong
+    mouth; after sentences that name no one new, "he" is who the teaser named."""
+    mayor = "Mayor Tom Burke opened the spring market on the quay on Saturday morning."
+    quote = "“The ferry service to the islands will change our lives,” he said."
+    crowd = "The crowd on the quay was larger than anyone had expected this early in the year."
+    assert make_teaser(f"{mayor} {crowd} {quote}{FERRY_STORY}", 25) == f"{mayor} {quote}"
+    harbour_master = "Harbour master Ted Ames stood beside him with the new timetable in his hands."
+    teaser = make_teaser(f"{mayor} {harbour_master} {quote}{FERRY_STORY}", 25)
+    assert teaser == f"{mayor} The ferry service to the islands will run twice a day."
+
+
+def test_a_title_counts_as_one_more_telling_of_the_story() -> None:
+    story = (
+        f"{HOOK} {FERRY} Boats will leave twice a day from the old pier. Tickets go on sale "
+        "next week."
+    )
+    assert make_teaser(story, 15) == HOOK
+    title = "Harbour Board approves a new ferry service to the islands"
+    assert make_teaser(story, 15, title=title) == FERRY
+    assert make_teaser(story, 15, title="Spring in the village") == HOOK
+
+
+def test_a_story_in_another_language_than_it_was_given_opens_with_its_first_sentence() -> None:
+    """A story without a language of its own gets the issue's; English words that lean tell
+    nothing about French sentences."""
+    french = (
+        "Personne au village n’attendait grand-chose du printemps. Le conseil du port a approuvé "
+        "lundi un nouveau service de ferry vers les îles. Le service de ferry vers les îles "
+        "circulera deux fois par jour. Les habitants demandent un service de ferry vers les îles "
+        "depuis des années. Un service de ferry vers les îles a circulé pour la dernière fois "
+        "en 1998."
+    )
+    first = "Personne au village n’attendait grand-chose du printemps."
+    assert make_teaser(french, 12, language="en") == first
+    assert make_teaser(french, 12, language="fr") == first
+
+
+@pytest.mark.parametrize(
+    ("text", "budget", "expected"),
+    [
+        # A text that fits is all of the teaser, however many sentences.
+        ("One. Two words. Three words here. Four words here now. Five.", 35, None),
+        # A short opening is read in story order with what follows it, cut if it must be.
+        (
+            "Big news. " + " ".join(f"w{n}" for n in range(60)) + " end.",
+            35,
+            "Big news. " + " ".join(f"w{n}" for n in range(33)) + "…",
+        ),
+        ("Just one short sentence.", 35, None),
+    ],
+)
+def test_short_texts(text: str, budget: int, expected: str | None) -> None:
+    assert make_teaser(text, budget) == (expected or text)
 
 
 # --- cut excerpts --------------------------------------------------------------------------------
@@ -245,7 +341,8 @@ def test_teaser_of_a_whole_page() -> None:
         "The U.S. Senate on Tuesday passed a $1.2 billion bill to repair dams and canals across "
         "the West, after Sen. Maria Lopez won over three Republicans with a last-minute amendment. "
         "“It is done.” Lopez said after the 61-38 vote, which came at 10 p.m. on a cold evening. "
-        "Gov. Ann Burke of Arizona called it “a lifeline” for farmers."
+        "Water use in the region has risen 3.5 percent a year since Jan. 2020, according to Dr. "
+        "Alan Price of the U.S. Geological Survey."
     )
     assert make_teaser(ARTICLE, 12, title=title) == (
         "The U.S. Senate on Tuesday passed a $1.2 billion bill to repair…"
@@ -302,7 +399,8 @@ def test_one_very_long_sentence_is_cut() -> None:
 
 def test_emoji_are_kept_and_counted() -> None:
     text = "Big win tonight 🎉🎉. Fans celebrated 🥳 in the streets. More tomorrow."
-    assert make_teaser(text, 10) == "Big win tonight 🎉🎉. Fans celebrated 🥳 in the streets."
+    # 12 words with the emoji, 9 without them: all would fit 9 words and a fifth.
+    assert make_teaser(text, 9) == "Big win tonight 🎉🎉. Fans celebrated 🥳 in the streets."
     assert make_teaser("🎉 🎉 🎉 🎉", 2) == "🎉 🎉…"
 
 
@@ -346,10 +444,21 @@ def test_cjk_paragraph_without_spaces_is_cut_by_characters() -> None:
 
 
 def test_cjk_sentences_are_whole_and_not_spaced() -> None:
-    sentence = "今天的天气很好。"  # 7 characters and a stop: 3.5 words
-    text = sentence * 50
-    assert make_teaser(text, 35, language="zh") == sentence * 10
-    assert make_teaser(text, 35, language="en") == sentence * 10
+    sentences = [  # 7, 10, 10, 10, 8, 6 and 9 characters and a stop: half a word each
+        "今天的天气很好。",
+        "公园里有很多人在散步。",
+        "孩子们在草地上放风筝。",
+        "老人们坐在长椅上聊天。",
+        "湖边的柳树发芽了。",
+        "春天真的来了。",
+        "晚上我们一起去吃饭。",
+    ]
+    text = "".join(sentences)
+    for language in ("zh", "en"):
+        assert make_teaser(text, 35, language=language) == text  # 32 words: all of it
+        # 22.5 words, within a fifth over the budget
+        assert make_teaser(text, 20, language=language) == "".join(sentences[:5])
+        assert make_teaser(text, 10, language=language) == "".join(sentences[:2])
     assert make_teaser("東京で会議が開かれた。参加者は百人だった。", 6, language="ja") == (
         "東京で会議が開かれた。"
     )

@@ -10,7 +10,8 @@ import pytest
 from digest.config import Settings
 from digest.models import Story
 from digest.sources import read_source
-from digest.teaser import make_teaser, teaser_for
+from digest.teaser import make_teaser, split_sentences, teaser_for
+from digest.teaser.words import weight
 from digest.text import clean_article_text, html_to_text, strip_lead_in
 from tests.support.shared_data import shared_data
 
@@ -101,10 +102,18 @@ def test_a_newsletter_promotion_is_no_teaser() -> None:
 
 def test_a_book_title_and_a_publisher_label_above_the_review_are_skipped() -> None:
     review = story("mother-jones.rss.xml", "Book Review: House of Stone")
-    assert teaser_for(review, 35) == (
+    shadid = (
         "In his New York Times dispatches from across the Middle East, Anthony Shadid—a two-time "
         "Pulitzer Prize winner—cuts a swashbuckling figure."
     )
+    book = (
+        "House of Stone casts the correspondent in a softer light, recalling his 2007 return to "
+        "his ancestral village in southern Lebanon to rebuild his great-grandfather's abandoned "
+        "home—and perhaps piece together his own wayward life in the process."
+    )
+    assert teaser_for(review, 60) == f"{shadid} {book}"
+    # In 35 words, what the book is about: the review comes back to it, and the title names it.
+    assert teaser_for(review, 35) == book
 
 
 def test_a_heading_in_title_case_above_the_post_is_skipped() -> None:
@@ -189,3 +198,71 @@ def test_a_full_stop_that_lost_its_space_gets_it_back() -> None:
 def test_an_apostrophe_lost_to_a_question_mark_is_restored(text: str, expected: str) -> None:
     assert clean_article_text(text) == expected
     assert not make_teaser(f"{text} del governo.", 35).endswith("?")
+
+
+# --- choosing sentences --------------------------------------------------------------------------
+
+# First words of a sentence that goes on from the one before it.
+LEANING = {"and", "but", "so", "also", "however", "he", "she", "it", "they", "this", "these"}
+
+
+def article(name: str) -> dict[str, str]:
+    return json.loads(shared_data("articles", f"{name}.json").read_text(encoding="utf-8"))
+
+
+def test_a_later_sentence_that_says_more_is_chosen_over_a_hook() -> None:
+    page = article("np4k-fox13now_001")
+    assert page["text"].startswith(
+        "WASHINGTON (CNN) — Not everyone subscribes to a New Year’s resolution, but"
+    )
+    assert make_teaser(page["text"], 35, title=page["title"]) == (
+        "Some 40,000 measures taking effect range from sweeping, national mandates under Obamacare "
+        "to marijuana legalization in Colorado, drone prohibition in Illinois and transgender "
+        "protections in California."
+    )
+
+
+def test_the_title_counts_as_one_more_telling_of_the_story() -> None:
+    """The headline says the app went live; the teaser says so too, rather than what it is."""
+    post = story("techcrunch.rss.xml", "BBM Music App Goes Live")
+    assert teaser_for(post, 35) == (
+        "Alright BlackBerry fans, the time has come for you to experience BBM Music. As of yet, "
+        "the app has only been available to beta zone members, but today the app went live in the "
+        "BlackBerry App World for all to enjoy."
+    )
+    assert "went live" not in make_teaser(post.text, 35)
+
+
+@pytest.mark.parametrize("budget", [35, 52])
+def test_teasers_of_news_articles_are_whole_sentences_that_stand_alone(budget: int) -> None:
+    """On the 100 articles of the teaser benchmark: whole sentences (or a first one far over the
+    budget, cut), at most a fifth over the budget and under it on average, twenty words or more,
+    never opening with a sentence that goes on from one left out."""
+    rows = [json.loads(line) for line in shared_data("teaser-dev.jsonl").open(encoding="utf-8")]
+    lengths = []
+    for row in rows:
+        teaser = make_teaser(row["article"], budget)
+        words = teaser.removesuffix("…").split()
+        lengths.append(len(words))
+        assert len(words) <= budget * 1.2, teaser
+        assert len(words) >= 20, teaser
+        if teaser.endswith("…"):
+            assert strip_lead_in(row["article"]).startswith(teaser.removesuffix("…"))
+            continue
+        assert teaser[-1] in ".!?\"'”’)", teaser
+        if not strip_lead_in(row["article"]).startswith(" ".join(words[:5])):
+            assert words[0].lower().strip("\"'“‘") not in LEANING, teaser
+    assert sum(lengths) / len(lengths) < budget
+
+
+@pytest.mark.parametrize(
+    ("name", "budget"), [("hukumusume-aesop", 35), ("np4k-chinese_article_002", 60)]
+)
+def test_cjk_teasers_are_whole_sentences_from_the_first(name: str, budget: int) -> None:
+    page = article(name)
+    teaser = make_teaser(page["text"], budget, title=page["title"], language=page["language"])
+    sentences = split_sentences(page["text"], page["language"])
+    assert teaser.startswith(sentences[0])  # no words are known to tell what leans in them
+    assert teaser.endswith("。")
+    assert all(sentence in sentences for sentence in split_sentences(teaser, page["language"]))
+    assert 20 <= weight(teaser) / 2 <= budget * 1.2

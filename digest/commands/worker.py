@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import logging
 import resource
+import sys
 import threading
 from typing import Annotated
 
 import typer
 
 from digest.config import load_settings
+from digest.console import error_line, log_handler, stderr_console
 from digest.deliver.standby import serve
 from digest.deliver.worker import PartDone
+from digest.errors import DigestError
 from digest.signals import on_stop_signals, signal_name
 from digest.state.engine import state_engine
 from digest.state.ledger import Ledger
@@ -70,3 +73,18 @@ def worker(
             )
     finally:
         engine.dispose()
+
+
+def main() -> None:
+    """`python -m digest.commands.worker`: this command without the rest of the CLI's imports
+    (about 40 MB less per process), as `digest send --workers` starts its workers."""
+    logging.basicConfig(level=logging.INFO, handlers=[log_handler(verbose=False)], force=True)
+    try:
+        typer.run(worker)
+    except DigestError as exc:
+        stderr_console().print(error_line(str(exc)))
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

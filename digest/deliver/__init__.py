@@ -29,7 +29,7 @@ from digest.audience.mailbox.verp import verp_for
 from digest.audience.store import ACTIVE, SubscriberStore
 from digest.config import Settings
 from digest.deliver.local import run_workers
-from digest.deliver.smtp import Outgoing, Result, SmtpSender
+from digest.deliver.smtp import Outgoing, Report, Result, SmtpSender
 from digest.deliver.worker import MAX_POLL, Part, Presence, help_send
 from digest.errors import ConfigError, DeliveryError
 from digest.message import MessageTemplate
@@ -51,7 +51,7 @@ class Sender(Protocol):
     def run(
         self,
         messages: Iterator[Outgoing],
-        report: Callable[[Result], None],
+        report: Report,
         stop: threading.Event,
     ) -> None: ...
 

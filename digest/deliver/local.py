@@ -45,7 +45,7 @@ def run_workers(
     done; return how many messages they sent and failed. `shown(sent, failed)` is called as the
     counts move."""
     before = ledger.counts(issue)
-    command = [sys.executable, "-m", "digest", "worker", "--issue", issue, "--once"]
+    command = [sys.executable, "-m", "digest.commands.worker", "--issue", issue, "--once"]
     # Each in a session of its own, so a Ctrl-C reaches this process only, which passes the stop
     # on: the workers then finish their messages in flight, like any SIGTERMed worker.
     children = [

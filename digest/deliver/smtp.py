@@ -73,8 +73,20 @@ class Result:
     interrupted: bool = False
 
 
-Report = Callable[[Result], None]
-"""Called from sending threads; must return only once the result is durably recorded."""
+Report = Callable[[Result], Callable[[], None] | None]
+"""Called from sending threads. Returns None once the result is durably recorded, or a function
+that waits until it is, which the connection calls before it hands over its next message (its
+DATA): so it may send MAIL and RCPT for the next message while the result is being recorded, and
+still never has more than one message whose acceptance the ledger may not know of."""
+
+Settle = Callable[[], bool]
+"""Waits for the previous result's recording; False when the message about to be handed over
+may no longer be (the send was stopped or its lease lapsed meanwhile)."""
+
+
+class _Withdrawn(Exception):
+    """The send was stopped, or the message's lease lapsed, while the previous result was being
+    recorded: it is not handed over (RSET), and stays pending, unreported."""
 
 
 class Answer(NamedTuple):
@@ -251,8 +263,11 @@ class SmtpSender:
                     close=True,
                 ) from None
 
-    def transact(self, smtp: Connection, outgoing: Outgoing) -> Answer:
+    def transact(
+        self, smtp: Connection, outgoing: Outgoing, settle: Settle | None = None
+    ) -> Answer:
         """One SMTP transaction to its final answer; _Temporary when it is worth another try.
+        `settle` (the previous message's recording) is awaited just before DATA.
 
         Every exception smtplib or the socket raises, on any command (RSET after a refusal
         included: a relay may answer 452 or 554 and hang up), is temporary: it closes the
@@ -267,6 +282,9 @@ class SmtpSender:
                 code, text = smtp.rcpt(outgoing.recipient)
                 if code in (250, 251):
                     _check_whole(smtp, step)
+                    if settle is not None and not settle():
+                        _reset(smtp)
+                        raise _Withdrawn
                     step = "DATA"
                     code, text = smtp.data(outgoing.message)
                     if 200 <= code < 300:
@@ -329,10 +347,14 @@ class SmtpSender:
     ) -> None:
         rng = random.Random()
         smtp: Connection | None = None
+        unsettled: list[Callable[[], None]] = []
+        """The previous message's recording, awaited before this connection's next DATA."""
         try:
             while (outgoing := take()) is not None:
-                smtp = self._deliver(smtp, outgoing, report, stop, watchdog, rng)
+                smtp = self._deliver(smtp, outgoing, report, stop, watchdog, rng, unsettled)
         finally:
+            while unsettled:
+                unsettled.pop()()
             self.close(smtp, watchdog)
 
     def _deliver(
@@ -343,9 +365,26 @@ class SmtpSender:
         stop: threading.Event,
         watchdog: Watchdog,
         rng: random.Random,
+        unsettled: list[Callable[[], None]],
     ) -> Connection | None:
         """Try one message until it gets a final answer; when stopping, leave it unreported if
-        it was not started, and report it interrupted if the stop cut it."""
+        it was not started, and report it interrupted if the stop cut it. `unsettled` holds the
+        previous message's recording until this one's DATA (then this one's)."""
+
+        def settle() -> bool:
+            while unsettled:
+                unsettled.pop()()
+            if stop.is_set():  # asked while the previous outcome was recorded: not started
+                return False
+            return outgoing.lease is None or outgoing.lease.holds(outgoing.key)
+
+        def reported(result: Result) -> None:
+            while unsettled:  # this message never reached DATA: settle the previous one now
+                unsettled.pop()()
+            pending = report(result)
+            if pending is not None:
+                unsettled.append(pending)
+
         attempts = 0
         failed_connects = 0
         while True:
@@ -372,16 +411,18 @@ class SmtpSender:
             attempts += 1
             try:
                 with self._deadline(watchdog, smtp, "the transaction"):
-                    answer = self.transact(smtp, outgoing)
+                    answer = self.transact(smtp, outgoing, settle)
+            except _Withdrawn:
+                return smtp
             except _Temporary as exc:
                 if exc.close:
                     self.close(smtp, watchdog)
                     smtp = None
                 if exc.stopped:
-                    report(Result(outgoing, False, attempts, exc.reply, interrupted=True))
+                    reported(Result(outgoing, False, attempts, exc.reply, interrupted=True))
                     return smtp
                 if attempts >= self.settings.smtp_max_attempts:
-                    report(Result(outgoing, False, attempts, exc.reply))
+                    reported(Result(outgoing, False, attempts, exc.reply))
                     return smtp
                 if stop.wait(self.backoff(attempts, rng)):
                     return smtp
@@ -389,7 +430,7 @@ class SmtpSender:
             if not answer.reusable:
                 self.close(smtp, watchdog)
                 smtp = None
-            report(Result(outgoing, answer.accepted, attempts, answer.reply))
+            reported(Result(outgoing, answer.accepted, attempts, answer.reply))
             return smtp
 
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from digest.audience.mailbox.verp import Verp
 from digest.audience.store import SubscriberStore
 from digest.config import Settings
-from digest.deliver.smtp import Outgoing, Result
+from digest.deliver.smtp import Outgoing, Report, Result
 from digest.errors import DeliveryError
 from digest.message import MessageTemplate
 from digest.models import Recipient
@@ -173,7 +173,7 @@ def help_send(
     presence: Presence,
     issue: str,
     part: Part,
-    run: Callable[[Iterator[Outgoing], Callable[[Result], None]], None],
+    run: Callable[[Iterator[Outgoing], Report], None],
     stop: threading.Event,
     advance: Callable[[Result], None],
     *,
@@ -187,18 +187,25 @@ def help_send(
     recorder = Recorder(ledger, presence.id, patience=presence.settings.send_lease)
     cut: list[str] = []
 
-    def record(result: Result) -> None:
+    def record(result: Result) -> Callable[[], None]:
+        """Hand the outcome to the recorder; the connection waits for it before its next DATA
+        (`digest.deliver.smtp.Report`), and only then is it counted."""
         outgoing = result.outgoing
         status = PENDING if result.interrupted else SENT if result.accepted else FAILED
-        recorder.record(
+        committed = recorder.submit(
             Outcome(outgoing.key, status, result.attempts, result.reply, outgoing.message_id)
         )
-        claims.settle([outgoing.key])
-        if result.interrupted:
-            cut.append(f"{outgoing.recipient}: {result.reply}")
-            return
-        presence.count(status)
-        advance(result)
+
+        def settle() -> None:
+            committed()
+            claims.settle([outgoing.key])
+            if result.interrupted:
+                cut.append(f"{outgoing.recipient}: {result.reply}")
+                return
+            presence.count(status)
+            advance(result)
+
+        return settle
 
     try:
         run(_messages(ledger, claims, part, recorder, presence, stop, keep_going), record)

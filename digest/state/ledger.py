@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
@@ -375,11 +375,20 @@ class Recorder:
 
     def record(self, outcome: Outcome) -> None:
         """Return once `outcome` is committed; raise DeliveryError if the database failed."""
+        self.submit(outcome)()
+
+    def submit(self, outcome: Outcome) -> Callable[[], None]:
+        """Hand `outcome` over; return a function that returns once it is committed (raising
+        DeliveryError if the database failed), so the caller may do other work meanwhile."""
         done = threading.Event()
         self._queue.put((outcome, done))
-        done.wait()
-        if self._error is not None:
-            raise DeliveryError(f"state database: cannot record outcomes ({self._error})")
+
+        def wait() -> None:
+            done.wait()
+            if self._error is not None:
+                raise DeliveryError(f"state database: cannot record outcomes ({self._error})")
+
+        return wait
 
     def close(self) -> None:
         self._queue.put(None)

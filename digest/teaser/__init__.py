@@ -1,20 +1,19 @@
-"""Teasers: whole sentences from a story's opening that use a word budget well.
+"""Teasers: whole sentences from a story's opening that carry what the story is about.
 
-The teaser opens with the story's first real sentence (after a repeated headline, a byline, a
-dateline, labels and headings). A first sentence a little over the budget is finished rather than
-cut a few words before its end; one far over is cut with "…". Sentences that follow fill the
-budget in the story's order, skipping one that does not fit for a later one of the opening
-paragraphs that does; a short opening is never left alone when the next sentence could follow.
+The opening is read from the story's first real sentence (after a repeated headline, a byline, a
+dateline, labels and headings); which of its sentences make the teaser is `selection`'s choice,
+which `openers` keeps readable. Only the opening is split into sentences, since that is slow,
+while the whole story is counted (in one pass) for what it repeats.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from digest.errors import BuildError
 from digest.models import Story
 from digest.teaser.body import drop_title, story_blocks
+from digest.teaser.selection import choose, pair_counts
 from digest.teaser.sentences import SENTENCE_END, iter_sentences, split_sentences
 from digest.teaser.words import cut, join, opening, weight, worded
 from digest.text import article_blocks, clean_article_text, fold_space, is_markup, strip_lead_in
@@ -22,18 +21,12 @@ from digest.text import article_blocks, clean_article_text, fold_space, is_marku
 __all__ = ["make_teaser", "reads_as_story", "split_sentences", "teaser_for"]
 
 _CUT_END = re.compile(r"\s*(?:…|\.\.\.|\. \. \.)$")
-# A first sentence up to this fraction over the budget is finished rather than cut.
-_STRETCH = 0.2
-# A teaser shorter than this many words (or this share of its budget) takes the next sentence
-# too, finished or cut, as long as the cut leaves a few words of it.
+# A teaser is never shorter than this many words (or this share of its budget) while the text
+# offers more.
 _MIN_WORDS = 20
 _MIN_SHARE = 0.6
-_MIN_CUT_WORDS = 5
-# Sentences starting within this many budgets of the opening may fill the teaser; after one was
-# skipped, only those of a few words or more that are not mostly links ("That's not." or a list
-# of addresses says little without what came before).
+# Sentences starting within this many budgets of the opening may be in the teaser.
 _FILL_SPAN = 2
-_MIN_FILL_WORDS = 5
 # Plain text is cleaned (boilerplate, title, byline) this many words past what a teaser can use.
 _CLEANING_SLACK_WORDS = 20
 
@@ -48,16 +41,19 @@ def make_teaser(text: str, max_words: int, title: str = "", language: str = "en"
         raise BuildError(f"teaser word budget must be at least 1 (got {max_words})")
     budget = 2 * max_words
     min_size = int(2 * min(_MIN_WORDS, _MIN_SHARE * max_words))
-    stretch = budget + int(budget * _STRETCH)
     # A sentence that starts within the span and fits ends within a budget after it.
     window = (_FILL_SPAN + 1) * budget + 2
-    blocks = article_blocks(text if is_markup(text) else _plain_opening(text, window))
+    head, rest = (text, "") if is_markup(text) else _plain_opening(text, window)
+    blocks = article_blocks(head)
     if not blocks:
         return ""
     cleaned = " ".join(blocks)
+    headline = clean_article_text(title)
     # What is left after the title or a lead-in must still say something ("Title!" leaves "!").
-    body = worded(drop_title(cleaned, clean_article_text(title), blocks)) or cleaned
+    body = worded(drop_title(cleaned, headline, blocks)) or cleaned
     body = worded(strip_lead_in(body)) or cleaned
+    # All of the story is evidence of what it is about, the title once more.
+    evidence = pair_counts(f"{body} {rest}", headline)
     if is_markup(text) or _is_paragraphs(blocks):
         body = story_blocks(body, cleaned, blocks, min_size)
     cut_marker = _CUT_END.search(body)
@@ -65,34 +61,9 @@ def make_teaser(text: str, max_words: int, title: str = "", language: str = "en"
     if cut_marker:
         body = body[: cut_marker.start()].rstrip() or body
     body, truncated = opening(body, window)
-    chosen: list[str] = []
-    used = 0
-    first = ""
-    skipped = False
-    for sentence, whole in _candidates(body, language, truncated, was_cut, _FILL_SPAN * budget):
-        first = first or sentence
-        if not whole:
-            break  # the text stops mid-sentence here
-        size = weight(sentence)
-        if skipped and not _stands_alone(sentence):
-            continue
-        room = budget - used
-        if chosen and used >= min_size and (room < 2 or (skipped and room < 2 * _MIN_FILL_WORDS)):
-            break  # no sentence that could follow fits any more
-        if used + size <= (stretch if not chosen else budget):
-            chosen.append(sentence)
-            used += size
-        elif not chosen:
-            break
-        elif used < min_size:
-            # A short opening and the sentence after it read as one.
-            if used + size <= stretch:
-                chosen.append(sentence)
-            elif budget - used >= 2 * _MIN_CUT_WORDS:
-                chosen.append(cut(sentence, budget - used))
-            break
-        else:
-            skipped = True
+    sentences, first = _whole_sentences(body, language, truncated, was_cut, _FILL_SPAN * budget)
+    # No whole sentence: the text stops before its first one ends.
+    chosen = choose(sentences, evidence, budget, min_size, language) if sentences else []
     teaser = join(chosen) if chosen else cut(first or body, budget)
     if worded(teaser) or not worded(body):
         return teaser
@@ -100,15 +71,16 @@ def make_teaser(text: str, max_words: int, title: str = "", language: str = "en"
     return cut(body, budget)
 
 
-def _plain_opening(text: str, window: int) -> str:
-    """The lines of plain `text` that hold its first `window` half-words and twice as many more:
-    all a teaser can use, so a long text is cleaned no further than that (what follows would only
-    tell that the text goes on)."""
+def _plain_opening(text: str, window: int) -> tuple[str, str]:
+    """The lines of plain `text` that hold its first `window` half-words and a few more, which is
+    all a teaser can use, so a long text is cleaned no further than that; and the rest, which
+    only counts the story's words (the opening ends with "…" to tell that the text goes on)."""
     head, truncated = opening(text, window + 2 * _CLEANING_SLACK_WORDS)
     if not truncated:
-        return text
+        return text, ""
     line_end = text.find("\n", len(head))
-    return text[: line_end if line_end != -1 else len(head)] + " …"
+    end = line_end if line_end != -1 else len(head)
+    return text[:end] + " …", text[end:]
 
 
 def _is_paragraphs(blocks: list[str]) -> bool:
@@ -117,25 +89,24 @@ def _is_paragraphs(blocks: list[str]) -> bool:
     return len(blocks) > 1 and 2 * sum(bool(SENTENCE_END.search(b)) for b in blocks) > len(blocks)
 
 
-def _stands_alone(sentence: str) -> bool:
-    tokens = sentence.split()
-    links = sum(1 for token in tokens if "://" in token or token.startswith("www."))
-    return weight(sentence) >= 2 * _MIN_FILL_WORDS and 2 * links < len(tokens)
-
-
-def _candidates(
+def _whole_sentences(
     body: str, language: str, truncated: bool, was_cut: bool, span: int
-) -> Iterator[tuple[str, bool]]:
-    """The sentences of `body` that start within `span` half-words, each with whether it is
-    whole (not the end of a text that stops mid-sentence)."""
+) -> tuple[list[str], str]:
+    """The whole sentences of `body` that start within `span` half-words (up to the end of a
+    text that stops mid-sentence), and its first sentence, whole or not."""
     sentences = iter_sentences(body, language)
     upcoming = next(sentences, None)
+    first = upcoming or ""
+    whole: list[str] = []
     start = 0
     while upcoming is not None and start <= span:
         sentence, upcoming = upcoming, next(sentences, None)
         unfinished = truncated or (was_cut and not SENTENCE_END.search(sentence))
-        yield sentence, not (upcoming is None and unfinished)
+        if upcoming is None and unfinished:
+            break
+        whole.append(sentence)
         start += weight(sentence)
+    return whole, first
 
 
 def teaser_for(story: Story, max_words: int, language: str = "en") -> str:

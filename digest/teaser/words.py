@@ -12,7 +12,8 @@ _IDEOGRAPHS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U
 CJK = re.compile(f"[{_IDEOGRAPHS}]")
 # Ideographs plus CJK punctuation and full-width forms: no space goes between two of these.
 _CJK_WIDE = re.compile(f"[{_IDEOGRAPHS}\u3000-\u303f\uff00-\uffef]")
-_CJK_TOKEN_PARTS = re.compile(f"(?P<cjk>[{_IDEOGRAPHS}])|(?P<word>[^\\W{_IDEOGRAPHS}]+)")
+# A word's letters and digits, or one CJK character (the unit those scripts' words are made of).
+_WORD_PARTS = re.compile(f"[{_IDEOGRAPHS}]|[^\\W{_IDEOGRAPHS}]+")
 _TRAILING_PUNCT = re.compile(r"[\s,;:\-–—/(\[{“‘\"'«„&+、，：；]+$")
 _CHARS_PER_HALF_WORD = 12
 
@@ -21,14 +22,17 @@ def token_weight(token: str) -> int:
     """A token's size in half-words: 2 for a spaced word, 1 per CJK character."""
     if not CJK.search(token):
         return 2
-    return max(
-        1, sum(1 if part.lastgroup == "cjk" else 2 for part in _CJK_TOKEN_PARTS.finditer(token))
-    )
+    return max(1, sum(1 if CJK.match(part) else 2 for part in _WORD_PARTS.findall(token)))
 
 
 def weight(text: str) -> int:
     """The size of `text` in half-words."""
     return sum(token_weight(token) for token in text.split())
+
+
+def word_parts(text: str) -> list[str]:
+    """The words of `text` in lower case, letters and digits only, a CJK character each."""
+    return _WORD_PARTS.findall(text.lower())
 
 
 def worded(text: str) -> str:
@@ -88,8 +92,8 @@ def cut(sentence: str, budget: int) -> str:
 def _cut_cjk_token(token: str, budget: int) -> str:
     """The start of a spaceless CJK run within `budget` half-words, cut between characters."""
     end = 0
-    for part in _CJK_TOKEN_PARTS.finditer(token):
-        budget -= 1 if part.lastgroup == "cjk" else 2
+    for part in _WORD_PARTS.finditer(token):
+        budget -= 1 if CJK.match(part.group(0)) else 2
         if budget < 0:
             break
         end = part.end()
