@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from digest.audience.mailbox.verp import Verp
-from digest.audience.store import ACTIVE, BOUNCED, COMPLAINED, SubscriberStore
+from digest.audience.status import ACTIVE, BOUNCED, COMPLAINED
+from digest.audience.store import SubscriberStore
 from digest.cli import app
 from digest.config import load_settings
 from digest.errors import MailboxError

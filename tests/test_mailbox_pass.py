@@ -15,7 +15,8 @@ from sqlalchemy.engine import Engine
 
 from digest.audience.mailbox.folders import KEYWORD
 from digest.audience.mailbox.run import read_mailbox
-from digest.audience.store import ACTIVE, BOUNCED, COMPLAINED, UNSUBSCRIBED, SubscriberStore
+from digest.audience.status import ACTIVE, BOUNCED, COMPLAINED, UNSUBSCRIBED
+from digest.audience.store import SubscriberStore
 from digest.config import Settings, load_settings
 from digest.state.engine import open_engine
 from digest.state.schema import bounce_events

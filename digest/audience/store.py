@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -35,7 +35,16 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
-from digest.audience.csv_import import ListReport
+from digest.audience.csv_import import ListReport, ListRow
+from digest.audience.status import (
+    ACTIVE,
+    LEFT,
+    PENDING,
+    UNSUBSCRIBED,
+    Consent,
+    Source,
+    Status,
+)
 from digest.errors import DigestError
 from digest.models import Subscriber
 from digest.state.schema import subscribers, utcnow
@@ -44,41 +53,7 @@ BATCH = 5000
 READ_BATCH = 1000
 MAX_NAME = 200
 MAX_REASON = 500
-
-
-class Status(enum.StrEnum):
-    PENDING = "pending"
-    ACTIVE = "active"
-    UNSUBSCRIBED = "unsubscribed"
-    BOUNCED = "bounced"
-    COMPLAINED = "complained"
-
-
-PENDING, ACTIVE = Status.PENDING, Status.ACTIVE
-UNSUBSCRIBED, BOUNCED, COMPLAINED = Status.UNSUBSCRIBED, Status.BOUNCED, Status.COMPLAINED
-LEFT: tuple[Status, ...] = (UNSUBSCRIBED, BOUNCED, COMPLAINED)
-"""The statuses of addresses that left, weakest first."""
-
-
-class Source(enum.StrEnum):
-    """How an address came onto the list."""
-
-    IMPORT = "import"
-    FORM = "form"
-    CLI = "cli"
-
-
-class Consent(BaseModel):
-    """Proof that a person asked for the newsletter: when, from where, on which form, having
-    been shown which words."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    at: dt.datetime
-    ip: str
-    user_agent: str
-    url: str
-    text: str
+MAX_IP = 64
 
 
 class Record(BaseModel):
@@ -113,17 +88,40 @@ class StatusChange:
 
 @dataclass
 class ImportReport:
-    """What an import did; `skipped` counts rows left alone because the address had left."""
+    """What an import did. `listed` counts the list's rows (less duplicates) by the status the
+    list gives them (active unless it has a status column); `skipped` counts rows left alone
+    because the address had left."""
 
     added: int = 0
     updated: int = 0
     unchanged: int = 0
     duplicates: int = 0
+    listed: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(Status, 0))
     skipped: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(LEFT, 0))
 
     @property
     def skipped_total(self) -> int:
         return sum(self.skipped.values())
+
+    @property
+    def listed_left(self) -> int:
+        return sum(self.listed[status] for status in LEFT)
+
+    @property
+    def unmailed(self) -> int:
+        """Rows nobody mails: the address left, by the database or by the list."""
+        return self.skipped_total + self.listed_left
+
+    @property
+    def listed_line(self) -> str:
+        """The list's own word on who gets no mail, when it has a status column."""
+        parts = []
+        if self.listed_left:
+            left = [f"{self.listed[kind]} {kind.value}" for kind in LEFT if self.listed[kind]]
+            parts.append(f"{self.listed_left} as having left ({', '.join(left)})")
+        if self.listed[PENDING]:
+            parts.append(f"{self.listed[PENDING]} as pending (not mailed until they confirm)")
+        return f"the list gives {' and '.join(parts)}" if parts else ""
 
     @property
     def skipped_line(self) -> str:
@@ -176,12 +174,84 @@ def _rank(status: Status) -> int:
     return LEFT.index(status) + 1 if status in LEFT else 0
 
 
+def _import_rank(status: Status) -> int:
+    """Which of two rows for one address an import keeps: leaving outranks staying, as in
+    `set_status`, and being active outranks waiting for a confirmation."""
+    return _rank(status) + 1 if status is not PENDING else 0
+
+
 def _fields_json(fields: dict[str, str]) -> str:
     return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _upsert(conn: Connection) -> Any:
     return sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
+
+
+def _imported(row: ListRow, source: Source, now: dt.datetime) -> dict[str, Any]:
+    """The columns of `row` as a new subscriber; a list that gives no source, dates or reason
+    gets the import's own."""
+    consent = row.consent
+    left = row.status in LEFT
+    reason = row.reason or (f"imported as {row.status.value}" if left else "")
+    return {
+        "email_key": row.key,
+        "email": row.email,
+        "name": row.name[:MAX_NAME],
+        "fields": _fields_json(row.fields),
+        "status": row.status.value,
+        "source": (row.source if row.source is not Source.IMPORT else source).value,
+        "reason": reason[:MAX_REASON],
+        "created_at": row.created_at or now,
+        "updated_at": now,
+        "confirmed_at": row.confirmed_at,
+        "left_at": (row.left_at or now) if left else None,
+        "consent_at": consent.at if consent else None,
+        "consent_ip": consent.ip[:MAX_IP] if consent else "",
+        "consent_user_agent": consent.user_agent[:MAX_REASON] if consent else "",
+        "consent_url": consent.url[:MAX_REASON] if consent else "",
+        "consent_text": consent.text if consent else "",
+    }
+
+
+def _one_of(column: sa.ColumnElement[Any], statuses: Iterable[Status]) -> sa.ColumnElement[bool]:
+    """`column IN (…)` spelled with OR, which executemany can take (it cannot expand IN)."""
+    return sa.or_(*(column == status.value for status in statuses))
+
+
+def _rank_of(column: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+    """`_rank` in SQL."""
+    return sa.case({status.value: _rank(status) for status in LEFT}, value=column, else_=0)
+
+
+def _import_statement(conn: Connection) -> Any:
+    """One INSERT … ON CONFLICT for a batch of rows of any status, returning the keys it
+    inserted or changed. An active row brings in an address that is pending or active with its
+    name and fields; a pending row only edits one that is pending; a row that left stops mail to
+    an active or pending address, and moves one that left to a stronger reason. Nothing ever
+    brings back an address that left."""
+    insert = _upsert(conn)(subscribers)
+    new, old = insert.excluded, subscribers.c
+    edited = sa.or_(old.name != new.name, old.fields != new.fields)
+    activated = sa.or_(old.status != ACTIVE.value, edited)
+    new_left = _one_of(new.status, LEFT)
+    staying = _one_of(old.status, (ACTIVE, PENDING))
+    return insert.on_conflict_do_update(
+        index_elements=["email_key"],
+        set_={
+            "name": new.name,
+            "fields": new.fields,
+            "status": new.status,
+            "reason": sa.case((new_left, new.reason), else_=old.reason),
+            "left_at": sa.case((sa.and_(new_left, staying), new.left_at), else_=old.left_at),
+            "updated_at": new.updated_at,
+        },
+        where=sa.or_(
+            sa.and_(new.status == ACTIVE.value, staying, activated),
+            sa.and_(new.status == PENDING.value, old.status == PENDING.value, edited),
+            sa.and_(new_left, _rank_of(old.status) < _rank_of(new.status)),
+        ),
+    ).returning(subscribers.c.email_key)
 
 
 def _record(row: sa.Row[Any]) -> Record:
@@ -264,14 +334,28 @@ class SubscriberStore:
         for record in self.export(ACTIVE):
             yield Subscriber(email=record.email, name=record.name, fields=record.fields)
 
-    def without_left(self, rows: Iterable[Subscriber], report: ListReport) -> Iterator[Subscriber]:
-        """`rows` less those whose address left (counted in `report.left`), checked in
-        batches: what an import would make active."""
+    def without_left(
+        self,
+        rows: Iterable[ListRow],
+        report: ListReport,
+        *,
+        leaving: Callable[[list[ListRow]], object] = lambda _rows: None,
+    ) -> Iterator[ListRow]:
+        """What an import would make active, checked in batches: `rows` less those the list
+        itself gives as pending or left (counted in `report.pending` and `report.left`, and
+        the ones that left passed to `leaving`) and those whose address left (counted in
+        `report.left`)."""
         rows = iter(rows)
         while batch := list(islice(rows, BATCH)):
-            left = self.left_among(row.email for row in batch)
-            report.left += sum(row.key in left for row in batch)
-            yield from (row for row in batch if row.key not in left)
+            report.pending += sum(row.status is PENDING for row in batch)
+            gone = [row for row in batch if row.status in LEFT]
+            report.left += len(gone)
+            if gone:
+                leaving(gone)
+            active = [row for row in batch if row.status is ACTIVE]
+            left = self.left_among(row.email for row in active)
+            report.left += sum(row.key in left for row in active)
+            yield from (row for row in active if row.key not in left)
 
     # --- leaving ---
 
@@ -350,74 +434,52 @@ class SubscriberStore:
         }
 
     def import_rows(
-        self, rows: Iterable[Subscriber], *, source: Source = Source.IMPORT
+        self, rows: Iterable[ListRow], *, source: Source = Source.IMPORT
     ) -> ImportReport:
-        """Make every row `active`: new addresses are added, active and pending ones take the
-        row's name and fields; an address that left is skipped and counted. Streams in batches,
-        so memory stays flat at any list size."""
+        """Bring the list's rows in with the status each gives (active unless it says otherwise),
+        never bringing back an address that left: new addresses are added; active and pending
+        ones take the row's name and fields, and stop getting mail when the row says they left;
+        an address that left is skipped and counted, or moved to a stronger reason (a complaint
+        outranks a bounce, which outranks an unsubscribe). A pending row never outranks an active
+        one. Streams in batches, one statement for each (`_import_statement`), so memory stays
+        flat at any list size and the table keeps the list's order."""
         report = ImportReport()
         rows = iter(rows)
         while batch := list(islice(rows, BATCH)):
             self._import_batch(batch, source, report)
         return report
 
-    def _import_batch(self, batch: list[Subscriber], source: Source, report: ImportReport) -> None:
+    def _import_batch(self, batch: list[ListRow], source: Source, report: ImportReport) -> None:
         now = utcnow()
-        unique: dict[str, Subscriber] = {}
+        unique: dict[str, ListRow] = {}
         for row in batch:
-            unique.setdefault(row.key, row)
+            kept = unique.get(row.key)
+            if kept is None or _import_rank(row.status) > _import_rank(kept.status):
+                unique[row.key] = row
         report.duplicates += len(batch) - len(unique)
-        values = [
-            self._new_row(row.email, row.name, row.fields, ACTIVE, source, now)
-            for row in unique.values()
-        ]
+        values = [_imported(row, source, now) for row in unique.values()]
         with self.engine.begin() as conn:
-            known = {
-                row.email_key: row
-                for row in conn.execute(
-                    sa.select(
-                        subscribers.c.email_key,
-                        subscribers.c.status,
-                        subscribers.c.name,
-                        subscribers.c.fields,
-                    ).where(subscribers.c.email_key.in_(list(unique)))
-                )
-            }
-            insert = _upsert(conn)(subscribers)
-            statement = insert.on_conflict_do_update(
-                index_elements=["email_key"],
-                set_={
-                    "name": insert.excluded.name,
-                    "fields": insert.excluded.fields,
-                    "status": ACTIVE.value,
-                    "updated_at": insert.excluded.updated_at,
-                },
-                where=sa.and_(
-                    _STAYING,
-                    sa.or_(
-                        subscribers.c.status != ACTIVE.value,
-                        subscribers.c.name != insert.excluded.name,
-                        subscribers.c.fields != insert.excluded.fields,
-                    ),
-                ),
+            known: dict[str, str] = dict(
+                conn.execute(
+                    sa.select(subscribers.c.email_key, subscribers.c.status).where(
+                        subscribers.c.email_key.in_(list(unique))
+                    )
+                ).all()
             )
-            conn.execute(statement, values)
-        # Counted from what was read, not from rowcount, which psycopg does not add up over a
-        # batch.
-        for value in values:
-            before = known.get(value["email_key"])
+            changed = set(conn.scalars(_import_statement(conn), values))
+        # Counted from what was read and what the statements returned, not from rowcount, which
+        # psycopg does not add up over a batch.
+        for key, row in unique.items():
+            report.listed[row.status] += 1
+            before = known.get(key)
             if before is None:
                 report.added += 1
-            elif before.status in LEFT:
-                report.skipped[Status(before.status)] += 1
-            elif (before.status, before.name, before.fields) == (
-                ACTIVE.value,
-                value["name"],
-                value["fields"],
-            ):
-                report.unchanged += 1
-            else:
+            elif key in changed:
                 report.updated += 1
+            elif before in LEFT and row.status not in LEFT:
+                report.skipped[Status(before)] += 1
+            else:
+                report.unchanged += 1
 
     def add(self, email: str, *, name: str = "", source: Source = Source.CLI) -> bool:
         """Add (or keep) `email` as active; True when it was not active before. Raises
@@ -431,7 +493,7 @@ class SubscriberStore:
                 "(only the person can sign up again, on the site)"
             )
         self.import_rows(
-            [Subscriber(email=email.strip(), name=name or (record.name if record else ""))],
+            [ListRow(email=email.strip(), name=name or (record.name if record else ""))],
             source=source,
         )
         return record is None or record.status != ACTIVE
@@ -491,7 +553,7 @@ class SubscriberStore:
         now = consent.at
         proof = {
             "consent_at": consent.at,
-            "consent_ip": consent.ip[:64],
+            "consent_ip": consent.ip[:MAX_IP],
             "consent_user_agent": consent.user_agent[:MAX_REASON],
             "consent_url": consent.url[:MAX_REASON],
             "consent_text": consent.text,

@@ -1,6 +1,6 @@
 """`digest subscribers`: the list in the state database, for operators.
 
-digest subscribers import list.csv     rows become active; who left stays left
+digest subscribers import list.csv     active, or as its status column says; who left stays left
 digest subscribers add ada@example.com --name "Ada Lovelace"
 digest subscribers remove ada@example.com
 digest subscribers export --status active > active.csv
@@ -24,6 +24,7 @@ from digest.audience.address import normalise_address
 from digest.audience.csv_import import (
     ListReport,
     check_structure,
+    one_line,
     read_subscribers,
     spreadsheet_safe,
 )
@@ -80,7 +81,8 @@ def _address(value: str) -> str:
 def import_list(
     file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="A CSV with an 'email' column.")],
 ) -> None:
-    """Make every row of FILE.csv an active subscriber; never brings back one who left."""
+    """Make every row of FILE.csv a subscriber, active unless its status column (as `export`
+    writes it) says otherwise; never brings back one who left."""
     label = "digest subscribers import"
     check_structure(file, label)
     report = ListReport()
@@ -89,11 +91,11 @@ def import_list(
         result = store.import_rows(rows)
     for line in report.lines():
         _say(f"  {line}")
-    skipped = f"; {result.skipped_line}" if result.skipped_total else ""
+    notes = "".join(f"; {line}" for line in (result.listed_line, result.skipped_line) if line)
     _say(
         f"Imported {file}: {result.added} added, {result.updated} updated, "
         f"{result.unchanged} unchanged, {result.duplicates} duplicates, "
-        f"{report.invalid_count} invalid rows{skipped}."
+        f"{report.invalid_count} invalid rows{notes}."
     )
 
 
@@ -133,7 +135,7 @@ def _export_row(record: Record) -> list[str]:
         record.reason,
         consent.user_agent if consent else "",
         consent.url if consent else "",
-        consent.text if consent else "",
+        one_line(consent.text) if consent else "",
     ]
     name, reason, agent, url, text = (spreadsheet_safe(value) for value in free_text)
     return [

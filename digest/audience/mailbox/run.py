@@ -26,7 +26,8 @@ from digest.audience.mailbox.imap import ImapMailbox
 from digest.audience.mailbox.location import ImapLocation, parse_location
 from digest.audience.mailbox.maildir import MaildirMailbox
 from digest.audience.mailbox.verp import verp_for
-from digest.audience.store import BOUNCED, COMPLAINED, Status, SubscriberStore
+from digest.audience.status import BOUNCED, COMPLAINED, Status
+from digest.audience.store import SubscriberStore
 from digest.config import Settings
 from digest.errors import ConfigError
 from digest.state.schema import utcnow
