@@ -8,6 +8,7 @@ that boilerplate so a teaser starts with the story, not with "Skip to content".
 from __future__ import annotations
 
 import html
+import itertools
 import re
 
 from lxml import etree
@@ -36,11 +37,17 @@ _BLOCK_TAGS = frozenset(
 _NEVER_TEXT = ("head", "script", "style", "noscript", "template", "svg", "math", "iframe", "object")
 # Page furniture that is never part of an article's prose (captions carry credits, not the story).
 _NOT_ARTICLE = ("nav", "aside", "footer", "form", "button", "figcaption", "select", "label")
+# A caption outside `<figcaption>`: an element whose class names a caption or credit, of at most
+# this many words, holding a picture or within this many levels below a box that holds one.
+_CAPTION_CLASS = re.compile(r"caption|credit", re.I)
+_CAPTION_WORDS = 60
+_CAPTION_LEVELS = 2
+_PICTURES = ("img", "picture", "video")
 
 
 def html_to_text(markup: str) -> str:
     """Plain text of HTML or text: entities decoded, tags dropped, blocks apart, spaces folded."""
-    return " ".join(_blocks(markup, _NEVER_TEXT))
+    return " ".join(_blocks(markup, article=False))
 
 
 def clean_article_text(markup: str) -> str:
@@ -55,7 +62,7 @@ def clean_article_text(markup: str) -> str:
 def article_blocks(markup: str) -> list[str]:
     """The blocks (paragraphs, list items, headings, lines) of `clean_article_text`, in order."""
     kept: list[str] = []
-    for block in _blocks(markup, _NEVER_TEXT + _NOT_ARTICLE):
+    for block in _blocks(markup, article=True):
         block = _strip_boilerplate_segments(block)
         if block and not _is_boilerplate_block(block) and (not kept or kept[-1] != block):
             kept.append(block)
@@ -96,14 +103,15 @@ def without_controls(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def _blocks(markup: str, dropped: tuple[str, ...]) -> list[str]:
-    """The text of each block (paragraph, heading, list item, line) with white space folded."""
+def _blocks(markup: str, article: bool) -> list[str]:
+    """The text of each block (paragraph, heading, list item, line) with white space folded;
+    without page furniture and picture captions when it is an `article`'s."""
     if not markup or not markup.strip():
         return []
     markup = _INVISIBLE.sub("", without_controls(markup))
     if not _TAG.search(markup):
         markup = _unescaped_markup(markup)
-    pieces = _html_pieces(markup, dropped) if _TAG.search(markup) else markup.splitlines()
+    pieces = _html_pieces(markup, article) if _TAG.search(markup) else markup.splitlines()
     return [
         block for block in (_repaired(fold_space(_decode_entities(p))) for p in pieces) if block
     ]
@@ -159,7 +167,7 @@ def _unescaped_markup(text: str) -> str:
     return text
 
 
-def _html_pieces(markup: str, dropped: tuple[str, ...]) -> list[str]:
+def _html_pieces(markup: str, article: bool) -> list[str]:
     """Text split at block boundaries, so "<p>a</p><p>b</p>" never glues into "ab"."""
     parser = lxml_html.HTMLParser(huge_tree=True)
     try:
@@ -169,9 +177,13 @@ def _html_pieces(markup: str, dropped: tuple[str, ...]) -> list[str]:
     if any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log):
         # libxml2 drops what is nested deeper than 2,048 levels (unclosed tags pile up).
         return _strip_tags(markup)
+    dropped = _NEVER_TEXT + _NOT_ARTICLE if article else _NEVER_TEXT
     etree.strip_elements(
         root, *dropped, etree.Comment, etree.ProcessingInstruction, with_tail=False
     )
+    if article:
+        _drop_captions(root)
+    _label_definitions(root)
     # A line break in the source is a space, as a browser shows it; only elements make blocks.
     parts: list[str] = []
     for event, element in etree.iterwalk(root, events=("start", "end")):
@@ -185,6 +197,44 @@ def _html_pieces(markup: str, dropped: tuple[str, ...]) -> list[str]:
                 parts.append("\n")
             parts.append(_SPACE.sub(" ", element.tail or ""))
     return "".join(parts).split("\n")
+
+
+def _drop_captions(root: lxml_html.HtmlElement) -> None:
+    """Drop the captions and credits of pictures (WordPress's `wp-caption-text`, a `photo-credit`
+    under the picture): the picture's words, not the story's. One is a short element whose class
+    says so, holding a picture or next to one."""
+    for element in list(root.iter()):
+        if not isinstance(element.tag, str) or not _CAPTION_CLASS.search(element.get("class", "")):
+            continue
+        near = [element, *itertools.islice(element.iterancestors(), _CAPTION_LEVELS)]
+        if len(element.text_content().split()) <= _CAPTION_WORDS and any(
+            next(box.iter(*_PICTURES), None) is not None for box in near
+        ):
+            element.drop_tree()
+
+
+def _label_definitions(root: lxml_html.HtmlElement) -> None:
+    """Put each term of a definition list on one line with its definitions ("Time: 21:42 UTC;
+    13:42 at epicenter"), so no value is parted from its label."""
+    for term in list(root.iter("dt")):
+        definitions = []
+        following = term.getnext()
+        while following is not None and following.tag == "dd":
+            definitions.append(following)
+            following = following.getnext()
+        labelled = term.text_content().rstrip().endswith(":")
+        for index, definition in enumerate(definitions):
+            _append_text(term, "; " if index else " " if labelled else ": ")
+            definition.tag = "span"
+            definition.tail = None
+            term.append(definition)
+
+
+def _append_text(element: lxml_html.HtmlElement, text: str) -> None:
+    if len(element):
+        element[-1].tail = (element[-1].tail or "") + text
+    else:
+        element.text = (element.text or "") + text
 
 
 def _strip_tags(markup: str) -> list[str]:

@@ -234,6 +234,51 @@ def test_repeated_caption_is_kept_once() -> None:
     assert clean_article_text(markup) == f"{caption} The story."
 
 
+@pytest.mark.parametrize(
+    "picture",
+    [
+        # WordPress's classic caption box
+        '<div class="wp-caption alignleft"><img src="mack.jpg" width="250">'
+        '<p class="wp-caption-text">The Mack’s back.</p></div>',
+        # a caption span under the picture (Gothamist)
+        '<div class="image-right"><img src="max.jpg"><br><i><span class="photo_caption">'
+        "This is Max!</span></i></div>",
+        '<p><img src="dam.jpg"></p><p class="photo-credit">Jane Smith for Example News</p>',
+    ],
+)
+def test_a_pictures_caption_is_not_the_story(picture: str) -> None:
+    markup = f"{picture}<p>It seems like yesterday. The story goes on.</p>"
+    assert clean_article_text(markup) == "It seems like yesterday. The story goes on."
+    assert html_to_text(markup).endswith("It seems like yesterday. The story goes on.")
+    assert html_to_text(markup) != clean_article_text(markup)
+
+
+def test_a_caption_class_without_a_picture_or_on_long_text_is_kept() -> None:
+    markup = '<p class="caption">A paragraph styled as a caption. It has no picture.</p>'
+    assert clean_article_text(markup) == "A paragraph styled as a caption. It has no picture."
+    long_text = " ".join(["Words of the story."] * 20)
+    boxed = f'<div class="has-caption"><img src="a.jpg"><p>{long_text}</p></div>'
+    assert clean_article_text(boxed) == long_text
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        (
+            "<dl><dt>Time</dt><dd>2018-11-19 21:42:38 UTC</dd><dd>13:42:38 at epicenter</dd>"
+            "<dt>Depth</dt><dd>-0.47 km (-0.29 mi)</dd></dl>",
+            ["Time: 2018-11-19 21:42:38 UTC; 13:42:38 at epicenter", "Depth: -0.47 km (-0.29 mi)"],
+        ),
+        ("<dl><dt>Born:</dt><dd>1912</dd></dl>", ["Born: 1912"]),
+        ("<dl><dt>Glossary</dt></dl><p>Text.</p>", ["Glossary", "Text."]),
+        ("<dl><dd>A lone definition</dd></dl>", ["A lone definition"]),
+    ],
+)
+def test_a_definition_list_keeps_its_labels(markup: str, expected: list[str]) -> None:
+    assert article_blocks(markup) == expected
+    assert html_to_text(markup) == " ".join(expected)
+
+
 def test_clean_article_text_of_nothing() -> None:
     assert clean_article_text("") == ""
     assert clean_article_text("<p>Advertisement</p><p>Skip to content</p>") == ""
