@@ -25,17 +25,27 @@ import datetime as dt
 import enum
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
+from digest.audience.columns import (
+    BATCH,
+    MAX_IP,
+    MAX_NAME,
+    MAX_REASON,
+    STAYING,
+    address_key,
+    fields_json,
+    rank,
+    upsert,
+)
 from digest.audience.csv_import import ListReport, ListRow
+from digest.audience.importer import ImportReport, import_rows
 from digest.audience.status import (
     ACTIVE,
     LEFT,
@@ -49,11 +59,7 @@ from digest.errors import DigestError
 from digest.models import Subscriber
 from digest.state.schema import subscribers, utcnow
 
-BATCH = 5000
 READ_BATCH = 1000
-MAX_NAME = 200
-MAX_REASON = 500
-MAX_IP = 64
 
 
 class Record(BaseModel):
@@ -86,54 +92,6 @@ class StatusChange:
         return self.before != self.after
 
 
-@dataclass
-class ImportReport:
-    """What an import did. `listed` counts the list's rows (less duplicates) by the status the
-    list gives them (active unless it has a status column); `skipped` counts rows left alone
-    because the address had left."""
-
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    duplicates: int = 0
-    listed: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(Status, 0))
-    skipped: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(LEFT, 0))
-
-    @property
-    def skipped_total(self) -> int:
-        return sum(self.skipped.values())
-
-    @property
-    def listed_left(self) -> int:
-        return sum(self.listed[status] for status in LEFT)
-
-    @property
-    def unmailed(self) -> int:
-        """Rows nobody mails: the address left, by the database or by the list."""
-        return self.skipped_total + self.listed_left
-
-    @property
-    def listed_line(self) -> str:
-        """The list's own word on who gets no mail, when it has a status column."""
-        parts = []
-        if self.listed_left:
-            left = [f"{self.listed[kind]} {kind.value}" for kind in LEFT if self.listed[kind]]
-            parts.append(f"{self.listed_left} as having left ({', '.join(left)})")
-        if self.listed[PENDING]:
-            parts.append(f"{self.listed[PENDING]} as pending (not mailed until they confirm)")
-        return f"the list gives {' and '.join(parts)}" if parts else ""
-
-    @property
-    def skipped_line(self) -> str:
-        if not self.skipped_total:
-            return ""
-        parts = [f"{count} {status.value}" for status, count in self.skipped.items() if count]
-        return (
-            f"{self.skipped_total} skipped because the address left ({', '.join(parts)}); "
-            "only the person can sign up again"
-        )
-
-
 class Request(enum.Enum):
     """What a sign-up on the site led to."""
 
@@ -160,98 +118,6 @@ class Confirmation(enum.Enum):
 
 class AddressLeft(DigestError):
     """An operator tried to bring back an address that unsubscribed, bounced or complained."""
-
-
-_STAYING = sa.or_(subscribers.c.status == ACTIVE.value, subscribers.c.status == PENDING.value)
-"""Active or pending; spelled without IN, which executemany cannot expand."""
-
-
-def _key(email: str) -> str:
-    return email.strip().lower()
-
-
-def _rank(status: Status) -> int:
-    return LEFT.index(status) + 1 if status in LEFT else 0
-
-
-def _import_rank(status: Status) -> int:
-    """Which of two rows for one address an import keeps: leaving outranks staying, as in
-    `set_status`, and being active outranks waiting for a confirmation."""
-    return _rank(status) + 1 if status is not PENDING else 0
-
-
-def _fields_json(fields: dict[str, str]) -> str:
-    return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def _upsert(conn: Connection) -> Any:
-    return sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
-
-
-def _imported(row: ListRow, source: Source, now: dt.datetime) -> dict[str, Any]:
-    """The columns of `row` as a new subscriber; a list that gives no source, dates or reason
-    gets the import's own."""
-    consent = row.consent
-    left = row.status in LEFT
-    reason = row.reason or (f"imported as {row.status.value}" if left else "")
-    return {
-        "email_key": row.key,
-        "email": row.email,
-        "name": row.name[:MAX_NAME],
-        "fields": _fields_json(row.fields),
-        "status": row.status.value,
-        "source": (row.source if row.source is not Source.IMPORT else source).value,
-        "reason": reason[:MAX_REASON],
-        "created_at": row.created_at or now,
-        "updated_at": now,
-        "confirmed_at": row.confirmed_at,
-        "left_at": (row.left_at or now) if left else None,
-        "consent_at": consent.at if consent else None,
-        "consent_ip": consent.ip[:MAX_IP] if consent else "",
-        "consent_user_agent": consent.user_agent[:MAX_REASON] if consent else "",
-        "consent_url": consent.url[:MAX_REASON] if consent else "",
-        "consent_text": consent.text if consent else "",
-    }
-
-
-def _one_of(column: sa.ColumnElement[Any], statuses: Iterable[Status]) -> sa.ColumnElement[bool]:
-    """`column IN (…)` spelled with OR, which executemany can take (it cannot expand IN)."""
-    return sa.or_(*(column == status.value for status in statuses))
-
-
-def _rank_of(column: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
-    """`_rank` in SQL."""
-    return sa.case({status.value: _rank(status) for status in LEFT}, value=column, else_=0)
-
-
-def _import_statement(conn: Connection) -> Any:
-    """One INSERT … ON CONFLICT for a batch of rows of any status, returning the keys it
-    inserted or changed. An active row brings in an address that is pending or active with its
-    name and fields; a pending row only edits one that is pending; a row that left stops mail to
-    an active or pending address, and moves one that left to a stronger reason. Nothing ever
-    brings back an address that left."""
-    insert = _upsert(conn)(subscribers)
-    new, old = insert.excluded, subscribers.c
-    edited = sa.or_(old.name != new.name, old.fields != new.fields)
-    activated = sa.or_(old.status != ACTIVE.value, edited)
-    new_left = _one_of(new.status, LEFT)
-    staying = _one_of(old.status, (ACTIVE, PENDING))
-    return insert.on_conflict_do_update(
-        index_elements=["email_key"],
-        set_={
-            "name": new.name,
-            "fields": new.fields,
-            "status": new.status,
-            "reason": sa.case((new_left, new.reason), else_=old.reason),
-            "left_at": sa.case((sa.and_(new_left, staying), new.left_at), else_=old.left_at),
-            "updated_at": new.updated_at,
-        },
-        where=sa.or_(
-            sa.and_(new.status == ACTIVE.value, staying, activated),
-            sa.and_(new.status == PENDING.value, old.status == PENDING.value, edited),
-            sa.and_(new_left, _rank_of(old.status) < _rank_of(new.status)),
-        ),
-    ).returning(subscribers.c.email_key)
 
 
 def _record(row: sa.Row[Any]) -> Record:
@@ -288,7 +154,7 @@ class SubscriberStore:
     # --- reading ---
 
     def get(self, email: str) -> Record | None:
-        query = sa.select(subscribers).where(subscribers.c.email_key == _key(email))
+        query = sa.select(subscribers).where(subscribers.c.email_key == address_key(email))
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return _record(row) if row else None
@@ -319,7 +185,7 @@ class SubscriberStore:
     def left_among(self, emails: Iterable[str]) -> set[str]:
         """The lower-cased addresses among `emails` that unsubscribed, bounced or complained:
         rows listed for a send before they left are dropped, not sent."""
-        keys = list({_key(email) for email in emails})
+        keys = list({address_key(email) for email in emails})
         if not keys:
             return set()
         query = sa.select(subscribers.c.email_key).where(
@@ -375,7 +241,7 @@ class SubscriberStore:
         if status not in LEFT:
             raise ValueError(f"set_status only records leaving, not {status.value!r}")
         now = now or utcnow()
-        key = _key(email)
+        key = address_key(email)
         with self.engine.begin() as conn:
             row = conn.execute(
                 sa.select(subscribers.c.email, subscribers.c.status).where(
@@ -386,14 +252,14 @@ class SubscriberStore:
                 if not create:
                     return None
                 conn.execute(
-                    _upsert(conn)(subscribers)
+                    upsert(conn)(subscribers)
                     .values(**self._new_row(email.strip(), "", {}, status, Source.IMPORT, now))
                     .values(left_at=now, reason=reason[:MAX_REASON])
                     .on_conflict_do_nothing(index_elements=["email_key"])
                 )
                 return StatusChange(email=email.strip(), before=status, after=status)
             before = Status(row.status)
-            if _rank(status) <= _rank(before):
+            if rank(status) <= rank(before):
                 return StatusChange(email=row.email, before=before, after=before)
             values: dict[str, Any] = {"status": status.value, "reason": reason[:MAX_REASON]}
             values["updated_at"] = now
@@ -422,10 +288,10 @@ class SubscriberStore:
         now: dt.datetime,
     ) -> dict[str, Any]:
         return {
-            "email_key": _key(email),
+            "email_key": address_key(email),
             "email": email,
             "name": name[:MAX_NAME],
-            "fields": _fields_json(fields),
+            "fields": fields_json(fields),
             "status": status.value,
             "source": source.value,
             "reason": "",
@@ -436,50 +302,8 @@ class SubscriberStore:
     def import_rows(
         self, rows: Iterable[ListRow], *, source: Source = Source.IMPORT
     ) -> ImportReport:
-        """Bring the list's rows in with the status each gives (active unless it says otherwise),
-        never bringing back an address that left: new addresses are added; active and pending
-        ones take the row's name and fields, and stop getting mail when the row says they left;
-        an address that left is skipped and counted, or moved to a stronger reason (a complaint
-        outranks a bounce, which outranks an unsubscribe). A pending row never outranks an active
-        one. Streams in batches, one statement for each (`_import_statement`), so memory stays
-        flat at any list size and the table keeps the list's order."""
-        report = ImportReport()
-        rows = iter(rows)
-        while batch := list(islice(rows, BATCH)):
-            self._import_batch(batch, source, report)
-        return report
-
-    def _import_batch(self, batch: list[ListRow], source: Source, report: ImportReport) -> None:
-        now = utcnow()
-        unique: dict[str, ListRow] = {}
-        for row in batch:
-            kept = unique.get(row.key)
-            if kept is None or _import_rank(row.status) > _import_rank(kept.status):
-                unique[row.key] = row
-        report.duplicates += len(batch) - len(unique)
-        values = [_imported(row, source, now) for row in unique.values()]
-        with self.engine.begin() as conn:
-            known: dict[str, str] = dict(
-                conn.execute(
-                    sa.select(subscribers.c.email_key, subscribers.c.status).where(
-                        subscribers.c.email_key.in_(list(unique))
-                    )
-                ).all()
-            )
-            changed = set(conn.scalars(_import_statement(conn), values))
-        # Counted from what was read and what the statements returned, not from rowcount, which
-        # psycopg does not add up over a batch.
-        for key, row in unique.items():
-            report.listed[row.status] += 1
-            before = known.get(key)
-            if before is None:
-                report.added += 1
-            elif key in changed:
-                report.updated += 1
-            elif before in LEFT and row.status not in LEFT:
-                report.skipped[Status(before)] += 1
-            else:
-                report.unchanged += 1
+        """See `digest.audience.importer.import_rows`."""
+        return import_rows(self.engine, rows, source=source)
 
     def add(self, email: str, *, name: str = "", source: Source = Source.CLI) -> bool:
         """Add (or keep) `email` as active; True when it was not active before. Raises
@@ -505,7 +329,7 @@ class SubscriberStore:
         addresses = iter(emails)
         while batch := list(islice(addresses, BATCH)):
             now = utcnow()
-            unique = {_key(email): email.strip() for email in batch}
+            unique = {address_key(email): email.strip() for email in batch}
             values = [
                 self._new_row(email, "", {}, UNSUBSCRIBED, Source.IMPORT, now)
                 | {"left_at": now, "reason": reason[:MAX_REASON]}
@@ -520,7 +344,7 @@ class SubscriberStore:
                         )
                     )
                 )
-                insert = _upsert(conn)(subscribers)
+                insert = upsert(conn)(subscribers)
                 statement = insert.on_conflict_do_update(
                     index_elements=["email_key"],
                     set_={
@@ -529,7 +353,7 @@ class SubscriberStore:
                         "left_at": insert.excluded.left_at,
                         "updated_at": insert.excluded.updated_at,
                     },
-                    where=_STAYING,
+                    where=STAYING,
                 )
                 conn.execute(statement, values)
             changed += len(unique) - len(gone)
@@ -549,7 +373,7 @@ class SubscriberStore:
         active subscriber, and at most one per address per `resend_after` (the form must not be
         a way to mail-bomb someone). Safe against concurrent requests: the row's
         `confirm_sent_at` is claimed by one conditional write."""
-        key = _key(email)
+        key = address_key(email)
         now = consent.at
         proof = {
             "consent_at": consent.at,
@@ -562,7 +386,7 @@ class SubscriberStore:
         }
         with self.engine.begin() as conn:
             created = conn.execute(
-                _upsert(conn)(subscribers)
+                upsert(conn)(subscribers)
                 .values(**self._new_row(email.strip(), name, {}, PENDING, Source.FORM, now))
                 .values(**proof)
                 .on_conflict_do_nothing(index_elements=["email_key"])
@@ -595,7 +419,7 @@ class SubscriberStore:
             conn.execute(
                 sa.update(subscribers)
                 .where(
-                    subscribers.c.email_key == _key(email),
+                    subscribers.c.email_key == address_key(email),
                     subscribers.c.confirm_sent_at == sent_at,
                 )
                 .values(confirm_sent_at=None)
@@ -606,7 +430,7 @@ class SubscriberStore:
         the link is older than their last leaving (a link from before they left never brings
         them back)."""
         issued = issued.astimezone(dt.UTC).replace(tzinfo=None)
-        key = _key(email)
+        key = address_key(email)
         with self.engine.begin() as conn:
             row = conn.execute(
                 sa.select(subscribers.c.status, subscribers.c.left_at).where(
