@@ -73,7 +73,13 @@ def test_import_add_remove_export_and_count(run: Runner, isolated_environment: P
     removed = run("remove", "Bob@Example.com")
     assert removed.returncode == 0 and "bob@example.com: unsubscribed." in removed.stderr.lower()
 
-    again = run("import", str(listing))
+    unchanged = run("import", str(listing))
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert f"{listing} has not changed since its import at " in " ".join(unchanged.stderr.split())
+    assert "(3 valid, 1 invalid rows): nothing to do (--force imports it again)." in " ".join(
+        unchanged.stderr.split()
+    )
+    again = run("import", str(listing), "--force")
     assert again.returncode == 0, again.stderr
     assert "1 skipped because the address left (1 unsubscribed)" in " ".join(again.stderr.split())
     refused = run("add", "bob@example.com")
@@ -205,6 +211,6 @@ def test_an_export_imported_into_a_fresh_database_keeps_who_left(
     lines = dict(line.split() for line in counted.stdout.splitlines())
     assert lines["active"] == "4" and lines["pending"] == "1" and lines["total"] == "8"
 
-    again = run("import", str(export_file))
+    again = run("import", str(export_file), "--force")
     assert "0 added, 0 updated, 8 unchanged" in " ".join(again.stderr.split())
     assert run("export").stdout == exported.stdout

@@ -106,9 +106,9 @@ class ListReport:
         where = ""
         if self.saved_to is not None:
             where = f" (all {self.invalid_count} are listed in {self.saved_to})"
-        if more:
+        if more and shown:
             shown.append(f"… and {more} more invalid rows{where}")
-        elif shown and where:
+        elif self.invalid_count and (where or not shown):
             shown.append(f"{self.invalid_count} invalid rows{where}")
         return shown
 
@@ -232,7 +232,7 @@ def from_one_line(text: str) -> str:
 
 def _unguarded(value: str) -> str:
     """The cell as it was before `spreadsheet_safe` guarded it."""
-    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value
+    return value[1:] if value[:1] == "'" and value[1:2] in _FORMULA_START else value
 
 
 def _when(column: str, value: str) -> dt.datetime | None:

@@ -1,14 +1,20 @@
 """Importing a list into the subscribers table (`digest subscribers import`, and every
 `digest send` with DIGEST_SUBSCRIBERS): each row with the status it gives, never bringing back an
 address that left, in batches of one statement each, so a list of a million rows takes seconds and
-flat memory."""
+flat memory.
+
+An operator who keeps the list elsewhere re-exports the same file day after day; `import_list`
+remembers the fingerprint of each file it imported (in the state database, table `list_imports`)
+and does not read a file again until its content changes."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,11 +29,25 @@ from digest.audience.columns import (
     one_of,
     rank,
     rank_of,
+    status_sql,
     upsert,
 )
-from digest.audience.csv_import import ListRow
+from digest.audience.csv_import import (
+    SETTING,
+    ListReport,
+    ListRow,
+    check_structure,
+    invalid_rows_file,
+    read_subscribers,
+)
 from digest.audience.status import ACTIVE, LEFT, PENDING, Source, Status
-from digest.state.schema import subscribers, utcnow
+from digest.errors import ConfigError
+from digest.state.schema import list_imports, subscribers, utcnow
+
+IMPORT_RULES = "1"
+"""Part of every list's fingerprint: raise it when what an import does with a row changes, so the
+next import reads every list again."""
+READ_CHUNK = 1 << 20
 
 
 @dataclass
@@ -119,7 +139,7 @@ def _import_statement(conn: Connection) -> Any:
     insert = upsert(conn)(subscribers)
     new, old = insert.excluded, subscribers.c
     edited = sa.or_(old.name != new.name, old.fields != new.fields)
-    activated = sa.or_(old.status != ACTIVE.value, edited)
+    activated = sa.or_(old.status != status_sql(ACTIVE), edited)
     new_left = one_of(new.status, LEFT)
     staying = one_of(old.status, (ACTIVE, PENDING))
     return insert.on_conflict_do_update(
@@ -133,8 +153,8 @@ def _import_statement(conn: Connection) -> Any:
             "updated_at": new.updated_at,
         },
         where=sa.or_(
-            sa.and_(new.status == ACTIVE.value, staying, activated),
-            sa.and_(new.status == PENDING.value, old.status == PENDING.value, edited),
+            sa.and_(new.status == status_sql(ACTIVE), staying, activated),
+            sa.and_(new.status == status_sql(PENDING), old.status == status_sql(PENDING), edited),
             sa.and_(new_left, rank_of(old.status) < rank_of(new.status)),
         ),
     ).returning(subscribers.c.email_key)
@@ -190,3 +210,95 @@ def _import_batch(
             report.skipped[Status(before)] += 1
         else:
             report.unchanged += 1
+
+
+# --- a list file, imported once per content ---
+
+
+@dataclass(frozen=True)
+class ListImport:
+    """What `import_list` did: imported the file (`imported`), or found it unchanged since the
+    import at `unchanged_since` and left it unread."""
+
+    imported: ImportReport
+    unchanged_since: dt.datetime | None = None
+
+
+def fingerprint(path: Path, suppressed: frozenset[str], label: str = SETTING) -> str:
+    """The SHA-256 of the list at `path` as an import would take it: its bytes, the suppressed
+    addresses that keep rows out, and the import's rules."""
+    digest = hashlib.sha256(f"digest list import, rules {IMPORT_RULES}\n".encode())
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(READ_CHUNK):
+                digest.update(chunk)
+    except OSError as exc:
+        raise ConfigError(f"{label}: cannot read {path} ({exc.strerror})") from None
+    if suppressed:
+        digest.update(b"\0suppressed\n" + "\n".join(sorted(suppressed)).encode())
+    return digest.hexdigest()
+
+
+def _remembered(engine: Engine, key: str, content: str, report: ListReport) -> dt.datetime | None:
+    """When the list file `key` was last imported, if its content was `content` then; what that
+    import found goes into `report`, to be reported again."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(list_imports).where(list_imports.c.path == key)).first()
+    if row is None or row.fingerprint != content:
+        return None
+    report.rows = row.rows_read
+    report.invalid_count = row.invalid_rows
+    report.suppressed = row.suppressed_rows
+    report.valid = row.rows_read - row.invalid_rows - row.suppressed_rows
+    report.left = row.unmailed_rows
+    report.pending = row.pending_rows
+    saved = Path(row.invalid_file) if row.invalid_file else None
+    report.saved_to = saved if saved is not None and saved.exists() else None
+    return row.imported_at
+
+
+def _remember(engine: Engine, key: str, content: str, report: ListReport) -> None:
+    values = {
+        "fingerprint": content,
+        "imported_at": utcnow(),
+        "rows_read": report.rows,
+        "invalid_rows": report.invalid_count,
+        "suppressed_rows": report.suppressed,
+        "unmailed_rows": report.left,
+        "pending_rows": report.pending,
+        "invalid_file": str(report.saved_to or ""),
+    }
+    with engine.begin() as conn:
+        insert = upsert(conn)(list_imports).values(path=key, **values)
+        conn.execute(insert.on_conflict_do_update(index_elements=["path"], set_=values))
+
+
+def import_list(
+    engine: Engine,
+    path: Path,
+    *,
+    report: ListReport,
+    suppressed: frozenset[str] = frozenset(),
+    label: str = SETTING,
+    invalid_rows: Path | None = None,
+    force: bool = False,
+) -> ListImport:
+    """Import the CSV list at `path` (less `suppressed`), unless it is the same as at its last
+    import (`force` imports it anyway). A file broken in structure stops everything before a row
+    is imported (ConfigError); invalid rows are counted in `report` and, with `invalid_rows`,
+    written to that file. A list that changed while it was read is imported, not remembered."""
+    key = str(path.resolve())
+    content = fingerprint(path, suppressed, label)
+    if not force and (since := _remembered(engine, key, content, report)) is not None:
+        return ListImport(ImportReport(), unchanged_since=since)
+    check_structure(path, label)
+    rows = read_subscribers(path, suppressed=suppressed, report=report, label=label)
+    if invalid_rows is None:
+        imported = import_rows(engine, rows)
+    else:
+        with invalid_rows_file(report, invalid_rows):
+            imported = import_rows(engine, rows)
+    report.left, report.pending = imported.unmailed, imported.listed[PENDING]
+    if fingerprint(path, suppressed, label) == content:
+        _remember(engine, key, content, report)
+    return ListImport(imported)

@@ -21,13 +21,8 @@ import typer
 from sqlalchemy.engine import Engine
 
 from digest.audience.address import normalise_address
-from digest.audience.csv_import import (
-    ListReport,
-    check_structure,
-    one_line,
-    read_subscribers,
-    spreadsheet_safe,
-)
+from digest.audience.csv_import import ListReport, one_line, spreadsheet_safe
+from digest.audience.importer import import_list
 from digest.audience.store import LEFT, Record, Source, Status, SubscriberStore
 from digest.config import load_settings
 from digest.console import stderr_console
@@ -78,19 +73,29 @@ def _address(value: str) -> str:
 
 
 @app.command("import")
-def import_list(
+def import_list_command(
     file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="A CSV with an 'email' column.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Import the file even if it has not changed.")
+    ] = False,
 ) -> None:
     """Make every row of FILE.csv a subscriber, active unless its status column (as `export`
-    writes it) says otherwise; never brings back one who left."""
+    writes it) says otherwise; never brings back one who left. A file unchanged since its last
+    import is not read again."""
     label = "digest subscribers import"
-    check_structure(file, label)
     report = ListReport()
     with _store() as store:
-        rows = read_subscribers(file, suppressed=frozenset(), report=report, label=label)
-        result = store.import_rows(rows)
+        done = import_list(store.engine, file, report=report, label=label, force=force)
+    if done.unchanged_since is not None:
+        _say(
+            f"{file} has not changed since its import at {_when(done.unchanged_since)} UTC "
+            f"({report.valid} valid, {report.invalid_count} invalid rows): nothing to do "
+            "(--force imports it again)."
+        )
+        return
     for line in report.lines():
         _say(f"  {line}")
+    result = done.imported
     notes = "".join(f"; {line}" for line in (result.listed_line, result.skipped_line) if line)
     _say(
         f"Imported {file}: {result.added} added, {result.updated} updated, "

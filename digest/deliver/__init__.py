@@ -21,13 +21,12 @@ from sqlalchemy.engine import Engine
 
 from digest.audience.csv_import import (
     ListReport,
-    check_structure,
-    invalid_rows_file,
     load_suppressions,
     read_subscribers,
 )
+from digest.audience.importer import import_list
 from digest.audience.mailbox.verp import verp_for
-from digest.audience.status import ACTIVE, Status
+from digest.audience.status import ACTIVE
 from digest.audience.store import SubscriberStore
 from digest.config import Settings
 from digest.deliver.local import run_workers
@@ -140,11 +139,13 @@ def list_subscribers(
     if suppressed:
         store.suppress(suppressed, reason="listed in DIGEST_SUPPRESSIONS")
     if settings.subscribers is not None:
-        with invalid_rows_file(report, invalid_rows_path(settings, issue.date)):
-            rows = read_subscribers(settings.subscribers, suppressed=suppressed, report=report)
-            imported = store.import_rows(rows)
-        report.left = imported.unmailed
-        report.pending = imported.listed[Status.PENDING]
+        import_list(
+            ledger.engine,
+            settings.subscribers,
+            report=report,
+            suppressed=suppressed,
+            invalid_rows=invalid_rows_path(settings, issue.date),
+        )
     if not store.counts()[ACTIVE] and not ledger.counts(issue.date.isoformat())[PENDING]:
         raise ConfigError(
             "nobody to send to: no active subscriber (import a list with `digest subscribers "
@@ -198,9 +199,8 @@ def send_issue(
     suppressed = load_suppressions(settings.suppressions)
     report = ListReport()
     if not finished:
-        # A broken file stops the send before anyone is listed, so nothing half-read goes out.
-        if settings.subscribers is not None:
-            check_structure(settings.subscribers)
+        # A broken file stops the send before anyone is listed (import_list checks its
+        # structure first), so nothing half-read goes out.
         report = list_subscribers(settings, ledger, issue, suppressed)
         ledger.begin_send(issue_key, issue.subject)
     if retry_failed:

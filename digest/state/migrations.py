@@ -194,6 +194,26 @@ def m008_rate_limits(conn: Connection) -> None:
     frozen.create_all(conn)
 
 
+def m009_list_imports(conn: Connection) -> None:
+    """The last import of each list file (digest.audience.importer), so an unchanged list is
+    not imported again before every send."""
+    frozen = sa.MetaData()
+    sa.Table(
+        "list_imports",
+        frozen,
+        sa.Column("path", sa.String(1000), primary_key=True),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("imported_at", sa.DateTime, nullable=False),
+        sa.Column("rows_read", sa.Integer, nullable=False),
+        sa.Column("invalid_rows", sa.Integer, nullable=False),
+        sa.Column("suppressed_rows", sa.Integer, nullable=False),
+        sa.Column("unmailed_rows", sa.Integer, nullable=False),
+        sa.Column("pending_rows", sa.Integer, nullable=False),
+        sa.Column("invalid_file", sa.String(1000), nullable=False),
+    )
+    frozen.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_deliveries,
     m002_sends,
@@ -203,6 +223,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m006_claims,
     m007_send_template,
     m008_rate_limits,
+    m009_list_imports,
 )
 """Every migration, oldest first. Add new ones at the end."""
 

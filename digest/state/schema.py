@@ -152,3 +152,20 @@ rate_limits = sa.Table(
 )
 """Hits per bucket (e.g. sign-ups from one client address) per fixed window, shared by every
 process of `digest site` (digest.site.limits)."""
+
+list_imports = sa.Table(
+    "list_imports",
+    metadata,
+    sa.Column("path", sa.String(1000), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("imported_at", sa.DateTime, nullable=False),
+    sa.Column("rows_read", sa.Integer, nullable=False),
+    sa.Column("invalid_rows", sa.Integer, nullable=False),
+    sa.Column("suppressed_rows", sa.Integer, nullable=False),
+    sa.Column("unmailed_rows", sa.Integer, nullable=False),
+    sa.Column("pending_rows", sa.Integer, nullable=False),
+    sa.Column("invalid_file", sa.String(1000), nullable=False),
+)
+"""The last import of each list file (digest.audience.importer): the SHA-256 `fingerprint` of what
+was imported, so a file that has not changed is not read again, and what that import found, to
+report it again."""
