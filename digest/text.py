@@ -252,12 +252,26 @@ _NAMES = r"[A-ZÀ-Þ][\w.'’\-]*(?:\s+[A-ZÀ-Þ][\w.'’\-]*){0,3}"
 # "By", and the same word where newsrooms write in Portuguese/Spanish, French, German, Dutch,
 # Italian and Scandinavian languages; names joined by a comma or that language's "and".
 _BYLINE = (
-    rf"(?:By|Por|Par|Von|Door|Di|Av|Af)\s+{_NAMES}"
+    rf"(?:[Bb]y|[Pp]or|[Pp]ar|[Vv]on|[Dd]oor|[Dd]i|[Aa]v|[Aa]f)\s+{_NAMES}"
     rf"(?:\s*(?:,|and|&|e|y|et|und|en|og|och)\s*{_NAMES})*(?:\s*,\s*(?:the\s+)?(?:Associated Press"
     r"|Reuters|AFP|AP|CNN|BBC|Bloomberg|[\w ]{0,30}(?:Writer|Reporter|Correspondent|Editor|Staff"
     r"|Contributor)s?))?"
 )
 _SEPARATOR = r"[|•·—–-]"
+# A date line above a post: "posted on 07-19-2021", "Published: July 19, 2021 at 3:05 pm",
+# "Monday, 19th July 2021", "Veröffentlicht am 19.07.2021 um 14:30".
+_NUMERIC_DATE = r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"
+_SPELLED_DATE = (
+    r"(?:[^\W\d_]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"
+    r"|\d{1,2}(?:st|nd|rd|th)?\.?\s+(?:of\s+)?[^\W\d_]{3,9}\.?,?\s+\d{4})"
+)
+_CLOCK = r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*[a-z]{2,5})?"
+_DATE_LINE = (
+    r"(?i:(?:(?:posted|published|updated|last updated|first published|veröffentlicht"
+    r"|aktualisiert|publié|mis à jour|publicado|actualizado|pubblicato|aggiornato|gepubliceerd)"
+    r"\b\s*(?:on|at|am|le|el|il|op)?|on)?\s*:?\s*(?:[^\W\d_]{3,9},?\s+)?"
+    rf"(?:{_NUMERIC_DATE}|{_SPELLED_DATE})(?:\s*(?:at|um|à|a las|alle|om|,|-|–|—)?\s*{_CLOCK})?\.?)"
+)
 _WIRE = r"(?:AP|Reuters|AFP|CNN|dpa|DPA|Bloomberg|UPI|EFE|ANSA|Lusa|Xinhua|Kyodo|TASS|ANP|APA)"
 # A date after the place: "24 SET", "Dec 5", "24 Set 2018".
 _DATELINE_DATE = r"(?:\d{1,2}\s+[^\W\d_]{3,10}\.?|[^\W\d_]{3,10}\.?\s+\d{1,2})(?:,?\s+\d{4})?"
@@ -310,8 +324,8 @@ _BOILERPLATE_BLOCKS: tuple[tuple[re.Pattern[str], int], ...] = (
     ),
     _block_rule(r"share (?:this|the) (?:article|story|page|post)\b.*", 8),
     _block_rule(
-        r"(?:(?:photo|photograph|picture|image|illustration|video|graphic)s?(?:\s+credits?)?|credits?)"
-        r"\s*:.*",
+        r"(?:(?:photo|photograph|picture|image|illustration|video|graphic)s?"
+        r"(?:\s+(?:credits?|sources?))?|credits?)\s*:.*",
         30,
     ),
     _block_rule(
@@ -325,7 +339,47 @@ _BOILERPLATE_BLOCKS: tuple[tuple[re.Pattern[str], int], ...] = (
     _block_rule(r"follow (?:us|me)\b.*", 15),
     _block_rule(r"listen to (?:this|the) (?:article|story)\b.*", 8),
     _block_rule(r"\d+(?:[-–]\d+)?[\s-]?(?:min(?:ute)?s?|m)\.?\s+read\.?", 4),
-    _block_rule(rf"{_BYLINE}(?:\s*{_SEPARATOR}\s*[^.!?]{{0,60}})?", 14, 0),
+    _block_rule(
+        rf"(?:(?i:posted|written|published)\s+)?{_BYLINE}"
+        rf"(?:\s*{_SEPARATOR}\s*[^.!?]{{0,60}}|\s*,?\s+{_DATE_LINE})?",
+        16,
+        0,
+    ),
+    _block_rule(_DATE_LINE, 10),
+    # A link to the item's comments, as link aggregators and blogs end (or make up) an item:
+    # "Comments", "12 comments", "[link] [comments]", "submitted by /u/name".
+    _block_rule(
+        r"\[?(?:(?:\d+\s+)?comments?|discuss(?:ion)?|kommentare?|commentaires?|comentarios?"
+        r"|commenti|reacties|comentários)(?:\s*\(\d+\))?\]?\.?|\[link\]\s*\[comments\]"
+        r"|(?:leave|add|post|write) a comment\.?|no comments(?: yet)?\.?"
+        r"|submitted by\s+/?u/[\w-]+(?:\s+to\s+/?r/\w+)?",
+        6,
+    ),
+    # A photo sharing site's line above the picture: "kebernet posted a photo:", "Ann added a
+    # photo to the pool:".
+    _block_rule(
+        r"\S+(?:\s+\S+){0,3}\s+(?:has\s+)?(?:posted|added|uploaded|shared)\s+(?:a|an|\d+|some)"
+        r"\s+(?:new\s+)?(?:photo|video|picture|image)s?\b[^.!?]{0,80}:",
+        20,
+    ),
+    # A pointer to the publisher's site: "More information and details on this call-out can be
+    # found on our website", "Weitere Informationen … finden Sie auf unserer Website".
+    _block_rule(
+        r".*\b(?:(?:more|further|additional|full)\s+(?:information|info|details)\b.*\b(?:on|at"
+        r"|from)\s+(?:our|the)\s+(?:web\s?site|homepage|web\s?page)"
+        r"|(?:weitere|mehr|nähere)\s+(?:informationen|infos|details)\b.*\b(?:auf|unter)\s+"
+        r"(?:unserer?|der)\s+(?:website|webseite|homepage|internetseite|seite)"
+        r"|plus d['’]\s*(?:informations?|infos|détails)\b.*\bsur (?:notre|le) site"
+        r"|más (?:información|info|detalles)\b.*\ben (?:nuestr[ao]|la) (?:web|página|sitio)"
+        r"|(?:maggiori|ulteriori) (?:informazioni|dettagli)\b.*\bsul nostro sito"
+        r"|meer (?:informatie|info)\b.*\bop onze (?:website|site))\b[^.!?]*[.!]?",
+        25,
+    ),
+    _block_rule(
+        r"(?:please\s+)?visit\s+(?:our|the)\s+(?:web\s?site|homepage)"
+        r"(?:\s+(?:for|to)\b[^.!?]*)?[.!]?",
+        15,
+    ),
 )
 
 

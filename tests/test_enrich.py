@@ -205,3 +205,32 @@ def test_the_pages_summary_stands_in_when_the_article_text_is_no_prose(
         [enriched] = enrich_stories([story(url, text="Lanterns.")], settings, http)
 
     assert enriched.text.startswith("Thousands of paper lanterns floated across the old harbour")
+
+
+def test_an_item_that_is_only_a_comments_link_gets_its_teaser_from_its_article(
+    http_server: LocalServer, settings: Settings
+) -> None:
+    """A link aggregator's item (Hacker News: the description is only a "Comments" link) has no
+    text of its own: its teaser comes from the article it links to, or is empty when that cannot
+    be read, never "Comments"."""
+    items = "".join(
+        f"<item><title>{title}</title><link>{http_server.url(path)}</link>"
+        f'<description>&lt;a href="{http_server.url(f"/item?id={number}")}"&gt;Comments&lt;/a&gt;'
+        f"</description><comments>{http_server.url(f'/item?id={number}')}</comments>"
+        f"<pubDate>Mon, 08 Dec 2025 1{number}:00:00 GMT</pubDate></item>"
+        for number, title, path in [
+            (5, "Fighting flares on the border", "/web/articles/thai-cambodia-border.html"),
+            (4, "A vanished article", "/web/articles/missing-article.html"),
+        ]
+    )
+    feed = http_server.add(
+        "/aggregator.xml",
+        f'<rss version="2.0"><channel><title>News</title>{items}</channel></rss>'.encode(),
+        "application/rss+xml",
+    )
+    issue = build_issue(settings, date=DAY, sources=[feed]).issue
+
+    assert issue.lead.teaser.startswith("Thailand and Cambodia’s ceasefire is on the verge")
+    [vanished] = issue.more
+    assert vanished.title == "A vanished article"
+    assert vanished.teaser == ""

@@ -15,9 +15,10 @@ import pytest
 from digest.config import Settings, load_settings
 from digest.errors import ConfigError, Refused
 from digest.http import Http
-from digest.http.policy import FetchPolicy
+from digest.http.policy import FetchPolicy, on_source_site, url_kind
 from digest.pipeline import build_issue
 from digest.sources import read_source
+from digest.sources.links import is_private_link
 from tests.conftest import FIXTURES
 from tests.support.http_server import LocalServer
 
@@ -199,3 +200,58 @@ def test_the_allow_list_names_hosts(tmp_path: Path) -> None:
     for wrong in ("http://wiki.corp.example", "wiki:8080", "*", "wiki/page"):
         with pytest.raises(ConfigError, match=r"DIGEST_FETCH_ALLOW_PRIVATE: .* is not a host name"):
             load_settings(fetch_allow_private=wrong)
+
+
+SITE = "http://intranet.example/feed.xml"
+"""An intranet feed, served over plain http on the default port."""
+
+
+@pytest.mark.parametrize(
+    ("url", "on_its_site"),
+    [
+        ("http://intranet.example/story", True),
+        ("http://intranet.example:80/story", True),  # the default port, written out
+        ("https://intranet.example/story", True),  # the same site moved to https
+        ("HTTP://Intranet.Example./story", True),
+        ("http://intranet.example:8080/story", False),
+        ("https://intranet.example:8443/story", False),
+        ("http://other.intranet.example/story", False),
+    ],
+)
+def test_one_judgement_of_a_source_s_own_site(url: str, on_its_site: bool) -> None:
+    """The content rule (is a story on a private host left out?) and the fetch policy (may a URL
+    from content reach a private address?) agree on what a source's own site is."""
+    assert on_source_site(url, SITE) is on_its_site
+    assert FetchPolicy().may_reach_private(url, SITE) is on_its_site
+    local = url.replace("intranet.example", "localhost").replace("Intranet.Example.", "localhost")
+    assert is_private_link(local, SITE.replace("intranet.example", "localhost")) is not on_its_site
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("http://127.0.0.1:8000/", "loopback"),
+        ("https://localhost:8000", "local name"),
+        ("http://LOCALHOST./x", "local name"),
+        ("http://wiki.internal/page", "local name"),
+        ("http://printer.local/", "local name"),
+        ("http://router.home.arpa/", "local name"),
+        ("http://[::1]/", "loopback"),
+        ("http://[::ffff:10.0.0.1]/", "private"),
+        ("http://[64:ff9b::7f00:1]/", "loopback"),  # NAT64 of 127.0.0.1
+        ("http://[2002:c0a8:101::]/", "private"),  # 6to4 of 192.168.1.1
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://100.64.0.1/", "non-public"),
+        ("https://example.com/", None),
+        ("http://8.8.8.8/", None),
+        ("http://[2001:4860::8888]/", None),
+        ("http://[::1/", None),
+        ("mailto:someone@localhost", None),
+        ("", None),
+    ],
+)
+def test_what_a_url_alone_tells_of_its_host(url: str, kind: str | None) -> None:
+    """The content rule and `digest check` judge a URL's host as the fetch policy judges the
+    address it connects to (`address_kind`), IPv6 forms of IPv4 addresses included."""
+    assert url_kind(url) == kind
+    assert is_private_link(url, "https://city.example.org/feed.xml") is (kind is not None)

@@ -142,6 +142,35 @@ def test_clean_article_text_of_a_real_looking_page() -> None:
         "Von Anna Schmidt und Jan Meier",
         "To read this article in full, please click here",
         "Leia mais (09/24/2018 - 19h22)",
+        "Image Source: Adobe Stock / Nunez Image/Stocksy.",
+        # bylines and date lines above a post
+        "by Adobe Communications",
+        "by Adobe Communications Team posted on 07-16-2021",
+        "posted on 07-19-2021",
+        "Posted on July 19, 2021 at 3:05 pm",
+        "Published: 19 July 2021",
+        "Monday, 19th July 2021",
+        "Posted by Jane Doe on July 19, 2021",
+        "Veröffentlicht am 19.07.2021 um 14:30",
+        "par Jean Dupont",
+        # links to the comments
+        "Comments",
+        "12 Comments",
+        "Comments (3)",
+        "[link] [comments]",
+        "submitted by /u/Mlakuss",
+        "Leave a comment",
+        "Kommentare",
+        # a photo sharing site's line above the picture
+        "kebernet posted a photo:",
+        "Ann Smith added a photo to the pool:",
+        # pointers to the publisher's site
+        "Weitere Informationen und Details zu diesem Einsatz finden Sie auf unserer Website",
+        "Weitere Informationen und Details sowie Fotos zu diesem Einsatz finden Sie auf unserer "
+        "Website.",
+        "More information and photos can be found on our website.",
+        "Plus d'informations sur notre site.",
+        "Visit our website for more.",
     ],
 )
 def test_boilerplate_paragraphs_are_dropped(boilerplate: str) -> None:
@@ -173,6 +202,13 @@ def test_boilerplate_paragraphs_are_dropped(boilerplate: str) -> None:
         "Di Maio said the coalition would hold.",
         "Por fim, o governo recuou.",
         "Wir wollen weiterlesen, sagte sie.",
+        "Comments from readers poured in after the vote.",
+        "Discussion went on into the night.",
+        "by the river, the boats waited.",
+        "NASA posted a photo of the comet on Monday.",
+        "On July 19, 2021, the Senate voted.",
+        "Posted on a wall, the notice was torn down.",
+        "Visit our website, the mayor said, and you will see why.",
     ],
 )
 def test_real_sentences_with_boilerplate_words_survive(sentence: str) -> None:
