@@ -48,6 +48,7 @@ from sqlalchemy.engine import Engine
 
 from digest.audience.address import normalise_address
 from digest.audience.mailbox.run import read_mailbox
+from digest.audience.store import SubscriberStore
 from digest.check import send_gate
 from digest.config import Settings, load_settings
 from digest.deliver import SendSummary, send_issue
@@ -60,6 +61,7 @@ from digest.state.engine import state_engine, state_url
 from digest.state.ledger import Ledger
 from digest.state.lock import LockHolder, instance_lock, lock_holder
 from digest.state.schema import schedule_runs as runs
+from digest.state.schema import utcnow
 from digest.store import ISSUE_FILE, issue_dir, load_issue
 from digest.timing import cron_trigger, describe_duration
 
@@ -67,6 +69,8 @@ log = logging.getLogger("digest.schedule")
 
 JOB_ID = "digest-daily-issue"
 MAILBOX_JOB_ID = "digest-mailbox"
+PRUNE_JOB_ID = "digest-prune-unconfirmed"
+PRUNE_INTERVAL = 24 * 3600
 JOBS_TABLE = "apscheduler_jobs"
 MAX_RETRY_DELAY = 1800.0
 LOOKBACK_HOURS = (1, 24, 8 * 24, 32 * 24, 367 * 24, 1462 * 24)
@@ -351,6 +355,22 @@ def mailbox_run(settings: Settings, stop: threading.Event) -> None:
         engine.dispose()
 
 
+def prune_run(settings: Settings) -> None:
+    """Forget the sign-ups nobody confirmed within DIGEST_UNCONFIRMED_DAYS (at start and every
+    day); a failure is one log line, and the next day tries again."""
+    engine = state_engine(settings)
+    try:
+        cutoff = utcnow() - dt.timedelta(days=settings.unconfirmed_days)
+        pruned = SubscriberStore(engine).prune_unconfirmed(older_than=cutoff)
+    except (DigestError, sa.exc.SQLAlchemyError) as exc:
+        log.warning("Unconfirmed sign-ups: not pruned (%s)", str(exc).splitlines()[0])
+        return
+    finally:
+        engine.dispose()
+    level = logging.INFO if pruned.deleted or pruned.cleared else logging.DEBUG
+    log.log(level, "%s", pruned.line(settings.unconfirmed_days))
+
+
 def run_now(settings: Settings) -> RunOutcome:
     """`digest schedule --once`: today's run, now, under the same lock as the scheduler."""
     with instance_lock(state_url(settings)), stop_on_signals(pass_on=False) as stop:
@@ -606,6 +626,7 @@ class Scheduler:
                 return
             self._sync_job()
             self._add_mailbox_job()
+            self._add_prune_job()
         except BaseException as exc:  # surfaced by run(): a scheduler without its job must stop
             self._setup_error = exc
             self.scheduler.shutdown(wait=False)
@@ -646,6 +667,22 @@ class Scheduler:
         log.info(
             "Bounce mailbox: read now and every %s",
             describe_duration(self.settings.mailbox_interval),
+        )
+
+    def _add_prune_job(self) -> None:
+        """Forget unconfirmed sign-ups now and every day, beside the mailbox (in its thread)."""
+        self.scheduler.add_job(
+            prune_run,
+            IntervalTrigger(seconds=PRUNE_INTERVAL, timezone=dt.UTC),
+            args=[self.settings],
+            id=PRUNE_JOB_ID,
+            name="unconfirmed sign-ups",
+            jobstore="memory",
+            executor="mailbox",
+            next_run_time=dt.datetime.now(dt.UTC),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
         )
 
     def _log_coalesced(self, due: dt.datetime | None) -> None:

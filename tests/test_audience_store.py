@@ -19,7 +19,7 @@ from digest.audience.status import (
     Consent,
     Source,
 )
-from digest.audience.store import AddressLeft, Confirmation, Request, SubscriberStore
+from digest.audience.store import AddressLeft, Confirmation, Pruned, Request, SubscriberStore
 from digest.state.engine import open_engine
 
 HOUR = dt.timedelta(hours=1)
@@ -370,3 +370,54 @@ def test_of_two_rows_for_one_address_in_a_list_the_one_that_left_wins(
     assert report.duplicates == 3 and report.added == 2
     assert store.get("a@example.com").status == UNSUBSCRIBED  # type: ignore[union-attr]
     assert store.get("p@example.com").status == ACTIVE  # type: ignore[union-attr]
+
+
+def test_sign_ups_nobody_confirmed_are_forgotten_after_the_window(
+    store: SubscriberStore,
+) -> None:
+    now = dt.datetime(2026, 12, 1, 9, 0)
+    old, recent = now - dt.timedelta(days=40), now - dt.timedelta(days=5)
+
+    def sign_up(email: str, at: dt.datetime) -> None:
+        store.request_confirmation(email, name="", consent=consent(at), resend_after=HOUR)
+
+    sign_up("old@example.com", old)
+    sign_up("recent@example.com", recent)
+    sign_up("released@example.com", old)
+    store.release_confirmation("released@example.com", old)  # the email could not go out
+    store.import_rows([ListRow(email="imported@example.com", status=PENDING, created_at=old)])
+    sign_up("kept@example.com", old)
+    store.confirm("kept@example.com", issued=old.replace(tzinfo=dt.UTC), now=old + HOUR)
+    store.set_status("kept@example.com", UNSUBSCRIBED, reason="link", now=old + 2 * HOUR)
+    store.import_rows(rows("again@example.com"))
+    store.set_status("again@example.com", BOUNCED, reason="550", now=old - dt.timedelta(days=9))
+    sign_up("again@example.com", old)  # signed up again after bouncing, never confirmed
+    sign_up("active@example.com", old)
+    store.confirm("active@example.com", issued=old.replace(tzinfo=dt.UTC), now=old + HOUR)
+
+    pruned = store.prune_unconfirmed(older_than=now - dt.timedelta(days=30))
+    assert (pruned.deleted, pruned.cleared) == (3, 1)
+    assert pruned.line(30) == (
+        "Unconfirmed sign-ups older than 30 days: 3 pending addresses deleted, 1 sign-up "
+        "details cleared from addresses that left."
+    )
+    for gone in ("old@example.com", "released@example.com", "imported@example.com"):
+        assert store.get(gone) is None
+    waiting = store.get("recent@example.com")
+    assert waiting is not None and waiting.status == PENDING and waiting.consent is not None
+    again = store.get("again@example.com")
+    assert again is not None and again.status == BOUNCED and again.consent is None
+    assert again.reason == "550" and again.left_at is not None
+    kept = store.get("kept@example.com")
+    assert kept is not None and kept.consent == consent(old)
+    active = store.get("active@example.com")
+    assert active is not None and active.status == ACTIVE and active.consent == consent(old)
+    assert store.prune_unconfirmed(older_than=now - dt.timedelta(days=30)) == Pruned(
+        deleted=0, cleared=0
+    )
+    assert (
+        store.request_confirmation(
+            "again@example.com", name="", consent=consent(now), resend_after=HOUR
+        )
+        == Request.AGAIN
+    )

@@ -214,3 +214,27 @@ def test_an_export_imported_into_a_fresh_database_keeps_who_left(
     again = run("import", str(export_file), "--force")
     assert "0 added, 0 updated, 8 unchanged" in " ".join(again.stderr.split())
     assert run("export").stdout == exported.stdout
+
+
+def test_prune_forgets_sign_ups_nobody_confirmed(
+    run: Runner, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    engine = open_engine(database_url)
+    try:
+        store = SubscriberStore(engine)
+        for email, days in (("old@example.com", 11), ("new@example.com", 9)):
+            at = now - dt.timedelta(days=days)
+            proof = Consent(at=at, ip="203.0.113.9", user_agent="UA", url="https://s/", text="Yes")
+            store.request_confirmation(email, name="", consent=proof, resend_after=dt.timedelta(0))
+    finally:
+        engine.dispose()
+    monkeypatch.setenv("DIGEST_UNCONFIRMED_DAYS", "10")
+    pruned = run("prune")
+    assert pruned.returncode == 0, pruned.stderr
+    assert (
+        "Unconfirmed sign-ups older than 10 days: 1 pending addresses deleted, 0 sign-up "
+        "details cleared from addresses that left."
+    ) in " ".join(pruned.stderr.split())
+    exported = list(csv.DictReader(io.StringIO(run("export").stdout)))
+    assert [row["email"] for row in exported] == ["new@example.com"]

@@ -41,6 +41,7 @@ from digest.audience.columns import (
     STAYING,
     address_key,
     fields_json,
+    one_of,
     rank,
     upsert,
 )
@@ -90,6 +91,22 @@ class StatusChange:
     @property
     def changed(self) -> bool:
         return self.before != self.after
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """What `prune_unconfirmed` removed."""
+
+    deleted: int
+    """Pending addresses (sign-ups never confirmed) deleted with everything about them."""
+    cleared: int
+    """Addresses that left whose unconfirmed sign-up details were cleared (the row stays)."""
+
+    def line(self, days: float) -> str:
+        return (
+            f"Unconfirmed sign-ups older than {days:g} days: {self.deleted} pending addresses "
+            f"deleted, {self.cleared} sign-up details cleared from addresses that left."
+        )
 
 
 class Request(enum.Enum):
@@ -360,6 +377,39 @@ class SubscriberStore:
         return changed
 
     # --- joining: people (the site's double opt-in) ---
+
+    def prune_unconfirmed(self, *, older_than: dt.datetime) -> Pruned:
+        """Forget sign-ups nobody confirmed whose last confirmation email (or, without one, the
+        sign-up itself) is older than `older_than`: a pending address is deleted with its proof
+        of consent (client address, user agent), which nobody consented to keep; an address that
+        left keeps its row, so it is never mailed again, but loses the details of the sign-up it
+        did not confirm. Confirmed consent is kept."""
+        old = subscribers.c
+        signed_up = sa.func.coalesce(old.confirm_sent_at, old.consent_at, old.created_at)
+        unconfirmed = sa.and_(
+            one_of(old.status, LEFT),
+            old.consent_at.is_not(None),
+            sa.or_(old.confirmed_at.is_(None), old.consent_at > old.confirmed_at),
+            signed_up < older_than,
+        )
+        with self.engine.begin() as conn:
+            deleted = conn.execute(
+                sa.delete(subscribers).where(old.status == PENDING.value, signed_up < older_than)
+            ).rowcount
+            cleared = conn.execute(
+                sa.update(subscribers)
+                .where(unconfirmed)
+                .values(
+                    consent_at=None,
+                    consent_ip="",
+                    consent_user_agent="",
+                    consent_url="",
+                    consent_text="",
+                    confirm_sent_at=None,
+                    updated_at=utcnow(),
+                )
+            ).rowcount
+        return Pruned(deleted=deleted, cleared=cleared)
 
     def request_confirmation(
         self,

@@ -5,6 +5,7 @@ digest subscribers add ada@example.com --name "Ada Lovelace"
 digest subscribers remove ada@example.com
 digest subscribers export --status active > active.csv
 digest subscribers count
+digest subscribers prune               sign-ups unconfirmed for DIGEST_UNCONFIRMED_DAYS go
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from digest.audience.store import LEFT, Record, Source, Status, SubscriberStore
 from digest.config import load_settings
 from digest.console import stderr_console
 from digest.state.engine import state_engine
+from digest.state.schema import utcnow
 
 console = stderr_console()
 app = typer.Typer(
     name="subscribers",
-    help="Import, add, remove, export and count the subscribers in the state database.",
+    help="Import, add, remove, export, count and prune the subscribers in the state database.",
     no_args_is_help=True,
 )
 
@@ -176,6 +178,21 @@ def export(
         for record in store.export(status):
             fields = [spreadsheet_safe(record.fields.get(column, "")) for column in extra]
             writer.writerow(_export_row(record) + fields)
+
+
+@app.command()
+def prune() -> None:
+    """Delete the sign-ups nobody confirmed within DIGEST_UNCONFIRMED_DAYS, with their proof of
+    consent; an address that left keeps its row but loses such details. `digest schedule` runs
+    this every day."""
+    settings = load_settings()
+    engine = state_engine(settings)
+    try:
+        cutoff = utcnow() - dt.timedelta(days=settings.unconfirmed_days)
+        pruned = SubscriberStore(engine).prune_unconfirmed(older_than=cutoff)
+    finally:
+        engine.dispose()
+    _say(pruned.line(settings.unconfirmed_days))
 
 
 @app.command()
