@@ -214,6 +214,21 @@ def m009_list_imports(conn: Connection) -> None:
     frozen.create_all(conn)
 
 
+def m010_mailbox_seen(conn: Connection) -> None:
+    """The bounce mailbox's messages that a pass left alone (digest.audience.mailbox.seen)."""
+    frozen = sa.MetaData()
+    sa.Table(
+        "mailbox_seen",
+        frozen,
+        sa.Column("mailbox", sa.String(500), primary_key=True),
+        sa.Column("message", sa.String(255), primary_key=True),
+        sa.Column("generation", sa.String(32), nullable=False),
+        sa.Column("rules", sa.Integer, nullable=False),
+        sa.Column("seen_at", sa.DateTime, nullable=False),
+    )
+    frozen.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_deliveries,
     m002_sends,
@@ -224,6 +239,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m007_send_template,
     m008_rate_limits,
     m009_list_imports,
+    m010_mailbox_seen,
 )
 """Every migration, oldest first. Add new ones at the end."""
 
