@@ -1,248 +1,11 @@
-"""Turning source HTML (or text) into clean plain text.
-
-Feeds and pages hand us anything from tidy paragraphs to double-escaped markup with navigation, ads
-and photo credits mixed in. `html_to_text` gives the plain words; `clean_article_text` also drops
-that boilerplate so a teaser starts with the story, not with "Skip to content".
-"""
+"""Boilerplate that must not reach a teaser: bylines and datelines, navigation, credits, "Read
+more", newsletter and site promotions, comment links, podcast hosts' notices."""
 
 from __future__ import annotations
 
-import html
-import itertools
 import re
 
-from lxml import etree
-from lxml import html as lxml_html
-
-_SPACE = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-# Invisible characters that would glue or split words; ZWJ/ZWNJ stay (emoji sequences, Persian).
-_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]{0,2000})?/?>|<!--")
-# What a regex can safely drop when the parser cannot help: comments and script-like elements,
-# each up to its end or, when never closed, the end of the text.
-_HIDDEN = re.compile(
-    r"<!--.*?(?:-->|$)|<(script|style|noscript|template)\b.*?(?:</\1\s*>|$)", re.S | re.I
-)
-# libxml2 ignores whatever follows `</html>`, where browsers still show it.
-_DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.I)
-_ESCAPED_TAG = re.compile(r"&lt;/?[A-Za-z][A-Za-z0-9]*(?:\s|/?&gt;)")
-
-_BLOCK_TAGS = frozenset(
-    "address article aside blockquote body br caption dd details dialog div dl dt fieldset "  # noqa: SIM905
-    "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section "
-    "summary table tbody td tfoot th thead tr ul".split()
-)
-_NEVER_TEXT = ("head", "script", "style", "noscript", "template", "svg", "math", "iframe", "object")
-# Page furniture that is never part of an article's prose (captions carry credits, not the story).
-_NOT_ARTICLE = ("nav", "aside", "footer", "form", "button", "figcaption", "select", "label")
-# A caption outside `<figcaption>`: an element whose class names a caption or credit, of at most
-# this many words, holding a picture or within this many levels below a box that holds one.
-_CAPTION_CLASS = re.compile(r"caption|credit", re.I)
-_CAPTION_WORDS = 60
-_CAPTION_LEVELS = 2
-_PICTURES = ("img", "picture", "video")
-
-
-def html_to_text(markup: str) -> str:
-    """Plain text of HTML or text: entities decoded, tags dropped, blocks apart, spaces folded."""
-    return " ".join(_blocks(markup, article=False))
-
-
-def clean_article_text(markup: str) -> str:
-    """`html_to_text` without boilerplate (navigation, ads, credits, "Read more", bylines).
-
-    A cut-off excerpt ("…their [...]") keeps a single trailing "…", so the teaser can tell that the
-    last sentence is unfinished.
-    """
-    return " ".join(article_blocks(markup))
-
-
-def article_blocks(markup: str) -> list[str]:
-    """The blocks (paragraphs, list items, headings, lines) of `clean_article_text`, in order."""
-    kept: list[str] = []
-    for block in _blocks(markup, article=True):
-        block = _strip_boilerplate_segments(block)
-        if block and not _is_boilerplate_block(block) and (not kept or kept[-1] != block):
-            kept.append(block)
-    return kept
-
-
-def is_markup(text: str) -> bool:
-    """Whether `text` is HTML (also HTML escaped once too often) rather than plain text."""
-    return bool(_TAG.search(text) or _ESCAPED_TAG.search(text))
-
-
-def strip_lead_in(text: str) -> str:
-    """`text` without a leading byline ("By Jane Doe | ") and dateline ("WASHINGTON (AP) — ")."""
-    return _LEAD_IN.sub("", text, count=1)
-
-
-def fold_space(text: str) -> str:
-    """One space between words, none at the ends."""
-    return _SPACE.sub(" ", text).strip()
-
-
-def _decode_entities(text: str) -> str:
-    """Decode entities until none are left, so double-escaped `&amp;nbsp;` ends as a space.
-
-    Only complete entities (with `;`) are touched: "AT&T" or "R&D" stay as written.
-    """
-    for _ in range(4):
-        decoded = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
-        if decoded == text:
-            break
-        text = decoded
-    return text
-
-
-def without_controls(text: str) -> str:
-    """`text` without the C0 control characters (tab and line breaks kept) and noncharacters that
-    no page means to show and that lxml refuses to store in a tree."""
-    return _CONTROL.sub("", text)
-
-
-def _blocks(markup: str, article: bool) -> list[str]:
-    """The text of each block (paragraph, heading, list item, line) with white space folded;
-    without page furniture and picture captions when it is an `article`'s."""
-    if not markup or not markup.strip():
-        return []
-    markup = _INVISIBLE.sub("", without_controls(markup))
-    if not _TAG.search(markup):
-        markup = _unescaped_markup(markup)
-    pieces = _html_pieces(markup, article) if _TAG.search(markup) else markup.splitlines()
-    return [
-        block for block in (_repaired(fold_space(_decode_entities(p))) for p in pieces) if block
-    ]
-
-
-# A full stop, question or exclamation mark glued to the next sentence ("in April.Previously",
-# "automated trading.The Financial…"): a word of two letters or more (not part of a dotted name
-# such as U.S.Army), the mark, and a word that commonly opens a sentence, so that names in code
-# (Game.Player, io.Reader, Mail.Ru) stay as written.
-_OPENING_WORDS = (
-    "The|A|An|This|That|These|Those|It|Its|He|She|They|We|I|You|His|Her|Their|Our|There|Here"
-    "|But|And|So|Yet|However|Previously|Meanwhile|Also|Still|Later|Earlier|Instead|Finally|In|On"
-    "|At|For|With|From|As|After|Before|When|While|If|Today|Yesterday|Last|Next|One|Two|Three"
-    "|Der|Die|Das|Ein|Eine|Er|Es|Le|Les|Il|Elle|Ils|El|Los|Las|Lo|Gli"
-)
-_GLUED_STOP = re.compile(
-    rf"(?<![\w.@/%&:$#(\[])([^\W\d_]+[a-zß-ÿ][.!?])((?:{_OPENING_WORDS})\b)(?![.\w(])"
-)
-# An apostrophe a wrong character set turned into "?" ("un?esplosione", "don?t", "l?Italia"): a
-# "?" between two letters, in a word that is not part of an address or a query string. Before a
-# capital it must follow an elided word (l', d', qu', dell'…), or it may end a question.
-_LOST_APOSTROPHE = re.compile(
-    r"(?<![\w/=&?.%-])([^\W\d_]+)\?([^\W\d_]+)(?=[\s,;:.!)”’\"]|$)(?![.?]\w)"
-)
-_ELIDED = re.compile(r"(?i:[cdjlmnst]|\w*qu|\w*ll|un|quest|aujourd)")
-
-
-def _repaired(text: str) -> str:
-    """`text` with a space after a full stop that lost it and apostrophes that became "?"."""
-    if "?" in text:
-        text = _LOST_APOSTROPHE.sub(_apostrophe, text)
-    return _GLUED_STOP.sub(r"\1 \2", text)
-
-
-def _apostrophe(match: re.Match[str]) -> str:
-    before, after = match.group(1), match.group(2)
-    if after[0].isupper() and not _ELIDED.fullmatch(before):
-        return match.group(0)
-    return f"{before}’{after}"
-
-
-def _unescaped_markup(text: str) -> str:
-    """HTML that a feed escaped once or more too often (`&lt;p&gt;`, `&amp;lt;p&amp;gt;`) as
-    HTML; any other text as it is."""
-    escaped = text
-    for _ in range(4):
-        if _ESCAPED_TAG.search(escaped):
-            return html.unescape(escaped)
-        unwrapped = escaped.replace("&amp;", "&")
-        if unwrapped == escaped:
-            break
-        escaped = unwrapped
-    return text
-
-
-def _html_pieces(markup: str, article: bool) -> list[str]:
-    """Text split at block boundaries, so "<p>a</p><p>b</p>" never glues into "ab"."""
-    parser = lxml_html.HTMLParser(huge_tree=True)
-    try:
-        root = lxml_html.document_fromstring(_DOCUMENT_END.sub("", markup), parser=parser)
-    except (etree.ParserError, ValueError):
-        return _strip_tags(markup)
-    if any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log):
-        # libxml2 drops what is nested deeper than 2,048 levels (unclosed tags pile up).
-        return _strip_tags(markup)
-    dropped = _NEVER_TEXT + _NOT_ARTICLE if article else _NEVER_TEXT
-    etree.strip_elements(
-        root, *dropped, etree.Comment, etree.ProcessingInstruction, with_tail=False
-    )
-    if article:
-        _drop_captions(root)
-    _label_definitions(root)
-    # A line break in the source is a space, as a browser shows it; only elements make blocks.
-    parts: list[str] = []
-    for event, element in etree.iterwalk(root, events=("start", "end")):
-        block = isinstance(element.tag, str) and element.tag.lower() in _BLOCK_TAGS
-        if event == "start":
-            if block:
-                parts.append("\n")
-            parts.append(_SPACE.sub(" ", element.text or ""))
-        else:
-            if block:
-                parts.append("\n")
-            parts.append(_SPACE.sub(" ", element.tail or ""))
-    return "".join(parts).split("\n")
-
-
-def _drop_captions(root: lxml_html.HtmlElement) -> None:
-    """Drop the captions and credits of pictures (WordPress's `wp-caption-text`, a `photo-credit`
-    under the picture): the picture's words, not the story's. One is a short element whose class
-    says so, holding a picture or next to one."""
-    for element in list(root.iter()):
-        if not isinstance(element.tag, str) or not _CAPTION_CLASS.search(element.get("class", "")):
-            continue
-        near = [element, *itertools.islice(element.iterancestors(), _CAPTION_LEVELS)]
-        if len(element.text_content().split()) <= _CAPTION_WORDS and any(
-            next(box.iter(*_PICTURES), None) is not None for box in near
-        ):
-            element.drop_tree()
-
-
-def _label_definitions(root: lxml_html.HtmlElement) -> None:
-    """Put each term of a definition list on one line with its definitions ("Time: 21:42 UTC;
-    13:42 at epicenter"), so no value is parted from its label."""
-    for term in list(root.iter("dt")):
-        definitions = []
-        following = term.getnext()
-        while following is not None and following.tag == "dd":
-            definitions.append(following)
-            following = following.getnext()
-        labelled = term.text_content().rstrip().endswith(":")
-        for index, definition in enumerate(definitions):
-            _append_text(term, "; " if index else " " if labelled else ": ")
-            definition.tag = "span"
-            definition.tail = None
-            term.append(definition)
-
-
-def _append_text(element: lxml_html.HtmlElement, text: str) -> None:
-    if len(element):
-        element[-1].tail = (element[-1].tail or "") + text
-    else:
-        element.text = (element.text or "") + text
-
-
-def _strip_tags(markup: str) -> list[str]:
-    """Text pieces of markup that lxml cannot parse (or parses only in part)."""
-    return _TAG.sub("\n", _HIDDEN.sub("\n", markup)).split("\n")
-
-
-# --- boilerplate ------------------------------------------------------------------------------
+from digest.text.markup import fold_space
 
 _AGENCY = (
     r"(?:reuters(?:\s+connect)?|getty\s+images|ap|afp|epa|efe|ansa|dpa|bloomberg|shutterstock"
@@ -383,7 +146,12 @@ _BOILERPLATE_BLOCKS: tuple[tuple[re.Pattern[str], int], ...] = (
 )
 
 
-def _is_boilerplate_block(block: str) -> bool:
+def strip_lead_in(text: str) -> str:
+    """`text` without a leading byline ("By Jane Doe | ") and dateline ("WASHINGTON (AP) — ")."""
+    return _LEAD_IN.sub("", text, count=1)
+
+
+def is_boilerplate_block(block: str) -> bool:
     words = len(block.split())
     return any(words <= limit and rule.fullmatch(block) for rule, limit in _BOILERPLATE_BLOCKS)
 
@@ -455,7 +223,7 @@ _MAYBE_NOTICE = re.compile(r"(?i:here|privacy|choices|hosted)")
 _SENTENCE_GAP = re.compile(r"(?<=[.!?])\s+|(?<=[.!?][\"”’)\]])\s+")
 
 
-def _strip_boilerplate_segments(block: str) -> str:
+def strip_boilerplate_segments(block: str) -> str:
     """Remove boilerplate that shares a block with real text; mark a cut excerpt with one "…"."""
     block = fold_space(_INLINE_BOILERPLATE.sub(" ", block))
     block = _SPONSOR_LEAD.sub("", block, count=1)
