@@ -24,7 +24,7 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -534,8 +534,8 @@ class Scheduler:
             timezone=settings.zone,
             jobstores={
                 "default": SQLAlchemyJobStore(engine=self.engine, tablename=JOBS_TABLE),
-                # The mailbox job needs no memory across restarts: it runs at start and then
-                # every interval, so nothing is missed while the process was down.
+                # The jobs beside the issue's (the mailbox, pruning sign-ups) need no memory
+                # across restarts: they run at start, so nothing is missed while it was down.
                 "memory": MemoryJobStore(),
             },
             executors={"default": DebugExecutor(), "mailbox": ThreadPoolExecutor(1)},
@@ -651,18 +651,12 @@ class Scheduler:
         """With DIGEST_MAILBOX_URL set, read the bounce mailbox now and every interval."""
         if not self.settings.mailbox_url.get_secret_value().strip():
             return
-        self.scheduler.add_job(
+        self._add_beside(
             mailbox_run,
-            IntervalTrigger(seconds=self.settings.mailbox_interval, timezone=dt.UTC),
-            args=[self.settings, self._stopping],
-            id=MAILBOX_JOB_ID,
-            name="the bounce mailbox",
-            jobstore="memory",
-            executor="mailbox",
-            next_run_time=dt.datetime.now(dt.UTC),
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=None,
+            self.settings.mailbox_interval,
+            [self.settings, self._stopping],
+            MAILBOX_JOB_ID,
+            "the bounce mailbox",
         )
         log.info(
             "Bounce mailbox: read now and every %s",
@@ -670,13 +664,23 @@ class Scheduler:
         )
 
     def _add_prune_job(self) -> None:
-        """Forget unconfirmed sign-ups now and every day, beside the mailbox (in its thread)."""
+        """Forget unconfirmed sign-ups now and every day."""
+        self._add_beside(
+            prune_run, PRUNE_INTERVAL, [self.settings], PRUNE_JOB_ID, "unconfirmed sign-ups"
+        )
+
+    def _add_beside(
+        self, job: Callable[..., None], seconds: float, args: list[Any], job_id: str, name: str
+    ) -> None:
+        """A job beside the issue's, in a thread of its own (so a long send never delays it): now,
+        then every `seconds`. It needs no memory across restarts: it runs again at start, so
+        nothing is missed while the process was down."""
         self.scheduler.add_job(
-            prune_run,
-            IntervalTrigger(seconds=PRUNE_INTERVAL, timezone=dt.UTC),
-            args=[self.settings],
-            id=PRUNE_JOB_ID,
-            name="unconfirmed sign-ups",
+            job,
+            IntervalTrigger(seconds=seconds, timezone=dt.UTC),
+            args=args,
+            id=job_id,
+            name=name,
             jobstore="memory",
             executor="mailbox",
             next_run_time=dt.datetime.now(dt.UTC),

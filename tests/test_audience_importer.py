@@ -5,26 +5,14 @@ again."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from digest.audience.csv_import import ListReport
 from digest.audience.importer import import_list
 from digest.audience.store import SubscriberStore
-from digest.state.engine import open_engine
 from digest.state.schema import subscribers
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[sa.Engine]:
-    engine = open_engine(database_url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def rename(engine: sa.Engine, email: str, name: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import mailbox
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,6 @@ from digest.audience.mailbox.run import read_mailbox
 from digest.audience.status import ACTIVE, BOUNCED, COMPLAINED, UNSUBSCRIBED
 from digest.audience.store import SubscriberStore
 from digest.config import Settings, load_settings
-from digest.state.engine import open_engine
 from digest.state.schema import bounce_events
 from digest.tokens import TokenSigner
 from tests.support.imap_server import ImapAccount
@@ -27,15 +26,6 @@ from tests.support.mailbox_data import BOUNCES, P, T, fixture, real_bounce, real
 SECRET = "test-secret-key-of-some-length"
 NOW = dt.datetime(2026, 11, 26, 7, 0)
 READER = "reader@example.org"
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = open_engine(database_url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def _settings(url: str | Path, **extra: object) -> Settings:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import mailbox
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,6 @@ from digest.audience.mailbox.run import read_mailbox
 from digest.audience.status import BOUNCED
 from digest.audience.store import SubscriberStore
 from digest.config import Settings, load_settings
-from digest.state.engine import open_engine
 from digest.state.schema import mailbox_seen
 from tests.support.imap_server import ImapAccount
 from tests.support.mailbox_data import real_bounce
@@ -34,15 +32,6 @@ def reply(number: int) -> bytes:
         f"From: reader{number}@example.org\r\nTo: news@example.com\r\nSubject: Re: the issue\r\n"
         f"Message-ID: <reply{number}@example.org>\r\n\r\nThanks for issue {number}!\r\n"
     ).encode()
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = open_engine(database_url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def settings_for(url: str | Path, **extra: object) -> Settings:
