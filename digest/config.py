@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     cache_dir: Path | None = Path(".digest-cache")
     enrich_min_words: int = Field(default=60, ge=0, le=5000)
     fetch_allow_private: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    fetch_sources_only: bool = False
     page_profiles: Annotated[dict[str, PageProfile], NoDecode] = Field(default_factory=dict)
     # Sending (digest send): subscribers, signing, the state database, SMTP and DKIM.
     subscribers: Path | None = None

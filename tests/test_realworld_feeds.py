@@ -336,12 +336,9 @@ def test_every_feed_is_listed_with_its_expected_lead() -> None:
     assert [name for name in names if f"| {name} |" not in listed] == []
 
 
-@pytest.mark.usefixtures("offline")
 @pytest.mark.parametrize("name", sorted(LEADS))
 def test_real_feed_builds_the_lead_a_reader_expects(name: str, tmp_path: Path) -> None:
-    settings = Settings(
-        issues_dir=tmp_path / "issues", enrich_min_words=0, fetch_retries=0, cache_dir=None
-    )
+    settings = Settings(issues_dir=tmp_path / "issues", fetch_sources_only=True, cache_dir=None)
     result = build_issue(settings, date=dt.date(2026, 11, 26), sources=[str(FEEDS / name)])
     issue = json.loads((result.folder / "issue.json").read_text(encoding="utf-8"))
     expected = LEADS[name]

@@ -44,7 +44,7 @@ def test_seed_items(item: dict[str, str], budget: int) -> None:
 def test_seed_item_through_teaser_for() -> None:
     item = SEED_ITEMS[0]
     teaser = teaser_for(story(item["text"], title=item["title"]), 35)
-    assert teaser.startswith("Thailand and Cambodia’s ceasefire is on the verge of collapse.")
+    assert teaser.startswith("Vell and Arden’s fishing truce is on the verge of collapse.")
 
 
 # --- sentence splitting ------------------------------------------------------------------------

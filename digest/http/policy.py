@@ -102,12 +102,19 @@ def url_kind(url: str) -> str | None:
 
 @dataclass(frozen=True)
 class FetchPolicy:
-    """Which URLs may reach non-public addresses: those on their source's own site, and those
-    whose host is allowed by the operator."""
+    """Which URLs may be fetched at all (with `sources_only`, none but the configured sources),
+    and which may reach non-public addresses: those on their source's own site, and those whose
+    host is allowed by the operator."""
 
     allowed_hosts: frozenset[str] = frozenset()
     """As `Settings.fetch_allow_private` holds them: lower-case, IDNA-encoded, IPv6 without
     brackets, `*.` for "every subdomain of"."""
+    sources_only: bool = False
+    """DIGEST_FETCH_SOURCES_ONLY: read the configured sources and nothing they link to."""
+
+    def may_fetch(self, url: str, source: str) -> bool:
+        """Whether `url`, met in (or configured as) `source`, may be requested at all."""
+        return not self.sources_only or url == source
 
     def may_reach_private(self, url: str, source: str) -> bool:
         """Whether `url`, met in (or configured as) `source`, may reach a non-public address."""
