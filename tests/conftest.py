@@ -54,5 +54,6 @@ pytest_plugins = [
 """Fixtures shared by many test modules: `network_guard` (autouse: a test that tries to reach
 past loopback fails), `http_server` (a live server on 127.0.0.1), `browser`
 (one headless Chromium for the session), `postgres_server` (one PostgreSQL server for the session)
-and `database_url` (a fresh state database, on SQLite and on PostgreSQL), and `imap_server` with
+and `database_url` (a fresh state database, on SQLite and on PostgreSQL) with `engine` (open on it),
+and `imap_server` with
 `imap_account` (Dovecot on 127.0.0.1)."""

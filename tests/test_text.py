@@ -157,6 +157,7 @@ def test_clean_article_text_of_a_real_looking_page() -> None:
         "Comments",
         "12 Comments",
         "Comments (3)",
+        "discuss",
         "[link] [comments]",
         "submitted by /u/Mlakuss",
         "Leave a comment",
@@ -204,6 +205,7 @@ def test_boilerplate_paragraphs_are_dropped(boilerplate: str) -> None:
         "Wir wollen weiterlesen, sagte sie.",
         "Comments from readers poured in after the vote.",
         "Discussion went on into the night.",
+        "Discussion",  # a paper's section heading, not a link to the comments
         "by the river, the boats waited.",
         "NASA posted a photo of the comet on Monday.",
         "On July 19, 2021, the Senate voted.",

@@ -8,7 +8,7 @@ import contextlib
 import datetime as dt
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,7 +23,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from digest.config import Settings
-from digest.schedule.run import mailbox_run, run_with_retries, stop_on_signals
+from digest.schedule.run import mailbox_run, prune_run, run_with_retries, stop_on_signals
 from digest.schedule.runs import RunOutcome, completed, finish_run, recent_runs, record_missed
 from digest.schedule.times import show_time, trigger_for
 from digest.signals import on_stop_signals, signal_name
@@ -37,6 +37,8 @@ JOB_ID = "digest-daily-issue"
 JOB_FUNCTION = "digest.schedule:scheduled_run"
 """The daily job as the job store keeps it: a reference, which existing databases hold."""
 MAILBOX_JOB_ID = "digest-mailbox"
+PRUNE_JOB_ID = "digest-prune-unconfirmed"
+PRUNE_INTERVAL = 24 * 3600
 JOBS_TABLE = "apscheduler_jobs"
 
 
@@ -68,8 +70,8 @@ class Scheduler:
             timezone=settings.zone,
             jobstores={
                 "default": SQLAlchemyJobStore(engine=self.engine, tablename=JOBS_TABLE),
-                # The mailbox job needs no memory across restarts: it runs at start and then
-                # every interval, so nothing is missed while the process was down.
+                # The jobs beside the issue's (the mailbox, pruning sign-ups) need no memory
+                # across restarts: they run at start, so nothing is missed while it was down.
                 "memory": MemoryJobStore(),
             },
             executors={"default": DebugExecutor(), "mailbox": ThreadPoolExecutor(1)},
@@ -160,6 +162,7 @@ class Scheduler:
                 return
             self._sync_job()
             self._add_mailbox_job()
+            self._add_prune_job()
         except BaseException as exc:  # surfaced by run(): a scheduler without its job must stop
             self._setup_error = exc
             self.scheduler.shutdown(wait=False)
@@ -184,22 +187,42 @@ class Scheduler:
         """With DIGEST_MAILBOX_URL set, read the bounce mailbox now and every interval."""
         if not self.settings.mailbox_url.get_secret_value().strip():
             return
-        self.scheduler.add_job(
+        self._add_beside(
             mailbox_run,
-            IntervalTrigger(seconds=self.settings.mailbox_interval, timezone=dt.UTC),
-            args=[self.settings, self._stopping],
-            id=MAILBOX_JOB_ID,
-            name="the bounce mailbox",
+            self.settings.mailbox_interval,
+            [self.settings, self._stopping],
+            MAILBOX_JOB_ID,
+            "the bounce mailbox",
+        )
+        log.info(
+            "Bounce mailbox: read now and every %s",
+            describe_duration(self.settings.mailbox_interval),
+        )
+
+    def _add_prune_job(self) -> None:
+        """Forget unconfirmed sign-ups now and every day."""
+        self._add_beside(
+            prune_run, PRUNE_INTERVAL, [self.settings], PRUNE_JOB_ID, "unconfirmed sign-ups"
+        )
+
+    def _add_beside(
+        self, job: Callable[..., None], seconds: float, args: list[Any], job_id: str, name: str
+    ) -> None:
+        """A job beside the issue's, in a thread of its own (so a long send never delays it): now,
+        then every `seconds`. It needs no memory across restarts: it runs again at start, so
+        nothing is missed while the process was down."""
+        self.scheduler.add_job(
+            job,
+            IntervalTrigger(seconds=seconds, timezone=dt.UTC),
+            args=args,
+            id=job_id,
+            name=name,
             jobstore="memory",
             executor="mailbox",
             next_run_time=dt.datetime.now(dt.UTC),
             coalesce=True,
             max_instances=1,
             misfire_grace_time=None,
-        )
-        log.info(
-            "Bounce mailbox: read now and every %s",
-            describe_duration(self.settings.mailbox_interval),
         )
 
     def _log_coalesced(self, due: dt.datetime | None) -> None:

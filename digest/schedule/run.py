@@ -1,5 +1,6 @@
 """One scheduled run: build the day's issue unless it exists, send it (in send mode), retry a
-failure, record the run and alert when it still fails; and the bounce mailbox's pass."""
+failure, record the run and alert when it still fails; and the jobs beside it (the bounce
+mailbox's pass, pruning unconfirmed sign-ups)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import sqlalchemy as sa
+
 from digest.audience.mailbox.run import read_mailbox
+from digest.audience.store import SubscriberStore
 from digest.check import send_gate
 from digest.config import Settings
 from digest.deliver import SendSummary, send_issue
@@ -23,6 +27,7 @@ from digest.signals import on_stop_signals, signal_name
 from digest.state.engine import state_engine, state_url
 from digest.state.ledger import Ledger
 from digest.state.lock import instance_lock
+from digest.state.schema import utcnow
 from digest.store import ISSUE_FILE, issue_dir, load_issue
 from digest.timing import describe_duration
 
@@ -169,6 +174,22 @@ def mailbox_run(settings: Settings, stop: threading.Event) -> None:
         log.warning("%s", exc)
     finally:
         engine.dispose()
+
+
+def prune_run(settings: Settings) -> None:
+    """Forget the sign-ups nobody confirmed within DIGEST_UNCONFIRMED_DAYS (at start and every
+    day); a failure is one log line, and the next day tries again."""
+    engine = state_engine(settings)
+    try:
+        cutoff = utcnow() - dt.timedelta(days=settings.unconfirmed_days)
+        pruned = SubscriberStore(engine).prune_unconfirmed(older_than=cutoff)
+    except (DigestError, sa.exc.SQLAlchemyError) as exc:
+        log.warning("Unconfirmed sign-ups: not pruned (%s)", str(exc).splitlines()[0])
+        return
+    finally:
+        engine.dispose()
+    level = logging.INFO if pruned.deleted or pruned.cleared else logging.DEBUG
+    log.log(level, "%s", pruned.line(settings.unconfirmed_days))
 
 
 def run_now(settings: Settings) -> RunOutcome:

@@ -112,7 +112,7 @@ _BOILERPLATE_BLOCKS: tuple[tuple[re.Pattern[str], int], ...] = (
     # A link to the item's comments, as link aggregators and blogs end (or make up) an item:
     # "Comments", "12 comments", "[link] [comments]", "submitted by /u/name".
     _block_rule(
-        r"\[?(?:(?:\d+\s+)?comments?|discuss(?:ion)?|kommentare?|commentaires?|comentarios?"
+        r"\[?(?:(?:\d+\s+)?comments?|discuss|kommentare?|commentaires?|comentarios?"
         r"|commenti|reacties|comentários)(?:\s*\(\d+\))?\]?\.?|\[link\]\s*\[comments\]"
         r"|(?:leave|add|post|write) a comment\.?|no comments(?: yet)?\.?"
         r"|submitted by\s+/?u/[\w-]+(?:\s+to\s+/?r/\w+)?",
