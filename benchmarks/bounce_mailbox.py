@@ -1,6 +1,7 @@
 """How fast the bounce mailbox is read: classifying the real bounces of ../shared/data/bounces/
-(flufl.bounce and digest's own readers), and whole passes over a Maildir of them against SQLite
-(reading, classifying, storing events and statuses, marking).
+(flufl.bounce and digest's own readers), whole passes over a Maildir of them against SQLite
+(reading, classifying, storing events and statuses, marking), and passes over a Maildir of replies
+digest leaves alone: the first reads them all, the next ones none (they are remembered).
 
 Run: .venv/bin/python benchmarks/bounce_mailbox.py [--runs N] [--messages N]
 """
@@ -73,6 +74,35 @@ def passes(runs: int, count: int) -> None:
     )
 
 
+def reply(number: int) -> bytes:
+    return (
+        f"From: reader{number}@example.org\r\nTo: news@example.com\r\nSubject: Re: the issue\r\n"
+        f"Message-ID: <reply{number}@example.org>\r\n\r\nThanks!\r\n\r\n> quoted issue\r\n"
+        + "> text\r\n"
+        * 200
+    ).encode()
+
+
+def replies(runs: int, count: int) -> None:
+    first, later = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix="digest-mailbox-bench-") as folder:
+            box = mailbox.Maildir(Path(folder) / "Maildir", create=True)
+            for number in range(count):
+                box.add(reply(number))
+            engine = open_engine(f"sqlite:///{Path(folder) / 'state.db'}")
+            settings = load_settings(secret_key=SECRET, mailbox_url=str(Path(folder) / "Maildir"))
+            for times in (first, later):
+                started = time.perf_counter()
+                read_mailbox(settings, engine)
+                times.append(time.perf_counter() - started)
+            engine.dispose()
+    print(
+        f"replies left alone: {count} in a Maildir, first pass {statistics.median(first):.2f} s, "
+        f"next pass {statistics.median(later):.2f} s (medians of {runs})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -81,6 +111,7 @@ def main() -> None:
     logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
     classify_all(args.runs)
     passes(max(1, args.runs // 2), args.messages)
+    replies(max(1, args.runs // 2), args.messages)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Subscriber-list benchmark: how long a list of N rows takes to import into the subscribers table
 (`digest subscribers import`, as every `digest send` with DIGEST_SUBSCRIBERS does), to import
-again unchanged (the daily re-export), and to be listed into the ledger for one issue (one
-INSERT … SELECT), with the process's peak memory after each step.
+again unchanged (the daily re-export: skipped by its fingerprint), to import again in full
+(`--force`: every row read, checked and compared), to import with one row in 100 changed, and to be
+listed into the ledger for one issue (one INSERT … SELECT), with the process's peak memory after
+each step.
 
     .venv/bin/python benchmarks/subscribers.py [--rows 1000000] [--backend sqlite|postgresql URL]
 
@@ -20,32 +22,36 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 STEP = """
-import resource, sys, time
+import pathlib, resource, sys, time
 sys.path.insert(0, {root!r})
-from digest.audience.csv_import import ListReport, read_subscribers
-from digest.audience.store import SubscriberStore
+from digest.audience.csv_import import ListReport
+from digest.audience.importer import import_list
 from digest.state.engine import open_engine
 from digest.state.ledger import Ledger
 engine = open_engine({url!r})
 started = time.perf_counter()
 if {step!r} == "enqueue":
-    done = Ledger(engine).enqueue_active("2026-11-26")
+    Ledger(engine).enqueue_active("2026-11-26")
+    done = sum(Ledger(engine).counts("2026-11-26").values())
 else:
     report = ListReport()
-    path = __import__("pathlib").Path({path!r})
-    rows = read_subscribers(path, suppressed=frozenset(), report=report)
-    result = SubscriberStore(engine).import_rows(rows)
-    done = result.added + result.updated + result.unchanged
+    import_list(engine, pathlib.Path({path!r}), report=report, force={step!r} == "force")
+    done = report.rows
 seconds = time.perf_counter() - started
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(f"{{done}} {{seconds:.2f}} {{peak:.0f}}")
 """
 
 
-def write_list(path: Path, rows: int) -> None:
+def write_list(path: Path, rows: int, changed: int = 0) -> None:
+    """A list of `rows` readers; with `changed`, every `changed`-th reader has a new city."""
     with path.open("w", encoding="utf-8") as handle:
         handle.write("email,name,city\n")
-        handle.writelines(f"reader{n}@example.com,Reader {n},City {n % 97}\n" for n in range(rows))
+        handle.writelines(
+            f"reader{n}@example.com,Reader {n},City {n % 97}"
+            f"{' (moved)' if changed and n % changed == 0 else ''}\n"
+            for n in range(rows)
+        )
 
 
 def step(name: str, url: str, path: Path) -> tuple[int, float, float]:
@@ -65,15 +71,20 @@ def main() -> None:
         path = Path(folder) / "list.csv"
         write_list(path, arguments.rows)
         url = arguments.backend or f"sqlite:///{Path(folder) / 'state.db'}"
-        for name, label in (
-            ("import", "first import"),
-            ("import", "import again, unchanged"),
-            ("enqueue", "listed into the ledger"),
-        ):
+        steps = (
+            ("import", "first import", None),
+            ("import", "import again, unchanged", None),
+            ("force", "import again, --force", None),
+            ("import", "1 row in 100 changed", 100),
+            ("enqueue", "listed into the ledger", None),
+        )
+        for name, label, changed in steps:
+            if changed:
+                write_list(path, arguments.rows, changed)
             rows, seconds, peak = step(name, url, path)
             print(
                 f"{label:<26} {rows:>9,} rows in {seconds:7.2f}s "
-                f"({rows / seconds:>9,.0f}/s), peak {peak:.0f} MB"
+                f"({rows / seconds:>11,.0f}/s), peak {peak:.0f} MB"
             )
 
 

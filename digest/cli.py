@@ -16,7 +16,7 @@ from digest.commands import site as site_command
 from digest.commands import state as state_command
 from digest.commands import subscribers as subscribers_command
 from digest.commands import worker as worker_command
-from digest.console import error_line, log_handler, stderr_console
+from digest.console import error_line, log_handler, shown_stdout, stderr_console
 from digest.errors import DigestError
 
 app = typer.Typer(
@@ -72,9 +72,11 @@ def _configure(
 
 
 def main() -> None:
-    """Run the app; usage errors are typer's, a DigestError becomes one line and its exit code."""
+    """Run the app; usage errors are typer's, a DigestError becomes one line and its exit code.
+    At a terminal, control characters in what commands print on stdout are shown, not obeyed."""
     try:
-        app()
+        with shown_stdout():
+            app()
     except DigestError as exc:
         stderr_console().print(error_line(str(exc)))
         if "-v" in sys.argv or "--verbose" in sys.argv:

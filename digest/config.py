@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     cache_dir: Path | None = Path(".digest-cache")
     enrich_min_words: int = Field(default=60, ge=0, le=5000)
     fetch_allow_private: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    fetch_sources_only: bool = False
     page_profiles: Annotated[dict[str, PageProfile], NoDecode] = Field(default_factory=dict)
     # Sending (digest send): subscribers, signing, the state database, SMTP and DKIM.
     subscribers: Path | None = None
@@ -114,7 +115,7 @@ class Settings(BaseSettings):
     dkim_key_file: Path | None = None
     dkim_selector: str = ""
     dkim_domain: str = ""
-    # Scheduled runs (digest schedule); see digest/schedule.py.
+    # Scheduled runs (digest schedule); see digest/schedule/.
     schedule: str = "0 6 * * *"
     schedule_mode: Literal["send", "preview"] = "send"
     misfire_grace: float = Field(default=3600.0, ge=1)
@@ -139,6 +140,7 @@ class Settings(BaseSettings):
     consent_text: str = Field(default="", max_length=2000)
     confirm_hours: float = Field(default=48.0, gt=0, le=24 * 90)
     confirm_resend_minutes: float = Field(default=30.0, ge=0, le=24 * 60)
+    unconfirmed_days: float = Field(default=30.0, gt=0, le=3650)
     signups_per_ip: int = Field(default=20, ge=1, le=1_000_000)
     signup_min_seconds: float = Field(default=3.0, ge=0, le=600)
     welcome_email: bool = True
@@ -344,6 +346,16 @@ class Settings(BaseSettings):
                 self.unsubscribe_url = f"{self.site_url}/unsubscribe/{{token}}"
             if "view_online_url" not in self.model_fields_set:
                 self.view_online_url = f"{self.site_url}/issues/{{date}}/"
+        return self
+
+    @model_validator(mode="after")
+    def _check_unconfirmed_days(self) -> Settings:
+        if self.unconfirmed_days * 24 <= self.confirm_hours:
+            raise ValueError(
+                f"DIGEST_UNCONFIRMED_DAYS: {self.unconfirmed_days:g} days is not longer than a "
+                f"confirmation link works (DIGEST_CONFIRM_HOURS={self.confirm_hours:g}); an "
+                "unconfirmed sign-up must outlive its link"
+            )
         return self
 
     @model_validator(mode="after")

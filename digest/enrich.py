@@ -43,8 +43,11 @@ def needs_article(story: Story, min_words: int) -> bool:
 
 
 def enrich_selection(selection: Selection, settings: Settings) -> Selection:
-    """The selection with its thin stories' text replaced by their articles' main text."""
+    """The selection with its thin stories' text replaced by their articles' main text; as it is
+    when DIGEST_FETCH_SOURCES_ONLY forbids reading anything but the sources."""
     stories = [selection.lead, *selection.more]
+    if settings.fetch_sources_only:
+        return selection
     if not any(needs_article(story, settings.enrich_min_words) for story in stories):
         return selection
     with Http(settings) as http:

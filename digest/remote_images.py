@@ -31,9 +31,10 @@ needs more. Never the whole picture."""
 
 
 def check_selection_images(selection: Selection, settings: Settings) -> Selection:
-    """The selection with every remote image checked (see the module's docstring)."""
+    """The selection with every remote image checked (see the module's docstring); as it is
+    when DIGEST_FETCH_SOURCES_ONLY forbids reading anything but the sources."""
     stories = [selection.lead, *selection.more]
-    if not any(_is_remote(story.image) for story in stories):
+    if settings.fetch_sources_only or not any(_is_remote(story.image) for story in stories):
         return selection
     with Http(settings) as http:
         checked = http.map(lambda story: check_story_image(story, http), stories)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 from pathlib import Path
 
 import pytest
@@ -47,31 +45,15 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 FIXTURES = Path(__file__).parent / "fixtures"
 
 pytest_plugins = [
+    "tests.support.network_guard",
     "tests.support.http_server",
     "tests.support.browser",
     "tests.support.postgres",
     "tests.support.imap_server",
 ]
-"""Fixtures shared by many test modules: `http_server` (a live server on 127.0.0.1), `browser`
+"""Fixtures shared by many test modules: `network_guard` (autouse: a test that tries to reach
+past loopback fails), `http_server` (a live server on 127.0.0.1), `browser`
 (one headless Chromium for the session), `postgres_server` (one PostgreSQL server for the session)
-and `database_url` (a fresh state database, on SQLite and on PostgreSQL), and `imap_server` with
+and `database_url` (a fresh state database, on SQLite and on PostgreSQL) with `engine` (open on it),
+and `imap_server` with
 `imap_account` (Dovecot on 127.0.0.1)."""
-
-
-@pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No name but localhost resolves, so a test building issues from real feeds never reaches
-    past this machine, not even for DNS: remote picture checks and article fetches fail at once
-    as unreachable (pictures are then kept unchecked), while servers on 127.0.0.1 still answer."""
-    resolve = socket.getaddrinfo
-
-    def loopback_only(host: object, *args: object, **kwargs: object) -> object:
-        name = host.decode() if isinstance(host, bytes) else str(host)
-        try:
-            if name == "localhost" or ipaddress.ip_address(name).is_loopback:
-                return resolve(host, *args, **kwargs)  # type: ignore[arg-type]
-        except ValueError:
-            pass
-        raise socket.gaierror(socket.EAI_NONAME, f"{name}: tests resolve only loopback names")
-
-    monkeypatch.setattr(socket, "getaddrinfo", loopback_only)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from digest.audience.csv_import import (
     load_suppressions,
     read_subscribers,
 )
+from digest.audience.status import ACTIVE, PENDING, UNSUBSCRIBED, Consent, Source
 from digest.errors import ConfigError
 from digest.state.engine import open_engine
 from digest.state.ledger import Ledger
@@ -169,3 +171,53 @@ def test_every_invalid_row_goes_to_the_report_file_and_the_first_twenty_are_show
     with invalid_rows_file(clean, target):
         list(read_subscribers(csv_file, suppressed=frozenset(), report=clean))
     assert clean.lines() == [] and not target.exists()
+
+
+def test_the_columns_of_an_export_are_read_as_digests_own(tmp_path: Path) -> None:
+    csv_file = tmp_path / "export.csv"
+    csv_file.write_text(
+        "email,name,status,source,created_at,confirmed_at,left_at,reason,consent_at,consent_ip,"
+        "consent_user_agent,consent_url,consent_text,city\n"
+        "a@example.com,'=Ada,active,cli,2025-01-02 03:04:05,,,,,,,,,'-London\n"
+        "p@example.com,,PENDING,form,2025-01-02 03:04:05,,,,2025-01-02T03:04:05+01:00,"
+        "203.0.113.9,Mozilla/5.0,https://news.example/subscribe,Yes please.,\n"
+        "u@example.com,,unsubscribed,import,2025-01-02 03:04:05,,2025-06-01 00:00:00,"
+        "asked by phone,,,,,,Rome\n"
+        "x@example.com,,gone,,,,,,,,,,,\n"
+        "y@example.com,,active,newsletter,,,,,,,,,,\n"
+        "z@example.com,,bounced,,yesterday,,,,,,,,,\n"
+        "w@example.com,,active,,,,,,,203.0.113.9,,,,\n"
+        "b@example.com,,,,,,,,,,,,,\n",
+        encoding="utf-8",
+    )
+    report = ListReport()
+    rows = list(read_subscribers(csv_file, suppressed=frozenset(), report=report))
+    ada, pending, left, blank = rows
+    assert ada.name == "=Ada" and ada.fields == {"city": "-London"}
+    assert ada.status == ACTIVE and ada.source == Source.CLI
+    assert ada.created_at == dt.datetime(2025, 1, 2, 3, 4, 5) and ada.confirmed_at is None
+    assert pending.status == PENDING and pending.fields == {"city": ""}
+    assert pending.consent == Consent(
+        at=dt.datetime(2025, 1, 2, 2, 4, 5),
+        ip="203.0.113.9",
+        user_agent="Mozilla/5.0",
+        url="https://news.example/subscribe",
+        text="Yes please.",
+    )
+    assert left.status == UNSUBSCRIBED and left.reason == "asked by phone"
+    assert left.left_at == dt.datetime(2025, 6, 1)
+    assert blank.status == ACTIVE and blank.source == Source.IMPORT
+    assert [(bad.line, bad.value, bad.reason) for bad in report.invalid] == [
+        (
+            5,
+            "x@example.com",
+            "status 'gone' is not one of pending, active, unsubscribed, bounced, complained",
+        ),
+        (6, "y@example.com", "source 'newsletter' is not one of import, form, cli"),
+        (
+            7,
+            "z@example.com",
+            "created_at 'yesterday' is not a date and time (such as 2026-11-26 06:00:00, in UTC)",
+        ),
+        (8, "w@example.com", "consent_ip is given without consent_at (when the consent was given)"),
+    ]

@@ -9,20 +9,17 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from digest.audience.store import (
+from digest.audience.csv_import import ListRow
+from digest.audience.status import (
     ACTIVE,
     BOUNCED,
     COMPLAINED,
     PENDING,
     UNSUBSCRIBED,
-    AddressLeft,
-    Confirmation,
     Consent,
-    Request,
     Source,
-    SubscriberStore,
 )
-from digest.models import Subscriber
+from digest.audience.store import AddressLeft, Confirmation, Pruned, Request, SubscriberStore
 from digest.state.engine import open_engine
 
 HOUR = dt.timedelta(hours=1)
@@ -37,8 +34,8 @@ def store(database_url: str) -> Iterator[SubscriberStore]:
         engine.dispose()
 
 
-def rows(*emails: str, name: str = "") -> list[Subscriber]:
-    return [Subscriber(email=email, name=name) for email in emails]
+def rows(*emails: str, name: str = "") -> list[ListRow]:
+    return [ListRow(email=email, name=name) for email in emails]
 
 
 def consent(at: dt.datetime, ip: str = "203.0.113.9") -> Consent:
@@ -168,7 +165,7 @@ def test_add_refuses_an_address_that_left(store: SubscriberStore) -> None:
 
 def test_the_export_streams_every_subscriber_in_order_with_fields(store: SubscriberStore) -> None:
     store.import_rows(
-        [Subscriber(email=f"r{n}@example.com", fields={"city": f"c{n}"}) for n in range(2500)]
+        [ListRow(email=f"r{n}@example.com", fields={"city": f"c{n}"}) for n in range(2500)]
     )
     store.set_status("r7@example.com", UNSUBSCRIBED, reason="link")
     exported = list(store.export())
@@ -269,4 +266,158 @@ def test_confirming_activates_but_never_with_a_link_from_before_leaving(
     assert (
         store.confirm("ghost@example.com", issued=start.replace(tzinfo=dt.UTC), now=start)
         == Confirmation.UNKNOWN
+    )
+
+
+def test_a_list_with_statuses_brings_each_in_as_it_says(store: SubscriberStore) -> None:
+    joined = dt.datetime(2025, 3, 1, 8, 0)
+    left = dt.datetime(2025, 9, 1, 8, 0)
+    report = store.import_rows(
+        [
+            ListRow(email="act@example.com", created_at=joined, confirmed_at=joined),
+            ListRow(
+                email="pen@example.com", status=PENDING, source=Source.FORM, consent=consent(joined)
+            ),
+            ListRow(email="uns@example.com", status=UNSUBSCRIBED, left_at=left, reason="link"),
+            ListRow(email="bou@example.com", status=BOUNCED),
+            ListRow(email="com@example.com", status=COMPLAINED, reason="a spam report"),
+        ]
+    )
+    assert (report.added, report.updated, report.unchanged) == (5, 0, 0)
+    assert report.listed_line == (
+        "the list gives 3 as having left (1 unsubscribed, 1 bounced, 1 complained) and "
+        "1 as pending (not mailed until they confirm)"
+    )
+    found = {record.email: record for record in store.export()}
+    assert [record.email for record in store.export()] == [
+        "act@example.com",
+        "pen@example.com",
+        "uns@example.com",
+        "bou@example.com",
+        "com@example.com",
+    ]
+    assert found["act@example.com"].created_at == joined
+    assert found["act@example.com"].confirmed_at == joined
+    assert found["pen@example.com"].status == PENDING
+    assert found["pen@example.com"].source == Source.FORM
+    assert found["pen@example.com"].consent == consent(joined)
+    assert found["uns@example.com"].left_at == left and found["uns@example.com"].reason == "link"
+    assert found["bou@example.com"].left_at is not None
+    assert found["bou@example.com"].reason == "imported as bounced"
+    assert found["com@example.com"].status == COMPLAINED
+    assert [subscriber.email for subscriber in store.active()] == ["act@example.com"]
+
+
+def test_a_list_that_says_someone_left_stops_mail_and_never_brings_anyone_back(
+    store: SubscriberStore,
+) -> None:
+    store.import_rows(
+        rows(
+            "act@example.com",
+            "gone@example.com",
+            "weak@example.com",
+            "kept@example.com",
+            name="Old",
+        )
+    )
+    store.request_confirmation(
+        "pen@example.com", name="Pen", consent=consent(dt.datetime(2026, 1, 1)), resend_after=HOUR
+    )
+    store.set_status("gone@example.com", BOUNCED, reason="550 no such user")
+    store.set_status("weak@example.com", UNSUBSCRIBED, reason="link")
+    report = store.import_rows(
+        [
+            ListRow(email="ACT@example.com", status=UNSUBSCRIBED, reason="asked by phone"),
+            ListRow(email="gone@example.com"),  # active in the list: stays bounced
+            ListRow(email="weak@example.com", status=COMPLAINED, reason="a spam report"),
+            ListRow(email="kept@example.com", status=PENDING),  # never demotes the active
+            ListRow(email="pen@example.com", status=PENDING, name="Penelope"),
+            ListRow(email="new@example.com", status=PENDING),
+        ]
+    )
+    assert (report.added, report.updated, report.unchanged) == (1, 3, 1)
+    assert report.skipped == {UNSUBSCRIBED: 0, BOUNCED: 1, COMPLAINED: 0}
+    act = store.get("act@example.com")
+    assert act is not None and act.status == UNSUBSCRIBED and act.reason == "asked by phone"
+    assert act.left_at is not None
+    gone = store.get("gone@example.com")
+    assert gone is not None and gone.status == BOUNCED and gone.reason == "550 no such user"
+    weak = store.get("weak@example.com")
+    assert weak is not None and weak.status == COMPLAINED
+    kept = store.get("kept@example.com")
+    assert kept is not None and kept.status == ACTIVE
+    pen = store.get("pen@example.com")
+    assert pen is not None and pen.status == PENDING and pen.name == "Penelope"
+    assert pen.consent is not None
+    assert [subscriber.email for subscriber in store.active()] == ["kept@example.com"]
+    again = store.import_rows([ListRow(email="weak@example.com", status=UNSUBSCRIBED)])
+    assert (again.updated, again.unchanged) == (0, 1)
+    assert store.get("weak@example.com").status == COMPLAINED  # type: ignore[union-attr]
+
+
+def test_of_two_rows_for_one_address_in_a_list_the_one_that_left_wins(
+    store: SubscriberStore,
+) -> None:
+    report = store.import_rows(
+        [
+            ListRow(email="a@example.com"),
+            ListRow(email="A@example.com", status=UNSUBSCRIBED),
+            ListRow(email="a@EXAMPLE.com"),
+            ListRow(email="p@example.com", status=PENDING),
+            ListRow(email="P@example.com"),
+        ]
+    )
+    assert report.duplicates == 3 and report.added == 2
+    assert store.get("a@example.com").status == UNSUBSCRIBED  # type: ignore[union-attr]
+    assert store.get("p@example.com").status == ACTIVE  # type: ignore[union-attr]
+
+
+def test_sign_ups_nobody_confirmed_are_forgotten_after_the_window(
+    store: SubscriberStore,
+) -> None:
+    now = dt.datetime(2026, 12, 1, 9, 0)
+    old, recent = now - dt.timedelta(days=40), now - dt.timedelta(days=5)
+
+    def sign_up(email: str, at: dt.datetime) -> None:
+        store.request_confirmation(email, name="", consent=consent(at), resend_after=HOUR)
+
+    sign_up("old@example.com", old)
+    sign_up("recent@example.com", recent)
+    sign_up("released@example.com", old)
+    store.release_confirmation("released@example.com", old)  # the email could not go out
+    store.import_rows([ListRow(email="imported@example.com", status=PENDING, created_at=old)])
+    sign_up("kept@example.com", old)
+    store.confirm("kept@example.com", issued=old.replace(tzinfo=dt.UTC), now=old + HOUR)
+    store.set_status("kept@example.com", UNSUBSCRIBED, reason="link", now=old + 2 * HOUR)
+    store.import_rows(rows("again@example.com"))
+    store.set_status("again@example.com", BOUNCED, reason="550", now=old - dt.timedelta(days=9))
+    sign_up("again@example.com", old)  # signed up again after bouncing, never confirmed
+    sign_up("active@example.com", old)
+    store.confirm("active@example.com", issued=old.replace(tzinfo=dt.UTC), now=old + HOUR)
+
+    pruned = store.prune_unconfirmed(older_than=now - dt.timedelta(days=30))
+    assert (pruned.deleted, pruned.cleared) == (3, 1)
+    assert pruned.line(30) == (
+        "Unconfirmed sign-ups older than 30 days: 3 pending addresses deleted, 1 sign-up "
+        "details cleared from addresses that left."
+    )
+    for gone in ("old@example.com", "released@example.com", "imported@example.com"):
+        assert store.get(gone) is None
+    waiting = store.get("recent@example.com")
+    assert waiting is not None and waiting.status == PENDING and waiting.consent is not None
+    again = store.get("again@example.com")
+    assert again is not None and again.status == BOUNCED and again.consent is None
+    assert again.reason == "550" and again.left_at is not None
+    kept = store.get("kept@example.com")
+    assert kept is not None and kept.consent == consent(old)
+    active = store.get("active@example.com")
+    assert active is not None and active.status == ACTIVE and active.consent == consent(old)
+    assert store.prune_unconfirmed(older_than=now - dt.timedelta(days=30)) == Pruned(
+        deleted=0, cleared=0
+    )
+    assert (
+        store.request_confirmation(
+            "again@example.com", name="", consent=consent(now), resend_after=HOUR
+        )
+        == Request.AGAIN
     )

@@ -90,3 +90,20 @@ def test_links_to_loopback_or_private_addresses() -> None:
     findings = check(issue.model_copy(update={"lead": lead, "more": more}))
     assert rules(findings) == ["links"]
     assert "2 link(s)" in findings[0].message
+
+
+def test_links_on_an_intranet_source_s_own_site_are_no_warning() -> None:
+    """Built from an intranet feed, a story on that feed's own server is what its readers open."""
+    issue = the_issue()
+    source = "http://intranet.localhost/feed.xml"
+    lead = issue.lead.model_copy(
+        update={"url": "https://intranet.localhost:443/story", "source": source}
+    )
+    more = [
+        issue.more[0].model_copy(update={"url": "https://intranet.localhost/other"}),
+        *issue.more[1:],
+    ]
+    findings = check(issue.model_copy(update={"lead": lead, "more": more}))
+    assert rules(findings) == ["links"]
+    assert "1 link(s)" in findings[0].message
+    assert "https://intranet.localhost/other" in findings[0].message

@@ -95,6 +95,7 @@ def test_every_setting_is_documented_in_env_example() -> None:
         ("DIGEST_SUBJECT", "{name}: {title} {", "only {name}, {title} and {date}"),
         ("DIGEST_SCHEDULE", "0 6 31 2 *", "never fires"),
         ("DIGEST_SCHEDULE", "0 6 30 feb *", "never fires"),
+        ("DIGEST_UNCONFIRMED_DAYS", "2", "an unconfirmed sign-up must outlive its link"),
     ],
 )
 def test_a_template_or_schedule_that_cannot_work_is_refused_at_load(

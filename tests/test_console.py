@@ -1,6 +1,9 @@
 """Text from outside (feed titles, settings, SMTP replies, paths) printed by every command exactly
-as written: rich never reads it as console markup. Each command runs as a user runs it, in a real
-process whose stderr is a terminal (a pseudo-terminal), so logs go through rich's handler too."""
+as written: rich never reads it as console markup, and the terminal never obeys a control
+character in it (ESC, BEL, a C1 CSI), which is shown as an escape instead. Each command runs as a
+user runs it, in a real process whose stderr (and, where it matters, stdout) is a terminal (a
+pseudo-terminal), so logs go through rich's handler too; under a process manager (stderr a pipe)
+each log record stays one line."""
 
 from __future__ import annotations
 
@@ -8,12 +11,14 @@ import fcntl
 import os
 import pty
 import re
+import socket
 import struct
 import subprocess
 import sys
 import termios
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +36,11 @@ MARKUP = f"{BOLD_END} {RED} {LINK}"
 IN_A_NAME = "[red]x[b]"
 """Markup that can be part of a file name (no slash): `[red]` alone was silently swallowed."""
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+INJECTED = "\x1b]0;retitled\x07\x1b[2J"
+"""Retitle the window, clear the screen: what a feed must not make happen."""
+INJECTED_SHOWN = "\\x1b]0;retitled\\x07\\x1b[2J"
+C1_CSI = "\x9b2J"
+"""Clear the screen with the one-character C1 control sequence introducer."""
 
 CURATED = f"""\
 lead:
@@ -50,11 +60,14 @@ class Run:
     code: int
     stdout: str
     terminal: str
-    """What the pseudo-terminal showed on stderr, colour codes taken out."""
+    """What the pseudo-terminal showed, colour codes taken out."""
+    raw: str
+    """What the pseudo-terminal was sent, byte for byte (decoded as UTF-8)."""
 
 
-def run_at_terminal(cwd: Path, *args: str, **env: str) -> Run:
-    """`digest ARGS` with stderr on a 500-column pseudo-terminal, stdout on a pipe."""
+def run_at_terminal(cwd: Path, *args: str, stdout_too: bool = False, **env: str) -> Run:
+    """`digest ARGS` with stderr on a 500-column pseudo-terminal, stdout on a pipe (on the
+    terminal too with `stdout_too`)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
     environment |= {"PYTHONPATH": str(ROOT), "COLUMNS": "500", "TERM": "xterm", **env}
     environment.pop("NO_COLOR", None)
@@ -80,7 +93,7 @@ def run_at_terminal(cwd: Path, *args: str, **env: str) -> Run:
             cwd=cwd,
             env=environment,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
+            stdout=child if stdout_too else subprocess.PIPE,
             stderr=child,
             timeout=120,
             check=False,
@@ -89,8 +102,23 @@ def run_at_terminal(cwd: Path, *args: str, **env: str) -> Run:
         os.close(child)
         reader.join(timeout=10)
         os.close(main)
-    terminal = b"".join(shown).decode("utf-8", "replace").replace("\r\n", "\n")
-    return Run(process.returncode, process.stdout.decode("utf-8"), _ANSI.sub("", terminal))
+    raw = b"".join(shown).decode("utf-8", "replace").replace("\r\n", "\n")
+    stdout = process.stdout.decode("utf-8") if process.stdout is not None else ""
+    return Run(process.returncode, stdout, _ANSI.sub("", raw), raw)
+
+
+def run_piped(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`digest ARGS` with stdout and stderr on pipes, as under a process manager."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
+    return subprocess.run(
+        [sys.executable, "-m", "digest", *args],
+        cwd=cwd,
+        env=environment | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def assert_shown_as_written(run: Run, *texts: str) -> None:
@@ -101,24 +129,53 @@ def assert_shown_as_written(run: Run, *texts: str) -> None:
         assert text in output, (text, output)
 
 
+def assert_nothing_obeyed(run: Run) -> None:
+    """None of the control sequences from outside reached the terminal (rich's own, for colours,
+    the progress bar and its cursor, do not retitle, clear the screen or ring)."""
+    for sequence in ("\x1b]", "\x1b[2J", "\x07", "\x9b"):
+        assert sequence not in run.raw, (sequence, run.raw)
+
+
 class _Refusing:
-    """Refuses every recipient with a reply holding console markup."""
+    """Refuses every recipient with `reply`."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
 
     async def handle_RCPT(
         self, _server: SMTP, _session: Session, _envelope: Envelope, _address: str, _opts: list
     ) -> str:
-        return f"550 5.1.1 {MARKUP} unknown user"
+        return self.reply
 
 
-@pytest.fixture
-def refusing_smtp() -> Iterator[int]:
+@contextmanager
+def refusing(reply: str) -> Iterator[int]:
+    """An SMTP server on 127.0.0.1 refusing every recipient with `reply`; yields its port."""
     port = free_port()
-    controller = Controller(_Refusing(), hostname="127.0.0.1", port=port)
+    controller = Controller(_Refusing(reply), hostname="127.0.0.1", port=port)
     controller.start()
     try:
         yield port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def refusing_smtp() -> Iterator[int]:
+    with refusing(f"550 5.1.1 {MARKUP} unknown user") as port:
+        yield port
+
+
+def sending(port: int) -> dict[str, str]:
+    """The settings `digest send` needs, against the SMTP server on `port`."""
+    return {
+        "DIGEST_SUBSCRIBERS": "list.csv",
+        "DIGEST_SECRET_KEY": "a-test-secret-that-is-long-enough-0123456789",
+        "DIGEST_SMTP_HOST": "127.0.0.1",
+        "DIGEST_SMTP_PORT": str(port),
+        "DIGEST_SMTP_SECURITY": "none",
+        "DIGEST_SMTP_MAX_ATTEMPTS": "1",
+    }
 
 
 @pytest.fixture
@@ -151,18 +208,10 @@ def test_every_command_prints_outside_text_as_written(project: Path, refusing_sm
     assert refused.code == 2
     assert_shown_as_written(refused, f"error: --out: not-a-folder-{IN_A_NAME} is a file")
 
-    sending = {
-        "DIGEST_SUBSCRIBERS": "list.csv",
-        "DIGEST_SECRET_KEY": "a-test-secret-that-is-long-enough-0123456789",
-        "DIGEST_SMTP_HOST": "127.0.0.1",
-        "DIGEST_SMTP_PORT": str(refusing_smtp),
-        "DIGEST_SMTP_SECURITY": "none",
-        "DIGEST_SMTP_MAX_ATTEMPTS": "1",
-    }
-    send = run_at_terminal(project, "send", "--force", **sending)
+    send = run_at_terminal(project, "send", "--force", **sending(refusing_smtp))
     assert send.code == 5
     assert_shown_as_written(send, "0 sent, 1 failed", "error: some messages could not be sent")
-    status = run_at_terminal(project, "status", **sending)
+    status = run_at_terminal(project, "status", **sending(refusing_smtp))
     assert_shown_as_written(status, f"ada@example.com: 550 5.1.1 {MARKUP} unknown user")
 
     listed = project / f"list-{IN_A_NAME}.csv"
@@ -171,7 +220,7 @@ def test_every_command_prints_outside_text_as_written(project: Path, refusing_sm
     assert imported.code == 0, imported.terminal
     assert_shown_as_written(imported, f"line 2: 'not-{IN_A_NAME}-an-address'", listed.name)
 
-    wrong_to = run_at_terminal(project, "send", "--to", f"{RED}@", **sending)
+    wrong_to = run_at_terminal(project, "send", "--to", f"{RED}@", **sending(refusing_smtp))
     assert wrong_to.code == 2
     assert_shown_as_written(wrong_to, RED)
 
@@ -217,3 +266,79 @@ def test_a_scheduled_run_logs_outside_text_as_written(project: Path) -> None:
     )
     assert run.code == 0, run.terminal
     assert_shown_as_written(run, f"missing-{LINK}.xml", f"Harbour {MARKUP} talks")
+
+
+def test_control_characters_from_outside_are_shown_not_obeyed(project: Path) -> None:
+    """A title, a source's name, an SMTP reply and a setting carrying terminal control sequences:
+    every command shows them as escapes, in its messages, its logs and its results on stdout."""
+    kicker = 'kicker: "Business/\\u009b2J/Publishing/"'  # a path: `digest check` names it
+    curated = CURATED.replace("Harbour ", "Harbour \\u009b2J ")  # YAML's escape for U+009B
+    (project / "today.yaml").write_text(
+        curated.replace("    teaser: Sixty", f"    {kicker}\n    teaser: Sixty"), encoding="utf-8"
+    )
+    source = f"missing-{INJECTED}.xml"
+    build = run_at_terminal(
+        project, "build", "--date", "2026-11-26", "--source", "today.yaml", "--source", source
+    )
+    assert build.code == 0, build.terminal
+    assert_nothing_obeyed(build)
+    assert f"Could not read missing-{INJECTED_SHOWN}.xml" in build.terminal
+    assert "Harbour \\x9b2J" in build.terminal
+
+    check = run_at_terminal(project, "check", "--no-spam", stdout_too=True)
+    assert_nothing_obeyed(check)
+    assert "Business/\\x9b2J/Publishing/" in check.terminal
+
+    with refusing(f"550 5.1.1 {INJECTED} unknown user") as port:
+        send = run_at_terminal(project, "send", "--force", **sending(port))
+        assert send.code == 5
+        assert_nothing_obeyed(send)
+        status = run_at_terminal(project, "status", stdout_too=True, **sending(port))
+    assert_nothing_obeyed(status)
+    assert f"ada@example.com: 550 5.1.1 {INJECTED_SHOWN} unknown user" in status.terminal
+
+    wrong = run_at_terminal(project, "build", DIGEST_TIMEZONE=f"Europe/{INJECTED}")
+    assert wrong.code != 0
+    assert_nothing_obeyed(wrong)
+    assert f"(got 'Europe/{INJECTED_SHOWN}')" in wrong.terminal
+
+
+def test_piped_results_are_data_and_stay_exact(project: Path) -> None:
+    """Written to a file or a program, a command's results are not changed: only a terminal gets
+    escapes."""
+    listed = project / "names.csv"
+    listed.write_text(f"email,name\nada@example.com,Ada {INJECTED}\n", encoding="utf-8")
+    imported = run_at_terminal(project, "subscribers", "import", listed.name)
+    assert imported.code == 0, imported.terminal
+    exported = run_at_terminal(project, "subscribers", "export")
+    assert f"Ada {INJECTED}" in exported.stdout
+    at_terminal = run_at_terminal(project, "subscribers", "export", stdout_too=True)
+    assert_nothing_obeyed(at_terminal)
+    assert f"Ada {INJECTED_SHOWN}" in at_terminal.terminal
+
+
+def test_under_a_process_manager_each_log_record_is_one_line(project: Path) -> None:
+    """With stderr a pipe (systemd, a container's log), a line break in outside text cannot start
+    a forged record, nor a control character reach whoever reads the log at a terminal."""
+    source = f"missing-\nERROR digest.send: forged record {INJECTED}.xml"
+    run = run_piped(
+        project, "build", "--date", "2026-11-26", "--source", "today.yaml", "--source", source
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.splitlines()
+    assert [line for line in lines if "forged record" in line] == [
+        f"WARNING digest.sources: Could not read missing-\\nERROR digest.send: forged record "
+        f"{INJECTED_SHOWN}.xml: no such file"
+    ]
+    assert "\x1b" not in run.stderr
+
+
+def test_the_desk_s_web_server_logs_through_the_same_handler(project: Path) -> None:
+    """uvicorn's own records (here: the port is taken) are digest's log lines, not uvicorn's."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        run = run_piped(project, "serve", "--port", str(taken.getsockname()[1]))
+    assert run.returncode != 0
+    record = re.compile(r"^ERROR uvicorn\.error: .*address already in use", re.MULTILINE)
+    assert record.search(run.stderr), run.stderr

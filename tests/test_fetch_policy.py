@@ -15,15 +15,16 @@ import pytest
 from digest.config import Settings, load_settings
 from digest.errors import ConfigError, Refused
 from digest.http import Http
-from digest.http.policy import FetchPolicy
+from digest.http.policy import FetchPolicy, on_source_site, url_kind
 from digest.pipeline import build_issue
 from digest.sources import read_source
+from digest.sources.links import is_private_link
 from tests.conftest import FIXTURES
 from tests.support.http_server import LocalServer
 
 DAY = dt.date(2026, 11, 26)
 QUICK = {"fetch_timeout": 5, "fetch_retry_delay": 0.001}
-ARTICLE = "/web/articles/putin-india.html"
+ARTICLE = "/web/articles/lind-visit.html"
 """A full article: read from the internal server, its text would become the teaser."""
 SUMMARY = "A one-line summary from the feed."
 
@@ -90,7 +91,7 @@ def test_a_picture_on_an_internal_server_is_dropped_unfetched(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     article = http_server.url(ARTICLE)
-    picture = internal_server.url("/web/images/border.png")
+    picture = internal_server.url("/web/images/bay.png")
     feed = http_server.add("/feed.xml", _feed(article, picture), "application/rss+xml")
     with caplog.at_level(logging.WARNING):
         issue = build_issue(settings, date=DAY, sources=[feed]).issue
@@ -106,15 +107,15 @@ def test_rail_links_and_pictures_of_a_page_are_held_to_the_page_s_site(
 ) -> None:
     page = (FIXTURES / "web" / "news-page.html").read_text(encoding="utf-8")
     page = page.replace("/web/articles/missing-article.html", internal_server.url(ARTICLE))
-    page = page.replace("/web/images/knesset.png", internal_server.url("/web/images/border.png"))
+    page = page.replace("/web/images/assembly.png", internal_server.url("/web/images/bay.png"))
     source = http_server.add("/news-page.html", page.encode(), "text/html; charset=utf-8")
     issue = build_issue(settings, date=DAY, sources=[source]).issue
-    knesset = next(story for story in issue.more if story.title.startswith("Ultra-Orthodox"))
-    assert knesset.teaser.startswith("Here we go again: Israel’s Knesset")
-    assert knesset.image is None
+    quotas = next(story for story in issue.more if story.title.startswith("Fishing quotas"))
+    assert quotas.teaser.startswith("Here we go again: Norland’s Assembly")
+    assert quotas.image is None
     assert internal_server.requests == []
-    thai = next(story for story in issue.more if story.title.startswith("Fighting flares"))
-    assert thai.image is not None  # the page's own site may be private: 127.0.0.1 here
+    truce = next(story for story in issue.more if story.title.startswith("Tempers flare"))
+    assert truce.image is not None  # the page's own site may be private: 127.0.0.1 here
 
 
 def test_a_configured_source_may_be_anywhere_but_its_redirects_are_held_to_its_site(
@@ -130,32 +131,35 @@ def test_a_configured_source_may_be_anywhere_but_its_redirects_are_held_to_its_s
     assert internal_server.hits("/feed.xml") == 1
 
 
+NON_PUBLIC = [
+    ("http://[::ffff:127.0.0.1]:{port}/web/plain.html", "loopback"),
+    ("http://169.254.169.254/latest/meta-data/", "link-local"),
+    ("http://10.1.2.3/", "private"),
+    ("http://[fd00::1]/", "private"),
+    ("http://[fe80::1]/", "link-local"),
+    ("http://224.0.0.251/", "multicast"),
+    ("http://240.0.0.1/", "reserved"),
+    ("http://0.0.0.0:{port}/", "unspecified"),
+    ("http://100.64.0.1/", "non-public"),
+    ("http://[64:ff9b::a01:203]/", "private"),  # NAT64 of 10.1.2.3
+    ("http://[2002:7f00:1::]/", "loopback"),  # 6to4 of 127.0.0.1
+]
+"""Every kind of non-public address, as the fetch policy judges the address it connects to and
+as `url_kind` judges a URL naming it."""
+
+
 @pytest.mark.parametrize(
-    ("url", "problem"),
-    [
-        ("http://localhost:{port}/web/plain.html", "localhost is "),
-        ("http://[::ffff:127.0.0.1]:{port}/web/plain.html", "a loopback address"),
-        ("http://169.254.169.254/latest/meta-data/", "a link-local address"),
-        ("http://10.1.2.3/", "a private address"),
-        ("http://[fd00::1]/", "a private address"),
-        ("http://[fe80::1]/", "a link-local address"),
-        ("http://224.0.0.251/", "a multicast address"),
-        ("http://240.0.0.1/", "a reserved address"),
-        ("http://0.0.0.0:{port}/", "an unspecified address"),
-        ("http://100.64.0.1/", "a non-public address"),
-        ("http://[64:ff9b::a01:203]/", "a private address"),  # NAT64 of 10.1.2.3
-        ("http://[2002:7f00:1::]/", "a loopback address"),  # 6to4 of 127.0.0.1
-    ],
+    ("url", "kind"), [("http://localhost:{port}/web/plain.html", "loopback"), *NON_PUBLIC]
 )
 def test_every_kind_of_non_public_address_is_refused_to_content(
-    http_server: LocalServer, url: str, problem: str
+    http_server: LocalServer, url: str, kind: str
 ) -> None:
     target = url.format(port=http_server.base.rsplit(":", 1)[1])
     settings = Settings(cache_dir=None, fetch_retries=0)
     with Http(settings) as http, pytest.raises(Refused) as caught:
         http.get(target, source="https://wire.example.org/feed.xml")
     message = str(caught.value)
-    assert message.startswith(f"{target}: not fetched: ") and problem in message
+    assert message.startswith(f"{target}: not fetched: ") and f"{kind} address" in message
     assert http_server.requests == []
 
 
@@ -199,3 +203,90 @@ def test_the_allow_list_names_hosts(tmp_path: Path) -> None:
     for wrong in ("http://wiki.corp.example", "wiki:8080", "*", "wiki/page"):
         with pytest.raises(ConfigError, match=r"DIGEST_FETCH_ALLOW_PRIVATE: .* is not a host name"):
             load_settings(fetch_allow_private=wrong)
+
+
+SITE = "http://intranet.example/feed.xml"
+"""An intranet feed, served over plain http on the default port."""
+
+
+@pytest.mark.parametrize(
+    ("url", "on_its_site"),
+    [
+        ("http://intranet.example/story", True),
+        ("http://intranet.example:80/story", True),  # the default port, written out
+        ("https://intranet.example/story", True),  # the same site moved to https
+        ("HTTP://Intranet.Example./story", True),
+        ("http://intranet.example:8080/story", False),
+        ("https://intranet.example:8443/story", False),
+        ("http://other.intranet.example/story", False),
+    ],
+)
+def test_one_judgement_of_a_source_s_own_site(url: str, on_its_site: bool) -> None:
+    """The content rule (is a story on a private host left out?) and the fetch policy (may a URL
+    from content reach a private address?) agree on what a source's own site is."""
+    assert on_source_site(url, SITE) is on_its_site
+    assert FetchPolicy().may_reach_private(url, SITE) is on_its_site
+    local = url.replace("intranet.example", "localhost").replace("Intranet.Example.", "localhost")
+    assert is_private_link(local, SITE.replace("intranet.example", "localhost")) is not on_its_site
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        *((url.format(port=8000), kind) for url, kind in NON_PUBLIC),
+        ("http://127.0.0.1:8000/", "loopback"),
+        ("http://[::1]/", "loopback"),
+        ("http://[::ffff:10.0.0.1]/", "private"),
+        ("http://[64:ff9b::7f00:1]/", "loopback"),  # NAT64 of 127.0.0.1
+        ("https://localhost:8000", "local name"),  # a name: the URL alone cannot resolve it
+        ("http://LOCALHOST./x", "local name"),
+        ("http://wiki.internal/page", "local name"),
+        ("http://printer.local/", "local name"),
+        ("http://router.home.arpa/", "local name"),
+        ("https://example.com/", None),
+        ("http://8.8.8.8/", None),
+        ("http://[2001:4860::8888]/", None),
+        ("http://[::1/", None),
+        ("mailto:someone@localhost", None),
+        ("", None),
+    ],
+)
+def test_what_a_url_alone_tells_of_its_host(url: str, kind: str | None) -> None:
+    """The content rule and `digest check` judge a URL's host as the fetch policy judges the
+    address it connects to (`address_kind`), IPv6 forms of IPv4 addresses included."""
+    assert url_kind(url) == kind
+    assert is_private_link(url, "https://city.example.org/feed.xml") is (kind is not None)
+
+
+def test_with_sources_only_a_build_reads_its_feed_and_nothing_it_links_to(
+    http_server: LocalServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """DIGEST_FETCH_SOURCES_ONLY: the thin story keeps its feed's summary (no article is read)
+    and its picture goes in as the feed gave it (not checked, not measured)."""
+    article = http_server.url(ARTICLE)
+    picture = http_server.url("/web/images/bay.png")
+    feed = http_server.add("/feed.xml", _feed(article, picture), "application/rss+xml")
+    settings = load_settings(
+        issues_dir=tmp_path / "issues", cache_dir="", fetch_sources_only="true", **QUICK
+    )
+    with caplog.at_level(logging.WARNING):
+        issue = build_issue(settings, date=DAY, sources=[feed]).issue
+    assert issue.lead.teaser == SUMMARY
+    assert issue.lead.image is not None and issue.lead.image.url == picture
+    assert issue.lead.image.width is None
+    assert [path for path, _ in http_server.requests] == ["/feed.xml"]
+    assert [w for w in _warnings(caplog) if article in w or picture in w] == []
+
+
+def test_with_sources_only_the_http_layer_fetches_nothing_but_a_source(
+    http_server: LocalServer,
+) -> None:
+    """The promise holds in the HTTP layer itself, whichever stage asks: a source (and where it
+    redirects) is read, a URL found in one is not."""
+    page = http_server.add("/page.html", b"<p>moved here</p>", "text/html")
+    moved = http_server.add("/old.html", b"", status=301, headers={"Location": page})
+    with Http(Settings(cache_dir=None, fetch_sources_only=True)) as http:
+        assert http.get(moved, source=moved).content == b"<p>moved here</p>"
+        with pytest.raises(Refused, match=r"not fetched: DIGEST_FETCH_SOURCES_ONLY reads only"):
+            http.get(page, source=moved)
+    assert [path for path, _ in http_server.requests] == ["/old.html", "/page.html"]

@@ -38,14 +38,14 @@ def check(story: Story, settings: Settings = QUICK) -> Story:
 
 
 def test_size_is_read_from_the_first_bytes(http_server: LocalServer) -> None:
-    checked = check(with_image(http_server.url("/web/images/border.png")))
+    checked = check(with_image(http_server.url("/web/images/bay.png")))
     assert checked.image is not None
     assert (checked.image.width, checked.image.height) == (600, 400)
 
 
 def test_a_large_picture_is_measured_without_downloading_it(http_server: LocalServer) -> None:
     """The size cap is far below the picture: only a partial read can measure it."""
-    head = (WEB_IMAGES / "troops.png").read_bytes()
+    head = (WEB_IMAGES / "ferries.png").read_bytes()
     url = http_server.add("/huge.png", head + b"\0" * 3_000_000, "image/png")
     checked = check(with_image(url), Settings(fetch_max_bytes=10_000, fetch_retry_delay=0.001))
     assert checked.image is not None
@@ -53,7 +53,7 @@ def test_a_large_picture_is_measured_without_downloading_it(http_server: LocalSe
 
 
 def test_sizes_from_the_source_are_kept(http_server: LocalServer) -> None:
-    checked = check(with_image(http_server.url("/web/images/border.png"), width=300, height=200))
+    checked = check(with_image(http_server.url("/web/images/bay.png"), width=300, height=200))
     assert checked.image is not None
     assert (checked.image.width, checked.image.height) == (300, 200)
 
@@ -109,9 +109,9 @@ def test_only_remote_pictures_off_reserved_domains_are_checked(http_server: Loca
 
 
 def test_the_selection_is_checked_concurrently_and_in_order(http_server: LocalServer) -> None:
-    lead = with_image(http_server.url("/web/images/troops.png"))
+    lead = with_image(http_server.url("/web/images/ferries.png"))
     more = [
-        with_image(http_server.url(f"/web/images/{name}")) for name in ("icon.png", "knesset.png")
+        with_image(http_server.url(f"/web/images/{name}")) for name in ("icon.png", "assembly.png")
     ]
     selection = Selection(lead=lead, more=more, already_sent=0, wanted_more=2)
 

@@ -24,8 +24,7 @@ DAY = dt.date(2026, 11, 26)
 def build(tmp_path: Path, *sources: Path, **settings: object) -> tuple[dict, lxml.html.HtmlElement]:
     config = Settings(
         issues_dir=tmp_path / "issues",
-        enrich_min_words=0,
-        fetch_retries=0,
+        fetch_sources_only=True,
         cache_dir=None,
         **settings,
     )
@@ -35,7 +34,6 @@ def build(tmp_path: Path, *sources: Path, **settings: object) -> tuple[dict, lxm
     return issue, html
 
 
-@pytest.mark.usefixtures("offline")
 @pytest.mark.parametrize(
     ("folder", "name", "language", "date", "more_for_you"),
     [
@@ -69,7 +67,6 @@ def test_the_issue_speaks_the_language_its_feed_declares(
     assert marked <= {language}  # every story is in the issue's language
 
 
-@pytest.mark.usefixtures("offline")
 def test_digest_language_wins_and_other_languages_are_marked(tmp_path: Path) -> None:
     issue, html = build(tmp_path, shared_data("feeds", "orf-at.rdf"), language="en", more_count=50)
     assert issue["language"] == "en"
@@ -84,7 +81,6 @@ def test_digest_language_wins_and_other_languages_are_marked(tmp_path: Path) -> 
     assert read_more and all(link.get("lang") == "en" for link in read_more)
 
 
-@pytest.mark.usefixtures("offline")
 def test_sources_in_two_languages_make_an_issue_in_the_commoner(tmp_path: Path) -> None:
     german = tmp_path / "de.xml"
     german.write_text(

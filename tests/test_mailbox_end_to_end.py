@@ -17,11 +17,12 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from digest.audience.mailbox.verp import Verp
-from digest.audience.store import ACTIVE, BOUNCED, COMPLAINED, SubscriberStore
+from digest.audience.status import ACTIVE, BOUNCED, COMPLAINED, Consent
+from digest.audience.store import SubscriberStore
 from digest.cli import app
 from digest.config import load_settings
 from digest.errors import MailboxError
-from digest.schedule import Scheduler
+from digest.schedule.process import Scheduler
 from digest.state.engine import open_engine
 from digest.state.schema import bounce_events, deliveries
 from digest.tokens import TokenSigner
@@ -138,6 +139,27 @@ def test_digest_schedule_reads_the_mailbox_at_start_and_every_interval(
         _wait_for(lambda: store.get("JimmyMcEgypt@go.com").status == BOUNCED)  # type: ignore[union-attr]
         box.add(real_bounce("dsn_11.txt"))  # read by the next pass, a second later
         _wait_for(lambda: store.get("joem@example.com").status == BOUNCED)  # type: ignore[union-attr]
+    engine.dispose()
+
+
+def test_digest_schedule_forgets_unconfirmed_sign_ups_at_start(
+    isolated_environment: Path,
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    settings = load_settings(
+        issues_dir=isolated_environment / "issues",
+        schedule=f"0 {(now.hour + 12) % 24} * * *",
+        unconfirmed_days=3,
+    )
+    engine = open_engine(f"sqlite:///{isolated_environment / 'state.db'}")
+    store = SubscriberStore(engine)
+    for email, days in (("stale@example.org", 4), ("fresh@example.org", 2)):
+        at = now.replace(tzinfo=None) - dt.timedelta(days=days)
+        proof = Consent(at=at, ip="192.0.2.7", user_agent="UA", url="https://s/", text="Yes")
+        store.request_confirmation(email, name="", consent=proof, resend_after=dt.timedelta(0))
+    with running(Scheduler(settings)):
+        _wait_for(lambda: store.get("stale@example.org") is None)
+    assert store.get("fresh@example.org") is not None
     engine.dispose()
 
 

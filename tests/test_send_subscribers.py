@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from digest.audience.csv_import import ListRow
 from digest.audience.store import ACTIVE, PENDING, UNSUBSCRIBED, Consent, SubscriberStore
 from digest.config import Settings, load_settings
 from digest.deliver import dry_run, send_issue
 from digest.deliver.outgoing import Result
 from digest.errors import ConfigError
-from digest.models import Subscriber
 from digest.pipeline import prepare_message
 from digest.state.engine import open_engine
 from digest.state.ledger import Ledger
@@ -72,7 +72,7 @@ def test_only_active_subscribers_get_the_issue_and_the_list_never_brings_back_wh
 ) -> None:
     store = store_of(database_url)
     store.import_rows(
-        [Subscriber(email=e) for e in ("kept@example.com", "gone@example.com", "old@example.com")]
+        [ListRow(email=e) for e in ("kept@example.com", "gone@example.com", "old@example.com")]
     )
     store.set_status("gone@example.com", UNSUBSCRIBED, reason="one-click")
     consent = Consent(at=utcnow(), ip="192.0.2.1", user_agent="x", url="https://s/", text="yes")
@@ -128,7 +128,7 @@ def test_an_address_that_leaves_during_a_send_is_not_mailed(
     isolated_environment: Path,
 ) -> None:
     store = store_of(database_url)
-    store.import_rows([Subscriber(email=f"r{n}@example.com") for n in range(6)])
+    store.import_rows([ListRow(email=f"r{n}@example.com") for n in range(6)])
     with SmtpServer() as server:
         settings = settings_for(server, database_url, isolated_environment)
         first = send(settings, stop=threading.Event(), after=2)
@@ -147,7 +147,7 @@ def test_a_dry_run_counts_the_table_and_the_list_without_changing_either(
     isolated_environment: Path,
 ) -> None:
     store = store_of(database_url)
-    store.import_rows([Subscriber(email="kept@example.com"), Subscriber(email="gone@example.com")])
+    store.import_rows([ListRow(email="kept@example.com"), ListRow(email="gone@example.com")])
     store.set_status("gone@example.com", UNSUBSCRIBED, reason="one-click")
     listing = isolated_environment / "list.csv"
     listing.write_text("email\ngone@example.com\nnew@example.com\nkept@example.com\n")
@@ -157,4 +157,33 @@ def test_a_dry_run_counts_the_table_and_the_list_without_changing_either(
         summary = dry_run(settings, issue, prepare_message(issue, settings))
     assert (summary.messages, summary.left, summary.duplicates) == (2, 1, 0)
     assert store.get("new@example.com") is None and not server.received
+    store.engine.dispose()
+
+
+def test_a_list_with_a_status_column_mails_only_whom_it_gives_as_active(
+    issue_folder: Path,  # noqa: F811
+    database_url: str,
+    isolated_environment: Path,
+) -> None:
+    store = store_of(database_url)
+    store.import_rows([ListRow(email="stays@example.com"), ListRow(email="quits@example.com")])
+    listing = isolated_environment / "export.csv"
+    listing.write_text(
+        "email,status,left_at,reason\nstays@example.com,active,,\nnew@example.com,,,\n"
+        "quits@example.com,unsubscribed,2026-11-01 10:00:00,asked by phone\n"
+        "bounced@example.com,bounced,,\nwaits@example.com,pending,,\n"
+    )
+    with SmtpServer() as server:
+        settings = settings_for(server, database_url, isolated_environment, subscribers=listing)
+        issue = load_issue(settings)
+        rehearsal = dry_run(settings, issue, prepare_message(issue, settings))
+        summary = send(settings)
+    assert (rehearsal.messages, rehearsal.left, rehearsal.duplicates) == (2, 2, 0)
+    assert server.recipients() == {"stays@example.com": 1, "new@example.com": 1}
+    assert summary.ok and summary.left == 2
+    quits = store.get("quits@example.com")
+    assert quits is not None and quits.status == UNSUBSCRIBED
+    assert quits.reason == "asked by phone" and quits.left_at == dt.datetime(2026, 11, 1, 10)
+    waits = store.get("waits@example.com")
+    assert waits is not None and waits.status == PENDING
     store.engine.dispose()

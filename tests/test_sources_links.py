@@ -11,7 +11,7 @@ import pytest
 from digest.config import Settings
 from digest.errors import SourceError
 from digest.sources import read_source
-from digest.sources.links import is_private_address, unwrapped
+from digest.sources.links import is_private_link, unwrapped
 from tests.support.http_server import LocalServer
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
@@ -98,7 +98,7 @@ def test_google_alert_redirects_lead_to_the_article() -> None:
     ],
 )
 def test_private_addresses(url: str) -> None:
-    assert is_private_address(url)
+    assert is_private_link(url, "https://city.example.org/feed.xml")
 
 
 @pytest.mark.parametrize(
@@ -106,7 +106,7 @@ def test_private_addresses(url: str) -> None:
     ["https://example.com/", "http://8.8.8.8/", "http://[2001:4860::8888]/", "http://[::1/", ""],
 )
 def test_public_addresses(url: str) -> None:
-    assert not is_private_address(url)
+    assert not is_private_link(url, "https://city.example.org/feed.xml")
 
 
 def test_a_story_linking_only_to_localhost_is_left_out(tmp_path: Path) -> None:

@@ -4,16 +4,20 @@ export and count, and the rule that nobody who left comes back through them."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from digest.audience.status import BOUNCED, COMPLAINED, Consent
+from digest.audience.store import SubscriberStore
 from digest.cli import app
 from digest.errors import DigestError
+from digest.state.engine import open_engine
 
 
 @dataclass
@@ -69,7 +73,13 @@ def test_import_add_remove_export_and_count(run: Runner, isolated_environment: P
     removed = run("remove", "Bob@Example.com")
     assert removed.returncode == 0 and "bob@example.com: unsubscribed." in removed.stderr.lower()
 
-    again = run("import", str(listing))
+    unchanged = run("import", str(listing))
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert f"{listing} has not changed since its import at " in " ".join(unchanged.stderr.split())
+    assert "(3 valid, 1 invalid rows): nothing to do (--force imports it again)." in " ".join(
+        unchanged.stderr.split()
+    )
+    again = run("import", str(listing), "--force")
     assert again.returncode == 0, again.stderr
     assert "1 skipped because the address left (1 unsubscribed)" in " ".join(again.stderr.split())
     refused = run("add", "bob@example.com")
@@ -132,3 +142,99 @@ def test_bad_input_gets_one_clear_line(run: Runner, isolated_environment: Path) 
     assert missing.returncode == 2 and "cannot read" in missing.stderr
     bad = run("add", "not an address\r\nBcc: x@example.com")
     assert bad.returncode == 2 and "ADDRESS" in bad.stderr
+
+
+@pytest.fixture
+def another_database_url(
+    database_url: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[str]:
+    """A second fresh state database on the same backend as `database_url`."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'other.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = server.create_database()
+    try:
+        yield url
+    finally:
+        server.drop_database(url)
+
+
+def test_an_export_imported_into_a_fresh_database_keeps_who_left(
+    run: Runner,
+    database_url: str,
+    another_database_url: str,
+    isolated_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    listing = write(
+        isolated_environment / "list.csv",
+        "email,name,city\nada@example.com,=Ada,London\nbob@example.com,Bob,Paris\n"
+        "cy@example.com,Cy,Rome\ndan@example.com,Dan,Oslo\neve@example.com,Eve,\n",
+    )
+    assert run("import", str(listing)).returncode == 0
+    assert run("remove", "bob@example.com").returncode == 0
+    assert run("add", "ivy@example.com", "--name", "Ivy").returncode == 0
+    engine = open_engine(database_url)
+    try:
+        store = SubscriberStore(engine)
+        store.set_status("cy@example.com", BOUNCED, reason="550 5.1.1 no such user")
+        store.set_status("dan@example.com", COMPLAINED, reason="complaint: a spam report")
+        signed = dt.datetime(2026, 11, 20, 9, 30)
+        proof = Consent(
+            at=signed,
+            ip="203.0.113.9",
+            user_agent='Mozilla/5.0, "quoted"',
+            url="https://news.example/subscribe",
+            text="Yes, send me the newsletter.\nOnce a week.",
+        )
+        for email in ("gil@example.com", "hal@example.com"):
+            store.request_confirmation(email, name="", consent=proof, resend_after=dt.timedelta(0))
+        store.confirm("hal@example.com", issued=signed.replace(tzinfo=dt.UTC), now=signed)
+    finally:
+        engine.dispose()
+    exported = run("export")
+    counted = run("count")
+    assert exported.returncode == 0 and counted.returncode == 0
+    export_file = write(isolated_environment / "export.csv", exported.stdout)
+
+    monkeypatch.setenv("DIGEST_STATE_URL", another_database_url)
+    imported = run("import", str(export_file))
+    assert imported.returncode == 0, imported.stderr
+    assert (
+        f"Imported {export_file}: 8 added, 0 updated, 0 unchanged, 0 duplicates, 0 invalid "
+        "rows; the list gives 3 as having left (1 unsubscribed, 1 bounced, 1 complained) and 1 "
+        "as pending (not mailed until they confirm)."
+    ) in " ".join(imported.stderr.split())
+    assert run("count").stdout == counted.stdout
+    assert run("export").stdout == exported.stdout
+    lines = dict(line.split() for line in counted.stdout.splitlines())
+    assert lines["active"] == "4" and lines["pending"] == "1" and lines["total"] == "8"
+
+    again = run("import", str(export_file), "--force")
+    assert "0 added, 0 updated, 8 unchanged" in " ".join(again.stderr.split())
+    assert run("export").stdout == exported.stdout
+
+
+def test_prune_forgets_sign_ups_nobody_confirmed(
+    run: Runner, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    engine = open_engine(database_url)
+    try:
+        store = SubscriberStore(engine)
+        for email, days in (("old@example.com", 11), ("new@example.com", 9)):
+            at = now - dt.timedelta(days=days)
+            proof = Consent(at=at, ip="203.0.113.9", user_agent="UA", url="https://s/", text="Yes")
+            store.request_confirmation(email, name="", consent=proof, resend_after=dt.timedelta(0))
+    finally:
+        engine.dispose()
+    monkeypatch.setenv("DIGEST_UNCONFIRMED_DAYS", "10")
+    pruned = run("prune")
+    assert pruned.returncode == 0, pruned.stderr
+    assert (
+        "Unconfirmed sign-ups older than 10 days: 1 pending addresses deleted, 0 sign-up "
+        "details cleared from addresses that left."
+    ) in " ".join(pruned.stderr.split())
+    exported = list(csv.DictReader(io.StringIO(run("export").stdout)))
+    assert [row["email"] for row in exported] == ["new@example.com"]

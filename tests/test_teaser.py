@@ -44,7 +44,7 @@ def test_seed_items(item: dict[str, str], budget: int) -> None:
 def test_seed_item_through_teaser_for() -> None:
     item = SEED_ITEMS[0]
     teaser = teaser_for(story(item["text"], title=item["title"]), 35)
-    assert teaser.startswith("Thailand and Cambodia’s ceasefire is on the verge of collapse.")
+    assert teaser.startswith("Vell and Arden’s fishing truce is on the verge of collapse.")
 
 
 # --- sentence splitting ------------------------------------------------------------------------
@@ -491,6 +491,18 @@ def test_teaser_for_without_editor_teaser_makes_one() -> None:
     assert teaser_for(story(""), 35) == ""
 
 
+def test_a_teaser_of_title_words_only_is_none() -> None:
+    chart_entry = story(
+        "<p>You're Beautiful</p><p>James Blunt</p><p>(C) 2005 Atlantic Records.</p>",
+        title="#1: You're Beautiful - James Blunt",
+    )
+    assert teaser_for(chart_entry, 35) == ""
+    assert teaser_for(story("Dams get money!", title="Dams get money"), 35) == ""
+    assert teaser_for(story("Dams get money, again.", title="Dams get money"), 35) == (
+        "Dams get money, again."
+    )
+
+
 # --- blocks that end without a full stop ------------------------------------------------------
 
 
@@ -534,6 +546,20 @@ def test_teaser_for_without_editor_teaser_makes_one() -> None:
             "This week in the Weekly: Review: Liya 2.0",
         ),
         ("<p>Nothing but a title-like line</p>", "Nothing but a title-like line"),
+        (  # labelled lines with no prose are a record, which is the teaser
+            "<p>Einsatzort: Weiz, Elingasse (Fa. Andritz Hydro)<br>Alarmierung: Sammelruf<br>"
+            "Eingesetzte Fahrzeuge: KDO 1 / TLF-A 4000 8a</p>",
+            "Einsatzort: Weiz, Elingasse (Fa. Andritz Hydro). Alarmierung: Sammelruf. "
+            "Eingesetzte Fahrzeuge: KDO 1 / TLF-A 4000 8a.",
+        ),
+        (
+            "<dl><dt>Time</dt><dd>21:42 UTC</dd><dt>Depth</dt><dd>-0.47 km (-0.29 mi)</dd></dl>",
+            "Time: 21:42 UTC. Depth: -0.47 km (-0.29 mi).",
+        ),
+        (  # before prose, a label line is skipped
+            "<p>Guest: Jane Roe</p><p>We talk about dams. It is fun.</p>",
+            "We talk about dams. It is fun.",
+        ),
     ],
 )
 def test_no_sentence_runs_across_an_unfinished_block(markup: str, expected: str) -> None:

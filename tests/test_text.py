@@ -142,6 +142,36 @@ def test_clean_article_text_of_a_real_looking_page() -> None:
         "Von Anna Schmidt und Jan Meier",
         "To read this article in full, please click here",
         "Leia mais (09/24/2018 - 19h22)",
+        "Image Source: Adobe Stock / Nunez Image/Stocksy.",
+        # bylines and date lines above a post
+        "by Adobe Communications",
+        "by Adobe Communications Team posted on 07-16-2021",
+        "posted on 07-19-2021",
+        "Posted on July 19, 2021 at 3:05 pm",
+        "Published: 19 July 2021",
+        "Monday, 19th July 2021",
+        "Posted by Jane Doe on July 19, 2021",
+        "Veröffentlicht am 19.07.2021 um 14:30",
+        "par Jean Dupont",
+        # links to the comments
+        "Comments",
+        "12 Comments",
+        "Comments (3)",
+        "discuss",
+        "[link] [comments]",
+        "submitted by /u/Mlakuss",
+        "Leave a comment",
+        "Kommentare",
+        # a photo sharing site's line above the picture
+        "kebernet posted a photo:",
+        "Ann Smith added a photo to the pool:",
+        # pointers to the publisher's site
+        "Weitere Informationen und Details zu diesem Einsatz finden Sie auf unserer Website",
+        "Weitere Informationen und Details sowie Fotos zu diesem Einsatz finden Sie auf unserer "
+        "Website.",
+        "More information and photos can be found on our website.",
+        "Plus d'informations sur notre site.",
+        "Visit our website for more.",
     ],
 )
 def test_boilerplate_paragraphs_are_dropped(boilerplate: str) -> None:
@@ -173,6 +203,14 @@ def test_boilerplate_paragraphs_are_dropped(boilerplate: str) -> None:
         "Di Maio said the coalition would hold.",
         "Por fim, o governo recuou.",
         "Wir wollen weiterlesen, sagte sie.",
+        "Comments from readers poured in after the vote.",
+        "Discussion went on into the night.",
+        "Discussion",  # a paper's section heading, not a link to the comments
+        "by the river, the boats waited.",
+        "NASA posted a photo of the comet on Monday.",
+        "On July 19, 2021, the Senate voted.",
+        "Posted on a wall, the notice was torn down.",
+        "Visit our website, the mayor said, and you will see why.",
     ],
 )
 def test_real_sentences_with_boilerplate_words_survive(sentence: str) -> None:
@@ -232,6 +270,51 @@ def test_repeated_caption_is_kept_once() -> None:
     caption = "Footage circulated online shows troops training."
     markup = f"<p>{caption}</p><p>{caption}</p><p>The story.</p>"
     assert clean_article_text(markup) == f"{caption} The story."
+
+
+@pytest.mark.parametrize(
+    "picture",
+    [
+        # WordPress's classic caption box
+        '<div class="wp-caption alignleft"><img src="mack.jpg" width="250">'
+        '<p class="wp-caption-text">The Mack’s back.</p></div>',
+        # a caption span under the picture (Gothamist)
+        '<div class="image-right"><img src="max.jpg"><br><i><span class="photo_caption">'
+        "This is Max!</span></i></div>",
+        '<p><img src="dam.jpg"></p><p class="photo-credit">Jane Smith for Example News</p>',
+    ],
+)
+def test_a_pictures_caption_is_not_the_story(picture: str) -> None:
+    markup = f"{picture}<p>It seems like yesterday. The story goes on.</p>"
+    assert clean_article_text(markup) == "It seems like yesterday. The story goes on."
+    assert html_to_text(markup).endswith("It seems like yesterday. The story goes on.")
+    assert html_to_text(markup) != clean_article_text(markup)
+
+
+def test_a_caption_class_without_a_picture_or_on_long_text_is_kept() -> None:
+    markup = '<p class="caption">A paragraph styled as a caption. It has no picture.</p>'
+    assert clean_article_text(markup) == "A paragraph styled as a caption. It has no picture."
+    long_text = " ".join(["Words of the story."] * 20)
+    boxed = f'<div class="has-caption"><img src="a.jpg"><p>{long_text}</p></div>'
+    assert clean_article_text(boxed) == long_text
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        (
+            "<dl><dt>Time</dt><dd>2018-11-19 21:42:38 UTC</dd><dd>13:42:38 at epicenter</dd>"
+            "<dt>Depth</dt><dd>-0.47 km (-0.29 mi)</dd></dl>",
+            ["Time: 2018-11-19 21:42:38 UTC; 13:42:38 at epicenter", "Depth: -0.47 km (-0.29 mi)"],
+        ),
+        ("<dl><dt>Born:</dt><dd>1912</dd></dl>", ["Born: 1912"]),
+        ("<dl><dt>Glossary</dt></dl><p>Text.</p>", ["Glossary", "Text."]),
+        ("<dl><dd>A lone definition</dd></dl>", ["A lone definition"]),
+    ],
+)
+def test_a_definition_list_keeps_its_labels(markup: str, expected: list[str]) -> None:
+    assert article_blocks(markup) == expected
+    assert html_to_text(markup) == " ".join(expected)
 
 
 def test_clean_article_text_of_nothing() -> None:

@@ -2,7 +2,9 @@
 
 - `store`: the subscribers table (status, dates, proof of consent) and the one call that stops
   mail to an address (`SubscriberStore.set_status`);
-- `csv_import`: the operator's CSV list and suppression list, read as streams;
+- `status`: what a row says about a person (status, source, proof of consent);
+- `csv_import`: the operator's CSV list (a plain list, or an export of digest's own with
+  statuses) and suppression list, read as streams;
 - `address`: addresses as digest stores and sends to them;
 - `mail`: the emails a person gets from the site (confirmation, welcome);
 - `mailbox`: the bounce mailbox (`digest mailbox`): bounces, complaints and unsubscribe emails.

@@ -9,20 +9,28 @@ Two kinds of bad input, two answers. A row whose address is invalid is reported 
 number and skipped; it never stops a send. A file whose structure is broken (a quote never
 closed, a field running over lines, a row wider than the header) stops everything, naming the
 line: after a stray `"` the CSV reader would otherwise swallow every later row into one field,
-and a send would quietly reach a fraction of the list."""
+and a send would quietly reach a fraction of the list.
+
+A list may be an export of digest's own (`digest subscribers export`): its columns `status`,
+`source`, the dates, `reason` and the proof of consent (`OWN_COLUMNS`) are read back as what they
+are, so the people who left stay left in the database the list is imported into. A value digest
+cannot read in one of them makes the row invalid, never a guess."""
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from digest.audience.address import normalise_address
+from digest.audience.status import ACTIVE, LEFT, Consent, Source, Status
 from digest.errors import ConfigError
 from digest.models import Subscriber
 
@@ -30,6 +38,25 @@ SETTING = "DIGEST_SUBSCRIBERS"
 SHOWN_INVALID = 20
 """Invalid rows kept in memory to print; the report file holds them all."""
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DATES = ("created_at", "confirmed_at", "left_at")
+CONSENT = ("consent_at", "consent_ip", "consent_user_agent", "consent_url", "consent_text")
+OWN_COLUMNS = ("status", "source", *DATES, "reason", *CONSENT)
+"""The columns `digest subscribers export` writes besides email and name: read back as what
+they are, never kept as the list's own fields."""
+
+
+class ListRow(Subscriber):
+    """One valid row of a list as an import takes it. A plain list says nothing but who (the
+    row becomes active); an export of digest's own also says the status, where the address came
+    from, when it joined, confirmed and left, why, and the proof of consent."""
+
+    status: Status = ACTIVE
+    source: Source = Source.IMPORT
+    reason: str = ""
+    created_at: dt.datetime | None = None
+    confirmed_at: dt.datetime | None = None
+    left_at: dt.datetime | None = None
+    consent: Consent | None = None
 
 
 @dataclass
@@ -53,7 +80,10 @@ class ListReport:
     suppressed: int = 0
     invalid_count: int = 0
     left: int = 0
-    """Valid rows not imported because the address unsubscribed, bounced or complained."""
+    """Valid rows nobody mails: the address unsubscribed, bounced or complained, in the database
+    or by the list's own status column."""
+    pending: int = 0
+    """Valid rows the list itself says are pending (not confirmed): nobody mails them either."""
     invalid: list[InvalidRow] = field(default_factory=list)
     """The first SHOWN_INVALID invalid rows."""
     sink: Callable[[InvalidRow], None] | None = None
@@ -76,9 +106,9 @@ class ListReport:
         where = ""
         if self.saved_to is not None:
             where = f" (all {self.invalid_count} are listed in {self.saved_to})"
-        if more:
+        if more and shown:
             shown.append(f"… and {more} more invalid rows{where}")
-        elif shown and where:
+        elif self.invalid_count and (where or not shown):
             shown.append(f"{self.invalid_count} invalid rows{where}")
         return shown
 
@@ -143,7 +173,7 @@ def _records(path: Path, label: str) -> Iterator[tuple[int, list[str]]]:
                     f"a quoted field runs on to line {reader.line_num} (a stray '\"', or a line "
                     "break inside a field, which no subscriber field may hold)",
                 )
-            if not any(cell.strip() for cell in cells):
+            if not "".join(cells).strip():
                 continue
             if not width:
                 width = len(cells)
@@ -178,18 +208,102 @@ def check_structure(path: Path, label: str = SETTING) -> None:
         pass
 
 
+_Choice = TypeVar("_Choice", Status, Source)
+
+
+class _BadCell(ValueError):
+    """A value in one of OWN_COLUMNS that digest cannot read: the row is invalid."""
+
+
+_LINE_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r"}
+_LINE_ESCAPED = re.compile(r"\\(.)")
+
+
+def one_line(text: str) -> str:
+    """`text` (the consent text, which may run over lines) in one line, reversibly: a list's
+    record must be one line (see `_records`)."""
+    return "".join(_LINE_ESCAPES.get(char, char) for char in text)
+
+
+def from_one_line(text: str) -> str:
+    """The text `one_line` wrote."""
+    return _LINE_ESCAPED.sub(lambda found: {"n": "\n", "r": "\r"}.get(found[1], found[1]), text)
+
+
+def _unguarded(value: str) -> str:
+    """The cell as it was before `spreadsheet_safe` guarded it."""
+    return value[1:] if value[:1] == "'" and value[1:2] in _FORMULA_START else value
+
+
+def _when(column: str, value: str) -> dt.datetime | None:
+    """A date and time as the export writes it (naive UTC), or with an offset (converted)."""
+    if not value:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise _BadCell(
+            f"{column} {value!r} is not a date and time (such as 2026-11-26 06:00:00, in UTC)"
+        ) from None
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC).replace(tzinfo=None)
+    return when
+
+
+def _choice(kind: type[_Choice], column: str, value: str, default: _Choice) -> _Choice:
+    if not value:
+        return default
+    try:
+        return kind(value.lower())
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise _BadCell(f"{column} {value!r} is not one of {allowed}") from None
+
+
+def _own(cells: dict[str, str]) -> dict[str, object]:
+    """ListRow's own fields from the OWN_COLUMNS cells of a row (those the header has)."""
+    status = _choice(Status, "status", cells.get("status", ""), ACTIVE)
+    own: dict[str, object] = {
+        "status": status,
+        "source": _choice(Source, "source", cells.get("source", ""), Source.IMPORT),
+        "reason": _unguarded(cells.get("reason", "")),
+    }
+    for column in DATES:
+        own[column] = _when(column, cells.get(column, ""))
+    if status not in LEFT:
+        own["left_at"] = None
+    at = _when("consent_at", cells.get("consent_at", ""))
+    if at is not None:
+        own["consent"] = Consent(
+            at=at,
+            ip=cells.get("consent_ip", ""),
+            user_agent=_unguarded(cells.get("consent_user_agent", "")),
+            url=_unguarded(cells.get("consent_url", "")),
+            text=from_one_line(_unguarded(cells.get("consent_text", ""))),
+        )
+    elif given := [column for column in CONSENT[1:] if cells.get(column)]:
+        raise _BadCell(f"{given[0]} is given without consent_at (when the consent was given)")
+    return own
+
+
 def read_subscribers(
     path: Path, *, suppressed: frozenset[str], report: ListReport, label: str = SETTING
-) -> Iterator[Subscriber]:
+) -> Iterator[ListRow]:
     """Yield every valid, not suppressed row of the CSV at `path`, in file order.
 
-    The header must name an `email` column; `name` is optional; other columns are kept in
-    `Subscriber.fields`. Header names are matched case-insensitively."""
+    The header must name an `email` column; `name` is optional; OWN_COLUMNS are read as
+    digest's own; other columns are kept in `Subscriber.fields`. Header names are matched
+    case-insensitively."""
     records = _records(path, label)
     header = _header(path, label, records)
     email_at = header.index("email")
     name_at = header.index("name") if "name" in header else None
-    extra = [(i, column) for i, column in enumerate(header) if i not in (email_at, name_at)]
+    own_at = [(i, column) for i, column in enumerate(header) if column in OWN_COLUMNS]
+    extra = [
+        (i, column)
+        for i, column in enumerate(header)
+        if i not in (email_at, name_at) and column not in OWN_COLUMNS
+    ]
     for line, row in records:
         report.rows += 1
         raw = row[email_at].strip() if email_at < len(row) else ""
@@ -201,13 +315,22 @@ def read_subscribers(
         except ValueError as exc:
             report.reject(line, raw, str(exc))
             continue
+        own: dict[str, object] = {}
+        if own_at:
+            try:
+                own = _own({column: row[i].strip() for i, column in own_at if i < len(row)})
+            except _BadCell as exc:
+                report.reject(line, raw, str(exc))
+                continue
         if email.lower() in suppressed:
             report.suppressed += 1
             continue
         report.valid += 1
         name = row[name_at].strip() if name_at is not None and name_at < len(row) else ""
-        fields = {column: row[i].strip() for i, column in extra if i < len(row) and column}
-        yield Subscriber(email=email, name=name, fields=fields, line=line)
+        fields = {
+            column: _unguarded(row[i].strip()) for i, column in extra if i < len(row) and column
+        }
+        yield ListRow(email=email, name=_unguarded(name), fields=fields, line=line, **own)
 
 
 def spreadsheet_safe(value: str) -> str:

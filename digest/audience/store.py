@@ -24,61 +24,43 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
-from digest.audience.csv_import import ListReport
+from digest.audience.columns import (
+    BATCH,
+    MAX_IP,
+    MAX_NAME,
+    MAX_REASON,
+    STAYING,
+    address_key,
+    fields_json,
+    one_of,
+    rank,
+    upsert,
+)
+from digest.audience.csv_import import ListReport, ListRow
+from digest.audience.importer import ImportReport, import_rows
+from digest.audience.status import (
+    ACTIVE,
+    LEFT,
+    PENDING,
+    UNSUBSCRIBED,
+    Consent,
+    Source,
+    Status,
+)
 from digest.errors import DigestError
 from digest.models import Subscriber
 from digest.state.schema import subscribers, utcnow
 
-BATCH = 5000
 READ_BATCH = 1000
-MAX_NAME = 200
-MAX_REASON = 500
-
-
-class Status(enum.StrEnum):
-    PENDING = "pending"
-    ACTIVE = "active"
-    UNSUBSCRIBED = "unsubscribed"
-    BOUNCED = "bounced"
-    COMPLAINED = "complained"
-
-
-PENDING, ACTIVE = Status.PENDING, Status.ACTIVE
-UNSUBSCRIBED, BOUNCED, COMPLAINED = Status.UNSUBSCRIBED, Status.BOUNCED, Status.COMPLAINED
-LEFT: tuple[Status, ...] = (UNSUBSCRIBED, BOUNCED, COMPLAINED)
-"""The statuses of addresses that left, weakest first."""
-
-
-class Source(enum.StrEnum):
-    """How an address came onto the list."""
-
-    IMPORT = "import"
-    FORM = "form"
-    CLI = "cli"
-
-
-class Consent(BaseModel):
-    """Proof that a person asked for the newsletter: when, from where, on which form, having
-    been shown which words."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    at: dt.datetime
-    ip: str
-    user_agent: str
-    url: str
-    text: str
 
 
 class Record(BaseModel):
@@ -111,28 +93,19 @@ class StatusChange:
         return self.before != self.after
 
 
-@dataclass
-class ImportReport:
-    """What an import did; `skipped` counts rows left alone because the address had left."""
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """What `prune_unconfirmed` removed."""
 
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    duplicates: int = 0
-    skipped: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(LEFT, 0))
+    deleted: int
+    """Pending addresses (sign-ups never confirmed) deleted with everything about them."""
+    cleared: int
+    """Addresses that left whose unconfirmed sign-up details were cleared (the row stays)."""
 
-    @property
-    def skipped_total(self) -> int:
-        return sum(self.skipped.values())
-
-    @property
-    def skipped_line(self) -> str:
-        if not self.skipped_total:
-            return ""
-        parts = [f"{count} {status.value}" for status, count in self.skipped.items() if count]
+    def line(self, days: float) -> str:
         return (
-            f"{self.skipped_total} skipped because the address left ({', '.join(parts)}); "
-            "only the person can sign up again"
+            f"Unconfirmed sign-ups older than {days:g} days: {self.deleted} pending addresses "
+            f"deleted, {self.cleared} sign-up details cleared from addresses that left."
         )
 
 
@@ -162,26 +135,6 @@ class Confirmation(enum.Enum):
 
 class AddressLeft(DigestError):
     """An operator tried to bring back an address that unsubscribed, bounced or complained."""
-
-
-_STAYING = sa.or_(subscribers.c.status == ACTIVE.value, subscribers.c.status == PENDING.value)
-"""Active or pending; spelled without IN, which executemany cannot expand."""
-
-
-def _key(email: str) -> str:
-    return email.strip().lower()
-
-
-def _rank(status: Status) -> int:
-    return LEFT.index(status) + 1 if status in LEFT else 0
-
-
-def _fields_json(fields: dict[str, str]) -> str:
-    return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def _upsert(conn: Connection) -> Any:
-    return sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
 
 
 def _record(row: sa.Row[Any]) -> Record:
@@ -218,7 +171,7 @@ class SubscriberStore:
     # --- reading ---
 
     def get(self, email: str) -> Record | None:
-        query = sa.select(subscribers).where(subscribers.c.email_key == _key(email))
+        query = sa.select(subscribers).where(subscribers.c.email_key == address_key(email))
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return _record(row) if row else None
@@ -249,7 +202,7 @@ class SubscriberStore:
     def left_among(self, emails: Iterable[str]) -> set[str]:
         """The lower-cased addresses among `emails` that unsubscribed, bounced or complained:
         rows listed for a send before they left are dropped, not sent."""
-        keys = list({_key(email) for email in emails})
+        keys = list({address_key(email) for email in emails})
         if not keys:
             return set()
         query = sa.select(subscribers.c.email_key).where(
@@ -264,14 +217,28 @@ class SubscriberStore:
         for record in self.export(ACTIVE):
             yield Subscriber(email=record.email, name=record.name, fields=record.fields)
 
-    def without_left(self, rows: Iterable[Subscriber], report: ListReport) -> Iterator[Subscriber]:
-        """`rows` less those whose address left (counted in `report.left`), checked in
-        batches: what an import would make active."""
+    def without_left(
+        self,
+        rows: Iterable[ListRow],
+        report: ListReport,
+        *,
+        leaving: Callable[[list[ListRow]], object] = lambda _rows: None,
+    ) -> Iterator[ListRow]:
+        """What an import would make active, checked in batches: `rows` less those the list
+        itself gives as pending or left (counted in `report.pending` and `report.left`, and
+        the ones that left passed to `leaving`) and those whose address left (counted in
+        `report.left`)."""
         rows = iter(rows)
         while batch := list(islice(rows, BATCH)):
-            left = self.left_among(row.email for row in batch)
-            report.left += sum(row.key in left for row in batch)
-            yield from (row for row in batch if row.key not in left)
+            report.pending += sum(row.status is PENDING for row in batch)
+            gone = [row for row in batch if row.status in LEFT]
+            report.left += len(gone)
+            if gone:
+                leaving(gone)
+            active = [row for row in batch if row.status is ACTIVE]
+            left = self.left_among(row.email for row in active)
+            report.left += sum(row.key in left for row in active)
+            yield from (row for row in active if row.key not in left)
 
     # --- leaving ---
 
@@ -291,7 +258,7 @@ class SubscriberStore:
         if status not in LEFT:
             raise ValueError(f"set_status only records leaving, not {status.value!r}")
         now = now or utcnow()
-        key = _key(email)
+        key = address_key(email)
         with self.engine.begin() as conn:
             row = conn.execute(
                 sa.select(subscribers.c.email, subscribers.c.status).where(
@@ -302,14 +269,14 @@ class SubscriberStore:
                 if not create:
                     return None
                 conn.execute(
-                    _upsert(conn)(subscribers)
+                    upsert(conn)(subscribers)
                     .values(**self._new_row(email.strip(), "", {}, status, Source.IMPORT, now))
                     .values(left_at=now, reason=reason[:MAX_REASON])
                     .on_conflict_do_nothing(index_elements=["email_key"])
                 )
                 return StatusChange(email=email.strip(), before=status, after=status)
             before = Status(row.status)
-            if _rank(status) <= _rank(before):
+            if rank(status) <= rank(before):
                 return StatusChange(email=row.email, before=before, after=before)
             values: dict[str, Any] = {"status": status.value, "reason": reason[:MAX_REASON]}
             values["updated_at"] = now
@@ -338,10 +305,10 @@ class SubscriberStore:
         now: dt.datetime,
     ) -> dict[str, Any]:
         return {
-            "email_key": _key(email),
+            "email_key": address_key(email),
             "email": email,
             "name": name[:MAX_NAME],
-            "fields": _fields_json(fields),
+            "fields": fields_json(fields),
             "status": status.value,
             "source": source.value,
             "reason": "",
@@ -350,74 +317,10 @@ class SubscriberStore:
         }
 
     def import_rows(
-        self, rows: Iterable[Subscriber], *, source: Source = Source.IMPORT
+        self, rows: Iterable[ListRow], *, source: Source = Source.IMPORT
     ) -> ImportReport:
-        """Make every row `active`: new addresses are added, active and pending ones take the
-        row's name and fields; an address that left is skipped and counted. Streams in batches,
-        so memory stays flat at any list size."""
-        report = ImportReport()
-        rows = iter(rows)
-        while batch := list(islice(rows, BATCH)):
-            self._import_batch(batch, source, report)
-        return report
-
-    def _import_batch(self, batch: list[Subscriber], source: Source, report: ImportReport) -> None:
-        now = utcnow()
-        unique: dict[str, Subscriber] = {}
-        for row in batch:
-            unique.setdefault(row.key, row)
-        report.duplicates += len(batch) - len(unique)
-        values = [
-            self._new_row(row.email, row.name, row.fields, ACTIVE, source, now)
-            for row in unique.values()
-        ]
-        with self.engine.begin() as conn:
-            known = {
-                row.email_key: row
-                for row in conn.execute(
-                    sa.select(
-                        subscribers.c.email_key,
-                        subscribers.c.status,
-                        subscribers.c.name,
-                        subscribers.c.fields,
-                    ).where(subscribers.c.email_key.in_(list(unique)))
-                )
-            }
-            insert = _upsert(conn)(subscribers)
-            statement = insert.on_conflict_do_update(
-                index_elements=["email_key"],
-                set_={
-                    "name": insert.excluded.name,
-                    "fields": insert.excluded.fields,
-                    "status": ACTIVE.value,
-                    "updated_at": insert.excluded.updated_at,
-                },
-                where=sa.and_(
-                    _STAYING,
-                    sa.or_(
-                        subscribers.c.status != ACTIVE.value,
-                        subscribers.c.name != insert.excluded.name,
-                        subscribers.c.fields != insert.excluded.fields,
-                    ),
-                ),
-            )
-            conn.execute(statement, values)
-        # Counted from what was read, not from rowcount, which psycopg does not add up over a
-        # batch.
-        for value in values:
-            before = known.get(value["email_key"])
-            if before is None:
-                report.added += 1
-            elif before.status in LEFT:
-                report.skipped[Status(before.status)] += 1
-            elif (before.status, before.name, before.fields) == (
-                ACTIVE.value,
-                value["name"],
-                value["fields"],
-            ):
-                report.unchanged += 1
-            else:
-                report.updated += 1
+        """See `digest.audience.importer.import_rows`."""
+        return import_rows(self.engine, rows, source=source)
 
     def add(self, email: str, *, name: str = "", source: Source = Source.CLI) -> bool:
         """Add (or keep) `email` as active; True when it was not active before. Raises
@@ -431,7 +334,7 @@ class SubscriberStore:
                 "(only the person can sign up again, on the site)"
             )
         self.import_rows(
-            [Subscriber(email=email.strip(), name=name or (record.name if record else ""))],
+            [ListRow(email=email.strip(), name=name or (record.name if record else ""))],
             source=source,
         )
         return record is None or record.status != ACTIVE
@@ -443,7 +346,7 @@ class SubscriberStore:
         addresses = iter(emails)
         while batch := list(islice(addresses, BATCH)):
             now = utcnow()
-            unique = {_key(email): email.strip() for email in batch}
+            unique = {address_key(email): email.strip() for email in batch}
             values = [
                 self._new_row(email, "", {}, UNSUBSCRIBED, Source.IMPORT, now)
                 | {"left_at": now, "reason": reason[:MAX_REASON]}
@@ -458,7 +361,7 @@ class SubscriberStore:
                         )
                     )
                 )
-                insert = _upsert(conn)(subscribers)
+                insert = upsert(conn)(subscribers)
                 statement = insert.on_conflict_do_update(
                     index_elements=["email_key"],
                     set_={
@@ -467,13 +370,46 @@ class SubscriberStore:
                         "left_at": insert.excluded.left_at,
                         "updated_at": insert.excluded.updated_at,
                     },
-                    where=_STAYING,
+                    where=STAYING,
                 )
                 conn.execute(statement, values)
             changed += len(unique) - len(gone)
         return changed
 
     # --- joining: people (the site's double opt-in) ---
+
+    def prune_unconfirmed(self, *, older_than: dt.datetime) -> Pruned:
+        """Forget sign-ups nobody confirmed whose last confirmation email (or, without one, the
+        sign-up itself) is older than `older_than`: a pending address is deleted with its proof
+        of consent (client address, user agent), which nobody consented to keep; an address that
+        left keeps its row, so it is never mailed again, but loses the details of the sign-up it
+        did not confirm. Confirmed consent is kept."""
+        old = subscribers.c
+        signed_up = sa.func.coalesce(old.confirm_sent_at, old.consent_at, old.created_at)
+        unconfirmed = sa.and_(
+            one_of(old.status, LEFT),
+            old.consent_at.is_not(None),
+            sa.or_(old.confirmed_at.is_(None), old.consent_at > old.confirmed_at),
+            signed_up < older_than,
+        )
+        with self.engine.begin() as conn:
+            deleted = conn.execute(
+                sa.delete(subscribers).where(old.status == PENDING.value, signed_up < older_than)
+            ).rowcount
+            cleared = conn.execute(
+                sa.update(subscribers)
+                .where(unconfirmed)
+                .values(
+                    consent_at=None,
+                    consent_ip="",
+                    consent_user_agent="",
+                    consent_url="",
+                    consent_text="",
+                    confirm_sent_at=None,
+                    updated_at=utcnow(),
+                )
+            ).rowcount
+        return Pruned(deleted=deleted, cleared=cleared)
 
     def request_confirmation(
         self,
@@ -487,11 +423,11 @@ class SubscriberStore:
         active subscriber, and at most one per address per `resend_after` (the form must not be
         a way to mail-bomb someone). Safe against concurrent requests: the row's
         `confirm_sent_at` is claimed by one conditional write."""
-        key = _key(email)
+        key = address_key(email)
         now = consent.at
         proof = {
             "consent_at": consent.at,
-            "consent_ip": consent.ip[:64],
+            "consent_ip": consent.ip[:MAX_IP],
             "consent_user_agent": consent.user_agent[:MAX_REASON],
             "consent_url": consent.url[:MAX_REASON],
             "consent_text": consent.text,
@@ -500,7 +436,7 @@ class SubscriberStore:
         }
         with self.engine.begin() as conn:
             created = conn.execute(
-                _upsert(conn)(subscribers)
+                upsert(conn)(subscribers)
                 .values(**self._new_row(email.strip(), name, {}, PENDING, Source.FORM, now))
                 .values(**proof)
                 .on_conflict_do_nothing(index_elements=["email_key"])
@@ -533,7 +469,7 @@ class SubscriberStore:
             conn.execute(
                 sa.update(subscribers)
                 .where(
-                    subscribers.c.email_key == _key(email),
+                    subscribers.c.email_key == address_key(email),
                     subscribers.c.confirm_sent_at == sent_at,
                 )
                 .values(confirm_sent_at=None)
@@ -544,7 +480,7 @@ class SubscriberStore:
         the link is older than their last leaving (a link from before they left never brings
         them back)."""
         issued = issued.astimezone(dt.UTC).replace(tzinfo=None)
-        key = _key(email)
+        key = address_key(email)
         with self.engine.begin() as conn:
             row = conn.execute(
                 sa.select(subscribers.c.status, subscribers.c.left_at).where(

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from digest.check.parsed import Email, Finding, Rule, examples, finding, shorten
 from digest.sources.items import unshouted
 from digest.sources.kickers import looks_like_path_or_identifier
-from digest.sources.links import is_private_address
+from digest.sources.links import is_private_link
 from digest.text import html_to_text
 
 NEAR_END_WORDS = 3
@@ -98,18 +98,21 @@ def rule_shouted_titles(email: Email) -> Iterator[Finding]:
 
 
 def rule_private_links(email: Email) -> Iterator[Finding]:
-    """A link to localhost or a private network opens for nobody who reads the issue."""
-    private = [
-        url
-        for story in email.issue.stories
+    """A link to localhost or a private network opens for nobody who reads the issue, unless it is
+    on the site of the story's own source (an intranet feed's readers reach its server)."""
+    stories = email.issue.stories
+    links = {
+        url: story.source
+        for story in stories
         for url in (story.url, story.image.url if story.image else "")
-        if url and is_private_address(url)
-    ]
-    private += [
-        href
+        if url
+    }
+    links |= {
+        href: ""
         for link in (email.tree.iter("a") if email.tree is not None else ())
-        if (href := link.get("href") or "") and is_private_address(href) and href not in private
-    ]
+        if (href := link.get("href") or "") and href not in links
+    }
+    private = [url for url, source in links.items() if is_private_link(url, source)]
     if private:
         yield finding(
             "links",

@@ -45,6 +45,7 @@ def serve(
         host=host,
         port=port,
         log_level="warning",
+        log_config=None,  # uvicorn's records go through digest's handler (digest/console.py)
         timeout_graceful_shutdown=2,
     )
 

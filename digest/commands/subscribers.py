@@ -1,10 +1,11 @@
 """`digest subscribers`: the list in the state database, for operators.
 
-digest subscribers import list.csv     rows become active; who left stays left
+digest subscribers import list.csv     active, or as its status column says; who left stays left
 digest subscribers add ada@example.com --name "Ada Lovelace"
 digest subscribers remove ada@example.com
 digest subscribers export --status active > active.csv
 digest subscribers count
+digest subscribers prune               sign-ups unconfirmed for DIGEST_UNCONFIRMED_DAYS go
 """
 
 from __future__ import annotations
@@ -21,21 +22,18 @@ import typer
 from sqlalchemy.engine import Engine
 
 from digest.audience.address import normalise_address
-from digest.audience.csv_import import (
-    ListReport,
-    check_structure,
-    read_subscribers,
-    spreadsheet_safe,
-)
+from digest.audience.csv_import import ListReport, one_line, spreadsheet_safe
+from digest.audience.importer import import_list
 from digest.audience.store import LEFT, Record, Source, Status, SubscriberStore
 from digest.config import load_settings
 from digest.console import stderr_console
 from digest.state.engine import state_engine
+from digest.state.schema import utcnow
 
 console = stderr_console()
 app = typer.Typer(
     name="subscribers",
-    help="Import, add, remove, export and count the subscribers in the state database.",
+    help="Import, add, remove, export, count and prune the subscribers in the state database.",
     no_args_is_help=True,
 )
 
@@ -77,23 +75,34 @@ def _address(value: str) -> str:
 
 
 @app.command("import")
-def import_list(
+def import_list_command(
     file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="A CSV with an 'email' column.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Import the file even if it has not changed.")
+    ] = False,
 ) -> None:
-    """Make every row of FILE.csv an active subscriber; never brings back one who left."""
+    """Make every row of FILE.csv a subscriber, active unless its status column (as `export`
+    writes it) says otherwise; never brings back one who left. A file unchanged since its last
+    import is not read again."""
     label = "digest subscribers import"
-    check_structure(file, label)
     report = ListReport()
     with _store() as store:
-        rows = read_subscribers(file, suppressed=frozenset(), report=report, label=label)
-        result = store.import_rows(rows)
+        done = import_list(store.engine, file, report=report, label=label, force=force)
+    if done.unchanged_since is not None:
+        _say(
+            f"{file} has not changed since its import at {_when(done.unchanged_since)} UTC "
+            f"({report.valid} valid, {report.invalid_count} invalid rows): nothing to do "
+            "(--force imports it again)."
+        )
+        return
     for line in report.lines():
         _say(f"  {line}")
-    skipped = f"; {result.skipped_line}" if result.skipped_total else ""
+    result = done.imported
+    notes = "".join(f"; {line}" for line in (result.listed_line, result.skipped_line) if line)
     _say(
         f"Imported {file}: {result.added} added, {result.updated} updated, "
         f"{result.unchanged} unchanged, {result.duplicates} duplicates, "
-        f"{report.invalid_count} invalid rows{skipped}."
+        f"{report.invalid_count} invalid rows{notes}."
     )
 
 
@@ -133,7 +142,7 @@ def _export_row(record: Record) -> list[str]:
         record.reason,
         consent.user_agent if consent else "",
         consent.url if consent else "",
-        consent.text if consent else "",
+        one_line(consent.text) if consent else "",
     ]
     name, reason, agent, url, text = (spreadsheet_safe(value) for value in free_text)
     return [
@@ -169,6 +178,21 @@ def export(
         for record in store.export(status):
             fields = [spreadsheet_safe(record.fields.get(column, "")) for column in extra]
             writer.writerow(_export_row(record) + fields)
+
+
+@app.command()
+def prune() -> None:
+    """Delete the sign-ups nobody confirmed within DIGEST_UNCONFIRMED_DAYS, with their proof of
+    consent; an address that left keeps its row but loses such details. `digest schedule` runs
+    this every day."""
+    settings = load_settings()
+    engine = state_engine(settings)
+    try:
+        cutoff = utcnow() - dt.timedelta(days=settings.unconfirmed_days)
+        pruned = SubscriberStore(engine).prune_unconfirmed(older_than=cutoff)
+    finally:
+        engine.dispose()
+    _say(pruned.line(settings.unconfirmed_days))
 
 
 @app.command()

@@ -15,18 +15,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
+import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Engine
 
 from digest.audience.csv_import import (
     ListReport,
-    check_structure,
-    invalid_rows_file,
     load_suppressions,
     read_subscribers,
 )
+from digest.audience.importer import import_list
 from digest.audience.mailbox.verp import verp_for
-from digest.audience.store import ACTIVE, SubscriberStore
+from digest.audience.status import ACTIVE
+from digest.audience.store import SubscriberStore
 from digest.config import Settings
 from digest.deliver.local import run_workers
 from digest.deliver.outgoing import Outgoing, Report, Result
@@ -38,7 +39,7 @@ from digest.models import Issue, Recipient
 from digest.state.claims import Claims, Lease
 from digest.state.engine import open_engine, state_engine
 from digest.state.ledger import Delivery, Ledger, Outcome
-from digest.state.schema import FAILED, PENDING, SENT
+from digest.state.schema import FAILED, PENDING, SENT, deliveries
 from digest.state.workers import Role, register
 from digest.store import invalid_rows_path
 from digest.tokens import TokenSigner, signer
@@ -140,10 +141,13 @@ def list_subscribers(
     if suppressed:
         store.suppress(suppressed, reason="listed in DIGEST_SUPPRESSIONS")
     if settings.subscribers is not None:
-        with invalid_rows_file(report, invalid_rows_path(settings, issue.date)):
-            rows = read_subscribers(settings.subscribers, suppressed=suppressed, report=report)
-            imported = store.import_rows(rows)
-        report.left = imported.skipped_total
+        import_list(
+            ledger.engine,
+            settings.subscribers,
+            report=report,
+            suppressed=suppressed,
+            invalid_rows=invalid_rows_path(settings, issue.date),
+        )
     if not store.counts()[ACTIVE] and not ledger.counts(issue.date.isoformat())[PENDING]:
         raise ConfigError(
             "nobody to send to: no active subscriber (import a list with `digest subscribers "
@@ -197,9 +201,8 @@ def send_issue(
     suppressed = load_suppressions(settings.suppressions)
     report = ListReport()
     if not finished:
-        # A broken file stops the send before anyone is listed, so nothing half-read goes out.
-        if settings.subscribers is not None:
-            check_structure(settings.subscribers)
+        # A broken file stops the send before anyone is listed (import_list checks its
+        # structure first), so nothing half-read goes out.
         report = list_subscribers(settings, ledger, issue, suppressed)
         ledger.begin_send(issue_key, issue.subject)
     if retry_failed:
@@ -289,6 +292,22 @@ def _state(settings: Settings) -> Iterator[Engine]:
         engine.dispose()
 
 
+LEAVING = "leaving"
+"""Where a dry run lists, in its throw-away ledger, the addresses the list says left."""
+
+
+def _drop_leaving(engine: Engine, issue_key: str) -> None:
+    """Take out of a dry run's throw-away ledger the active subscribers the list says left: the
+    import of a real send stops their mail before it lists anyone."""
+    leaving = sa.select(deliveries.c.email_key).where(deliveries.c.issue == LEAVING)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.delete(deliveries).where(
+                deliveries.c.issue == issue_key, deliveries.c.email_key.in_(leaving)
+            )
+        )
+
+
 def dry_run(
     settings: Settings,
     issue: Issue,
@@ -319,10 +338,14 @@ def dry_run(
             store = SubscriberStore(state)
             if settings.subscribers is not None:
                 rows = read_subscribers(settings.subscribers, suppressed=suppressed, report=report)
-                added = ledger.enqueue(issue_key, store.without_left(rows, report))
-                summary.duplicates = report.valid - report.left - added
+                listed = store.without_left(
+                    rows, report, leaving=lambda gone: ledger.enqueue(LEAVING, gone)
+                )
+                added = ledger.enqueue(issue_key, listed)
+                summary.duplicates = report.valid - report.left - report.pending - added
             active = store.active()
             ledger.enqueue(issue_key, (row for row in active if row.key not in suppressed))
+            _drop_leaving(engine, issue_key)
             summary.invalid_rows = report.invalid_count
             summary.invalid_report = report.lines()
             summary.suppressed = report.suppressed

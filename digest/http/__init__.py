@@ -230,7 +230,9 @@ class Http:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.policy = FetchPolicy(frozenset(settings.fetch_allow_private))
+        self.policy = FetchPolicy(
+            frozenset(settings.fetch_allow_private), sources_only=settings.fetch_sources_only
+        )
         self._client = httpx.Client(
             timeout=httpx.Timeout(settings.fetch_timeout, connect=settings.fetch_connect_timeout),
             follow_redirects=True,
@@ -285,6 +287,8 @@ class Http:
             )
         if not urlsplit(url).hostname:
             raise SourceError(f"{url}: no host name in the URL")
+        if not self.policy.may_fetch(url, source):
+            raise Refused(f"{url}: not fetched: DIGEST_FETCH_SOURCES_ONLY reads only the sources")
         cache = self.cache if limit is None else None
         cached = cache.lookup(url) if cache else None
         if cached and not self._allowed(cached[0].trusted_hops, source):

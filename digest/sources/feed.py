@@ -46,13 +46,7 @@ from digest.sources.items import (
     to_int,
 )
 from digest.sources.kickers import is_editorial
-from digest.sources.links import (
-    is_private_address,
-    original_link,
-    same_origin,
-    tidy_path,
-    unwrapped,
-)
+from digest.sources.links import is_private_link, original_link, tidy_path, unwrapped
 from digest.sources.pictures import is_icon, is_junk_picture, is_share_button
 
 log = logging.getLogger("digest.sources")
@@ -390,7 +384,7 @@ def _story(
         log.warning("%s: skipped %r: it has no http(s) link", location, title)
         skipped.append(("no http(s) link", _link(entry)))
         return None
-    if is_private_address(link) and not same_origin(link, base.url):
+    if is_private_link(link, base.url):
         log.warning("%s: skipped %r: its link %s is on a private address", location, title, link)
         skipped.append(("link to a private address", link))
         return None

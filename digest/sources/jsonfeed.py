@@ -29,7 +29,7 @@ from digest.sources.items import (
     title_from_text,
 )
 from digest.sources.kickers import is_editorial
-from digest.sources.links import is_private_address, same_origin
+from digest.sources.links import is_private_link
 
 log = logging.getLogger("digest.sources")
 
@@ -134,7 +134,7 @@ def _story(
         log.warning("%s: skipped %r: it has no http(s) url", location, title)
         skipped.append(("no http(s) url", item.url or item.external_url or ""))
         return None
-    if is_private_address(url) and not same_origin(url, base.url):
+    if is_private_link(url, base.url):
         log.warning("%s: skipped %r: its url %s is on a private address", location, title, url)
         skipped.append(("url on a private address", url))
         return None

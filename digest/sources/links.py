@@ -3,17 +3,15 @@ never a page only the publisher's own machines can open (localhost, a private ne
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from digest.http.policy import on_source_site, url_kind
 from digest.sources.items import is_web_url
 
 ORIGINAL_LINK_SUFFIX = "_origlink"
 """feedparser files `feedburner:origLink`, `pheedo:origLink` and their kin under the feed's prefix
 and the local name lower-cased: `feedburner_origlink`, `pheedo_origlink`."""
-PRIVATE_NAMES = ("localhost", "local", "internal", "home.arpa", "localdomain")
-"""Host names (and their subdomains) that only resolve inside one machine or one network."""
 _REDIRECT_HOSTS = ("google.", "www.google.")
 """Hosts whose `/url?url=…` (or `q=`) is a click-tracking redirect to the address it carries."""
 
@@ -54,31 +52,9 @@ def tidy_path(url: str) -> str:
     return urlunsplit(parts._replace(path="/" + parts.path.lstrip("/")))
 
 
-def is_private_address(url: str) -> bool:
-    """Whether `url`'s host is one no subscriber can reach: loopback, a private, link-local or
-    reserved IP address, or a name such as `localhost` or `*.internal`. Told from the URL alone
-    (no DNS): which addresses a fetch may reach is the HTTP layer's business."""
-    try:
-        host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    except ValueError:  # an unclosed IPv6 bracket
-        return False
-    if not host:
-        return False
-    if any(host == name or host.endswith("." + name) for name in PRIVATE_NAMES):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return not address.is_global
-
-
-def same_origin(first: str, second: str) -> bool:
-    """Same scheme, host and port: a source's own links may stay on its own (intranet) server."""
-    a, b = urlsplit(first), urlsplit(second)
-    try:
-        return (a.scheme.lower(), a.hostname, a.port) == (b.scheme.lower(), b.hostname, b.port)
-    except ValueError:
-        return False
+def is_private_link(url: str, source: str) -> bool:
+    """Whether a story linking to `url` opens for nobody who reads the issue: its host is loopback,
+    private or a local name, and it is not on the site of `source` (the URL the feed was served
+    from: an intranet feed's stories live on its own server, whose readers can open them). The
+    same judgement as the fetch policy's, told from the URL alone (no DNS)."""
+    return url_kind(url) is not None and not on_source_site(url, source)

@@ -194,6 +194,41 @@ def m008_rate_limits(conn: Connection) -> None:
     frozen.create_all(conn)
 
 
+def m009_list_imports(conn: Connection) -> None:
+    """The last import of each list file (digest.audience.importer), so an unchanged list is
+    not imported again before every send."""
+    frozen = sa.MetaData()
+    sa.Table(
+        "list_imports",
+        frozen,
+        sa.Column("path", sa.String(1000), primary_key=True),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("imported_at", sa.DateTime, nullable=False),
+        sa.Column("rows_read", sa.Integer, nullable=False),
+        sa.Column("invalid_rows", sa.Integer, nullable=False),
+        sa.Column("suppressed_rows", sa.Integer, nullable=False),
+        sa.Column("unmailed_rows", sa.Integer, nullable=False),
+        sa.Column("pending_rows", sa.Integer, nullable=False),
+        sa.Column("invalid_file", sa.String(1000), nullable=False),
+    )
+    frozen.create_all(conn)
+
+
+def m010_mailbox_seen(conn: Connection) -> None:
+    """The bounce mailbox's messages that a pass left alone (digest.audience.mailbox.seen)."""
+    frozen = sa.MetaData()
+    sa.Table(
+        "mailbox_seen",
+        frozen,
+        sa.Column("mailbox", sa.String(500), primary_key=True),
+        sa.Column("message", sa.String(255), primary_key=True),
+        sa.Column("generation", sa.String(32), nullable=False),
+        sa.Column("rules", sa.Integer, nullable=False),
+        sa.Column("seen_at", sa.DateTime, nullable=False),
+    )
+    frozen.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_deliveries,
     m002_sends,
@@ -203,6 +238,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     m006_claims,
     m007_send_template,
     m008_rate_limits,
+    m009_list_imports,
+    m010_mailbox_seen,
 )
 """Every migration, oldest first. Add new ones at the end."""
 

@@ -152,3 +152,34 @@ rate_limits = sa.Table(
 )
 """Hits per bucket (e.g. sign-ups from one client address) per fixed window, shared by every
 process of `digest site` (digest.site.limits)."""
+
+list_imports = sa.Table(
+    "list_imports",
+    metadata,
+    sa.Column("path", sa.String(1000), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("imported_at", sa.DateTime, nullable=False),
+    sa.Column("rows_read", sa.Integer, nullable=False),
+    sa.Column("invalid_rows", sa.Integer, nullable=False),
+    sa.Column("suppressed_rows", sa.Integer, nullable=False),
+    sa.Column("unmailed_rows", sa.Integer, nullable=False),
+    sa.Column("pending_rows", sa.Integer, nullable=False),
+    sa.Column("invalid_file", sa.String(1000), nullable=False),
+)
+"""The last import of each list file (digest.audience.importer): the SHA-256 `fingerprint` of what
+was imported, so a file that has not changed is not read again, and what that import found, to
+report it again."""
+
+mailbox_seen = sa.Table(
+    "mailbox_seen",
+    metadata,
+    sa.Column("mailbox", sa.String(500), primary_key=True),
+    sa.Column("message", sa.String(255), primary_key=True),
+    sa.Column("generation", sa.String(32), nullable=False),
+    sa.Column("rules", sa.Integer, nullable=False),
+    sa.Column("seen_at", sa.DateTime, nullable=False),
+)
+"""The messages of the bounce mailbox a pass read and left alone (digest.audience.mailbox.seen), so
+the next pass does not download them again: `mailbox` as shown (never with a password), `message`
+the IMAP UID or the Maildir file's unique name, `generation` the IMAP folder's UIDVALIDITY (a new
+one means every UID changed), `rules` the version of the rules that judged it."""

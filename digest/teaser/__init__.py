@@ -20,6 +20,7 @@ from digest.text import article_blocks, clean_article_text, fold_space, is_marku
 
 __all__ = ["make_teaser", "reads_as_story", "split_sentences", "teaser_for"]
 
+_WORD = re.compile(r"\w+")
 _CUT_END = re.compile(r"\s*(?:…|\.\.\.|\. \. \.)$")
 # A teaser is never shorter than this many words (or this share of its budget) while the text
 # offers more.
@@ -111,12 +112,13 @@ def _whole_sentences(
 
 def teaser_for(story: Story, max_words: int, language: str = "en") -> str:
     """The editor's teaser (Story.teaser, whitespace-folded, otherwise untouched) when set;
-    else make_teaser(story.text, ...), or none when that only repeats the title (a post whose
-    title is its whole text)."""
+    else make_teaser(story.text, ...), or none when that only repeats words of the title (a post
+    whose title is its whole text, a chart entry's "James Blunt" under "#1: You're Beautiful -
+    James Blunt")."""
     if story.teaser.strip():
         return fold_space(story.teaser)
     teaser = make_teaser(story.text, max_words, title=story.title, language=language)
-    return "" if _letters(teaser) == _letters(clean_article_text(story.title)) else teaser
+    return "" if _words(teaser) <= _words(clean_article_text(story.title)) else teaser
 
 
 def reads_as_story(text: str, max_words: int, title: str = "", language: str = "en") -> bool:
@@ -131,5 +133,5 @@ def reads_as_story(text: str, max_words: int, title: str = "", language: str = "
     )
 
 
-def _letters(text: str) -> str:
-    return "".join(char.casefold() for char in text.removesuffix("…") if char.isalnum())
+def _words(text: str) -> set[str]:
+    return {word.casefold() for word in _WORD.findall(text)}

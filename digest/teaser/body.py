@@ -4,6 +4,7 @@ block (paragraph, heading, list item) into the next."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -19,10 +20,14 @@ _LABEL_HALF_WORDS = 6
 # Words this long or longer decide whether a block is written in title case.
 _TITLE_CASE_LETTERS = 4
 _WORD = re.compile(r"[^\W\d_]+")
-# The first word after a title, past spaces (and past clause marks after a title cut from the
-# text): in lower case, the title's sentence goes on.
-_NEXT_WORD = re.compile(r"\s*([^\W\d_]+)")
+# The first word after a title, past spaces and commas (and past any clause mark after a title
+# cut from the text; a colon or dash after a whole title marks a heading): in lower case, the
+# title's sentence goes on.
+_NEXT_WORD = re.compile(r"[\s,;]*([^\W\d_]+)")
 _NEXT_WORD_AFTER_CUT = re.compile(r"[\s,;:—–-]*([^\W\d_]+)")
+# A line that gives a value under a label of a few words: "Einsatzort: Weiz", "Time: 21:42 UTC",
+# "Invité : Laurent Dormond"; not a link under a label ("Buy the book: https://…").
+_FIELD = re.compile(r"[^\W\d_][\w'’()/.-]*(?:\s+[\w'’()/.-]+){0,2}\s?:\s+(?!https?://|www\.)\S")
 # A line that ends by announcing a quotation: "In his new book, Steve Yegge says".
 _INTRODUCES_QUOTE = re.compile(
     r"\b(?:says|said|writes|wrote|notes|noted|explains|explained|asks|asked|adds|added|argues"
@@ -38,10 +43,12 @@ def story_blocks(body: str, joined: str, blocks: list[str], min_half_words: int)
 
     Such a block is a standfirst, a list item, a heading or a caption. When sentences come
     before it, the text ends before it (after it, when they end with a colon that announces it).
-    When it opens the text, it is skipped if it is a label or a heading ("Analysis", "Family —
-    Amaranthaceae", "HOUGHTON MIFFLIN HARCOURT", a book's title in title case) with text after
-    it; otherwise it is a standfirst, which stands alone when it holds `min_half_words`, and is
-    ended with a full stop and followed by the story's sentences when it is shorter.
+    When it opens the text, labelled lines ("Einsatzort: Weiz") with no prose after them are a
+    record, which is the teaser; otherwise it is skipped if it is a label or a heading
+    ("Analysis", "Family — Amaranthaceae", "HOUGHTON MIFFLIN HARCOURT", a book's title in title
+    case) with text after it; otherwise it is a standfirst, which stands alone when it holds
+    `min_half_words`, and is ended with a full stop and followed by the story's sentences when it
+    is shorter.
     """
     offset = len(joined) - len(body)
     if offset < 0 or joined[offset:] != body:
@@ -67,6 +74,8 @@ def story_blocks(body: str, joined: str, blocks: list[str], min_half_words: int)
             return " ".join([*pieces, text])
         if not worded(body[block_end:]):
             return text
+        if _FIELD.match(text) and not any(_is_prose(later) for later in blocks[index + 1 :]):
+            return _record([text, *blocks[index + 1 :]])
         if _is_heading(text):
             continue
         if weight(text) >= min_half_words:
@@ -74,6 +83,18 @@ def story_blocks(body: str, joined: str, blocks: list[str], min_half_words: int)
         standfirst = text
         pieces.append(text + (":" if _INTRODUCES_QUOTE.search(text) else "."))
     return " ".join(pieces) or body
+
+
+def _is_prose(block: str) -> bool:
+    return bool(SENTENCE_END.search(block)) and not _FIELD.match(block)
+
+
+def _record(lines: list[str]) -> str:
+    """The labelled lines that open `lines` (a call-out's "Einsatzort: …", "Alarmierung: …", an
+    earthquake's "Time: …", "Depth: …"), each ended as a sentence: a record with no prose to
+    tell it, which is then its own teaser."""
+    fields = list(itertools.takewhile(_FIELD.match, lines))
+    return " ".join(line if SENTENCE_END.search(line) else f"{line}." for line in fields)
 
 
 def _is_unfinished(block: str, following: str) -> bool:

@@ -9,7 +9,8 @@ The cluster trusts local connections and skips fsync: it holds test data only.
 - `postgres_server` (session): one server for the whole run, started when a test first asks for
   it and stopped at the end (also when the run is interrupted).
 - `database_url` (parametrised): a fresh, empty state database for each test, once on SQLite (a
-  file in the test's folder) and once on PostgreSQL (a new database on the session's server).
+  file in the test's folder) and once on PostgreSQL (a new database on the session's server);
+  `engine` opens it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from digest.state.engine import open_engine
 from tests.support.smtp_server import free_port
 
 USER = "digest"
@@ -206,3 +208,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
     finally:
         server.drop_database(url)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    """An engine on `database_url`, migrated."""
+    engine = open_engine(database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()

@@ -19,7 +19,7 @@ from apscheduler.events import (
 )
 
 from digest.config import Settings
-from digest.schedule import JOB_ID, Scheduler
+from digest.schedule.process import JOB_ID, Scheduler
 
 WAIT = 30.0
 """Seconds before a test gives up waiting for the scheduler: a guard, never a measurement."""
@@ -27,13 +27,17 @@ WAIT = 30.0
 
 @contextmanager
 def running(scheduler: Scheduler) -> Iterator[queue.SimpleQueue[JobExecutionEvent]]:
-    """Run `scheduler` on a thread until the block ends; yield its job events as they happen."""
+    """Run `scheduler` on a thread until the block ends; yield the daily job's events as they
+    happen (not those of the jobs beside it: the mailbox, the pruning of sign-ups)."""
     events: queue.SimpleQueue[JobExecutionEvent] = queue.SimpleQueue()
     started = threading.Event()
     failures: list[BaseException] = []
-    scheduler.scheduler.add_listener(
-        events.put, EVENT_JOB_EXECUTED | EVENT_JOB_MISSED | EVENT_JOB_ERROR
-    )
+
+    def daily(event: JobExecutionEvent) -> None:
+        if event.job_id == JOB_ID:
+            events.put(event)
+
+    scheduler.scheduler.add_listener(daily, EVENT_JOB_EXECUTED | EVENT_JOB_MISSED | EVENT_JOB_ERROR)
     scheduler.scheduler.add_listener(lambda _event: started.set(), EVENT_SCHEDULER_STARTED)
 
     def run() -> None:

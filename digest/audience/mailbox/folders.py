@@ -17,7 +17,8 @@ TIMEOUT = 60.0
 
 @dataclass(frozen=True, slots=True)
 class Letter:
-    """One message not handled yet; `raw` is None when it is larger than MAX_MESSAGE_BYTES."""
+    """One message not handled yet, named by `key` (see `Mailbox.unhandled`); `raw` is None when
+    it is larger than MAX_MESSAGE_BYTES."""
 
     key: str
     raw: bytes | None
@@ -27,11 +28,21 @@ class Mailbox(Protocol):
     """What a pass needs from an IMAP folder or a Maildir; used as a context manager."""
 
     shown: str
+    generation: str
+    """What keys are valid within: IMAP's UIDVALIDITY (known once connected); a Maildir's
+    unique names never change."""
 
     def __enter__(self) -> Mailbox: ...
 
     def __exit__(self, *exc_info: object) -> None: ...
 
-    def pending(self) -> Iterator[Letter]: ...
+    def unhandled(self) -> list[str]:
+        """The keys of the messages not marked handled, oldest first: IMAP UIDs, or the unique
+        names of Maildir files (which stay the same in new/ and cur/)."""
+        ...
+
+    def fetch(self, keys: list[str]) -> Iterator[Letter]:
+        """The messages of `keys` (from `unhandled`) that are still there, in that order."""
+        ...
 
     def mark_handled(self, letter: Letter) -> None: ...

@@ -37,6 +37,7 @@ class ImapMailbox:
         self.location = location
         self.shown = location.shown
         self.done_folder = done_folder
+        self.generation = ""
         self._context = tls_context(ca_file)
         self._client: IMAPClient | None = None
 
@@ -96,6 +97,7 @@ class ImapMailbox:
             if self.done_folder and not client.folder_exists(self.done_folder):
                 client.create_folder(self.done_folder)
             selected = client.select_folder(self.location.folder)
+            self.generation = str(selected.get(b"UIDVALIDITY", ""))
             permanent = selected.get(b"PERMANENTFLAGS", ())
             if b"\\*" not in permanent and KEYWORD.encode() not in permanent:
                 raise self._fail(
@@ -115,11 +117,20 @@ class ImapMailbox:
 
     # --- a pass ---
 
-    def pending(self) -> Iterator[Letter]:
-        """Every message without the keyword, oldest first, fetched in batches."""
-        client = self.client
+    def unhandled(self) -> list[str]:
+        """The UIDs of every message without the keyword, oldest first."""
         try:
-            uids = sorted(client.search(["NOT", "KEYWORD", KEYWORD]))
+            return [str(uid) for uid in sorted(self.client.search(["NOT", "KEYWORD", KEYWORD]))]
+        except IMAPClientError as exc:
+            raise self._fail(f"IMAP error ({_one_line(exc)})") from None
+        except OSError as exc:
+            raise self._fail(f"connection lost ({_one_line(exc)})") from None
+
+    def fetch(self, keys: list[str]) -> Iterator[Letter]:
+        """The messages of `keys` (UIDs), in batches; one deleted meanwhile is skipped."""
+        client = self.client
+        uids = [int(key) for key in keys]
+        try:
             for start in range(0, len(uids), FETCH_BATCH):
                 batch = uids[start : start + FETCH_BATCH]
                 sizes = client.fetch(batch, ["RFC822.SIZE"])

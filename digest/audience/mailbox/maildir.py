@@ -32,6 +32,8 @@ class MaildirMailbox:
         self.root = path
         self.shown = str(path)
         self.done_folder = done_folder
+        self.generation = "maildir"
+        self._found: dict[str, Path] = {}
 
     def __enter__(self) -> MaildirMailbox:
         if not all((self.root / sub).is_dir() for sub in ("cur", "new", "tmp")):
@@ -79,25 +81,34 @@ class MaildirMailbox:
             _write_atomically(self.root / KEYWORDS_FILE, text)
         return chr(ord("a") + keywords[KEYWORD])
 
-    def pending(self) -> Iterator[Letter]:
-        """Every message without the keyword: new/ first, then cur/, each in name order, as the
-        folder was when the pass began (a message marked meanwhile moves into cur/)."""
+    def unhandled(self) -> list[str]:
+        """The unique names of every message without the keyword: new/ first, then cur/, each in
+        name order, as the folder is now (a message marked meanwhile moves into cur/)."""
         letter = self._letter(create=False)
-        found: list[tuple[str, os.DirEntry[str]]] = []
+        self._found = {}
         for sub in ("new", "cur"):
             try:
                 entries = sorted(os.scandir(self.root / sub), key=lambda entry: entry.name)
             except OSError as exc:
                 raise MailboxError(f"mailbox {self.shown}: cannot list {sub}/ ({exc})") from None
-            found += [(sub, entry) for entry in entries]
-        for sub, entry in found:
-            if entry.name.startswith(".") or not entry.is_file():
+            for entry in entries:
+                if entry.name.startswith(".") or not entry.is_file():
+                    continue
+                if letter is not None and letter in _flags(entry.name):
+                    continue
+                self._found.setdefault(entry.name.partition(INFO)[0], Path(entry.path))
+        return list(self._found)
+
+    def fetch(self, keys: list[str]) -> Iterator[Letter]:
+        """The messages of `keys` (unique names from `unhandled`); one a mail client moved or
+        deleted meanwhile is skipped."""
+        for key in keys:
+            path = self._found.get(key)
+            if path is None:
                 continue
-            if letter is not None and letter in _flags(entry.name):
-                continue
-            raw = self._read(Path(entry.path))
-            if raw is not None or Path(entry.path).exists():
-                yield Letter(f"{sub}/{entry.name}", raw)
+            raw = self._read(path)
+            if raw is not None or path.exists():
+                yield Letter(key, raw)
 
     def _read(self, path: Path) -> bytes | None:
         try:
@@ -110,7 +121,9 @@ class MaildirMailbox:
         return raw if len(raw) <= MAX_MESSAGE_BYTES else None
 
     def mark_handled(self, letter: Letter) -> None:
-        source = self.root / letter.key
+        source = self._found.get(letter.key)
+        if source is None:
+            return
         name = source.name
         unique = name.partition(INFO)[0]
         flags = set(_flags(name))

@@ -2,6 +2,8 @@
 it asks for, and marked, so no later pass reads it again; a message that is no bounce, complaint
 or unsubscribe request is left as it was, and counted.
 
+A message left alone is remembered (`seen`), so later passes do not even download it again.
+
 The order makes a pass safe to interrupt anywhere: the event is stored (once per message and
 address, by the message's SHA-256), the status is set (which never undoes a stronger one), and only
 then is the message marked. A pass killed before the mark reads the message again next time, and
@@ -9,6 +11,7 @@ changes nothing twice."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -16,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Engine
 
@@ -25,8 +29,10 @@ from digest.audience.mailbox.folders import Letter, Mailbox
 from digest.audience.mailbox.imap import ImapMailbox
 from digest.audience.mailbox.location import ImapLocation, parse_location
 from digest.audience.mailbox.maildir import MaildirMailbox
+from digest.audience.mailbox.seen import Seen
 from digest.audience.mailbox.verp import verp_for
-from digest.audience.store import BOUNCED, COMPLAINED, Status, SubscriberStore
+from digest.audience.status import BOUNCED, COMPLAINED, Status
+from digest.audience.store import SubscriberStore
 from digest.config import Settings
 from digest.errors import ConfigError
 from digest.state.schema import utcnow
@@ -58,6 +64,8 @@ class MailboxSummary(BaseModel):
     complained: int = 0
     not_subscribers: int = 0
     left_alone: int = 0
+    left_before: int = 0
+    """Messages an earlier pass read and left alone: not downloaded again (`seen`)."""
     seconds: float = 0.0
 
     @property
@@ -68,7 +76,8 @@ class MailboxSummary(BaseModel):
     def line(self) -> str:
         return (
             f"Mailbox {self.mailbox}: {self.read} read, {self.handled} handled, {self.left_alone} "
-            f"left alone (no bounce, complaint or unsubscribe digest can act on). Bounces: "
+            f"left alone (no bounce, complaint or unsubscribe digest can act on), "
+            f"{self.left_before} left alone before and not read again. Bounces: "
             f"{self.permanent} permanent, {self.temporary} temporary; complaints: "
             f"{self.complaints}; unsubscribes: {self.unsubscribes}. Now bounced: {self.bounced}; "
             f"now complained: {self.complained}; named but not subscribers: "
@@ -185,21 +194,36 @@ def read_mailbox(
     *,
     now: dt.datetime | None = None,
     stop: threading.Event | None = None,
+    reread: bool = False,
 ) -> MailboxSummary:
     """One pass over DIGEST_MAILBOX_URL against the state database `engine`; `stop` ends it after
-    the message at hand."""
+    the message at hand. A message an earlier pass left alone is not downloaded again, unless
+    `reread`."""
     mailbox = open_mailbox(settings)
     summary = MailboxSummary(mailbox=mailbox.shown)
     started = time.perf_counter()
     work = _Pass(settings, engine, readers(settings), now or utcnow(), summary)
     with mailbox:
-        for letter in mailbox.pending():
-            if stop is not None and stop.is_set():
-                break
-            summary.read += 1
-            if work.letter(letter):
-                mailbox.mark_handled(letter)
-            else:
-                summary.left_alone += 1
+        seen = Seen(engine, mailbox.shown, mailbox.generation)
+        if reread:
+            seen.forget()
+        keys = mailbox.unhandled()
+        known = seen.known(keys)
+        summary.left_before = len(known)
+        try:
+            for letter in mailbox.fetch([key for key in keys if key not in known]):
+                if stop is not None and stop.is_set():
+                    break
+                summary.read += 1
+                if work.letter(letter):
+                    mailbox.mark_handled(letter)
+                else:
+                    summary.left_alone += 1
+                    seen.left_alone(letter.key)
+        except BaseException:
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                seen.flush()  # what was judged stays judged
+            raise
+        seen.flush()
     summary.seconds = time.perf_counter() - started
     return summary
