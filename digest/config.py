@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     dkim_key_file: Path | None = None
     dkim_selector: str = ""
     dkim_domain: str = ""
-    # Scheduled runs (digest schedule); see digest/schedule.py.
+    # Scheduled runs (digest schedule); see digest/schedule/.
     schedule: str = "0 6 * * *"
     schedule_mode: Literal["send", "preview"] = "send"
     misfire_grace: float = Field(default=3600.0, ge=1)

@@ -1,6 +1,6 @@
 """When scheduled runs happen: the cron trigger (safe across daylight-saving changes) and durations.
 
-Kept apart from digest/schedule.py so that digest/config.py can validate DIGEST_SCHEDULE and
+Kept apart from digest/schedule/ so that digest/config.py can validate DIGEST_SCHEDULE and
 DIGEST_MISFIRE_GRACE without importing the scheduler process."""
 
 from __future__ import annotations

@@ -107,6 +107,20 @@ def run_at_terminal(cwd: Path, *args: str, stdout_too: bool = False, **env: str)
     return Run(process.returncode, stdout, _ANSI.sub("", raw), raw)
 
 
+def run_piped(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`digest ARGS` with stdout and stderr on pipes, as under a process manager."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
+    return subprocess.run(
+        [sys.executable, "-m", "digest", *args],
+        cwd=cwd,
+        env=environment | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def assert_shown_as_written(run: Run, *texts: str) -> None:
     output = run.terminal + run.stdout
     assert "Traceback" not in output and "MarkupError" not in output, output
@@ -306,17 +320,9 @@ def test_piped_results_are_data_and_stay_exact(project: Path) -> None:
 def test_under_a_process_manager_each_log_record_is_one_line(project: Path) -> None:
     """With stderr a pipe (systemd, a container's log), a line break in outside text cannot start
     a forged record, nor a control character reach whoever reads the log at a terminal."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
     source = f"missing-\nERROR digest.send: forged record {INJECTED}.xml"
-    arguments = ["build", "--date", "2026-11-26", "--source", "today.yaml", "--source", source]
-    run = subprocess.run(
-        [sys.executable, "-m", "digest", *arguments],
-        cwd=project,
-        env=environment | {"PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    run = run_piped(
+        project, "build", "--date", "2026-11-26", "--source", "today.yaml", "--source", source
     )
     assert run.returncode == 0, run.stderr
     lines = run.stderr.splitlines()
@@ -329,20 +335,10 @@ def test_under_a_process_manager_each_log_record_is_one_line(project: Path) -> N
 
 def test_the_desk_s_web_server_logs_through_the_same_handler(project: Path) -> None:
     """uvicorn's own records (here: the port is taken) are digest's log lines, not uvicorn's."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        port = taken.getsockname()[1]
-        run = subprocess.run(
-            [sys.executable, "-m", "digest", "serve", "--port", str(port)],
-            cwd=project,
-            env=environment | {"PYTHONPATH": str(ROOT)},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        run = run_piped(project, "serve", "--port", str(taken.getsockname()[1]))
     assert run.returncode != 0
     record = re.compile(r"^ERROR uvicorn\.error: .*address already in use", re.MULTILINE)
     assert record.search(run.stderr), run.stderr

@@ -22,7 +22,7 @@ from digest.audience.store import SubscriberStore
 from digest.cli import app
 from digest.config import load_settings
 from digest.errors import MailboxError
-from digest.schedule import Scheduler
+from digest.schedule.process import Scheduler
 from digest.state.engine import open_engine
 from digest.state.schema import bounce_events, deliveries
 from digest.tokens import TokenSigner

@@ -12,21 +12,19 @@ from pathlib import Path
 
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
+from apscheduler.util import obj_to_ref, ref_to_obj
 from typer.testing import CliRunner
 
 from digest.cli import app
 from digest.config import Settings, load_settings
 from digest.errors import DigestError
 from digest.pipeline import build_issue
-from digest.schedule import (
-    Scheduler,
-    last_run_time,
-    recent_runs,
-    run_now,
-    run_with_retries,
-    schedule_status,
-    trigger_for,
-)
+from digest.schedule import scheduled_run
+from digest.schedule.process import JOB_FUNCTION, Scheduler
+from digest.schedule.run import run_now, run_with_retries
+from digest.schedule.runs import recent_runs
+from digest.schedule.status import schedule_status
+from digest.schedule.times import last_run_time, trigger_for
 from digest.state.engine import state_engine
 from digest.state.ledger import Ledger
 from digest.state.schema import schedule_runs as runs_table
@@ -370,3 +368,11 @@ def test_a_run_cut_short_is_not_resumed_once_a_later_run_time_passed(
     assert [outcome for _, outcome, _ in runs(settings)] == ["interrupted"]
     assert "a later run time has passed; not resumed" in caplog.text
     assert issue_dates(settings) == []
+
+
+def test_the_daily_job_is_stored_under_the_reference_existing_databases_hold() -> None:
+    """A job store written before digest/schedule/ was a package refers to the job by the name
+    `digest.schedule:scheduled_run`; it must still load."""
+    assert JOB_FUNCTION == "digest.schedule:scheduled_run"
+    assert ref_to_obj(JOB_FUNCTION) is scheduled_run
+    assert obj_to_ref(scheduled_run) == JOB_FUNCTION

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from digest.config import Settings, load_settings
-from digest.schedule import recent_runs
+from digest.schedule.runs import recent_runs
 from digest.state.engine import state_engine, state_url
 from digest.state.ledger import Ledger
 from digest.state.lock import lock_holder

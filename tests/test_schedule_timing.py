@@ -10,7 +10,7 @@ import pytest
 
 from digest.config import load_settings
 from digest.errors import ConfigError
-from digest.schedule import last_run_time, next_run_times
+from digest.schedule.times import last_run_time, next_run_times
 from digest.timing import cron_trigger, describe_duration, parse_duration
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -18,7 +18,8 @@ import pytest
 
 from digest.commands.send import _stop_on_signals
 from digest.config import load_settings
-from digest.schedule import Scheduler, stop_on_signals
+from digest.schedule.process import Scheduler
+from digest.schedule.run import stop_on_signals
 from digest.signals import on_stop_signals
 
 

@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 
 from digest.config import load_settings
-from digest.schedule import next_run_times, run_now, serve
+from digest.schedule.process import serve
+from digest.schedule.run import run_now
+from digest.schedule.times import next_run_times
 
 
 def schedule(

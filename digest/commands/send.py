@@ -33,7 +33,7 @@ from digest.message import compose
 from digest.models import PREVIEW_RECIPIENT
 from digest.pipeline import prepare_message, view_online_url
 from digest.render import render_email
-from digest.schedule import schedule_status
+from digest.schedule.status import schedule_status
 from digest.signals import on_stop_signals, signal_name
 from digest.state.engine import state_engine
 from digest.state.ledger import Ledger

@@ -20,7 +20,7 @@ from digest.state.schema import metadata, migrations
 
 BATCH = 5000
 JOBS_TABLE = "apscheduler_jobs"
-"""APScheduler's job store (digest/schedule.py); created by APScheduler, not by a migration."""
+"""APScheduler's job store (digest/schedule/); created by APScheduler, not by a migration."""
 
 
 def _tables(source: Connection) -> list[sa.Table]:

@@ -19,7 +19,7 @@ from apscheduler.events import (
 )
 
 from digest.config import Settings
-from digest.schedule import JOB_ID, Scheduler
+from digest.schedule.process import JOB_ID, Scheduler
 
 WAIT = 30.0
 """Seconds before a test gives up waiting for the scheduler: a guard, never a measurement."""
