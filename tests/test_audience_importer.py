@@ -4,13 +4,16 @@ again."""
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import os
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from digest.audience.csv_import import ListReport
-from digest.audience.importer import import_list
+from digest.audience.csv_import import ListReport, ListRow
+from digest.audience.importer import _changes, _import_statement, _imported, import_list
+from digest.audience.status import Source, Status
 from digest.audience.store import SubscriberStore
 from digest.state.schema import subscribers
 
@@ -78,3 +81,34 @@ def test_the_same_content_at_another_path_is_its_own_list(
     assert import_list(engine, tmp_path / "b.csv", report=ListReport()).unchanged_since is None
     relative = Path(os.path.relpath(tmp_path / "a.csv"))
     assert import_list(engine, relative, report=ListReport()).unchanged_since is not None
+
+
+def test_the_rows_an_import_writes_are_those_its_statement_changes(engine: sa.Engine) -> None:
+    """`_changes` (which rows are written and counted) and the statement's WHERE (which keeps to
+    the rule in the database) agree on every status a row and the table may have."""
+    now = dt.datetime(2026, 11, 26, 6, 0)
+    cases = []
+    for old, new, edited in itertools.product(Status, Status, (False, True)):
+        email = f"{old.value}.{new.value}.{int(edited)}@example.com"
+        value = _imported(
+            ListRow(email=email, name="New" if edited else "Old", status=new), Source.IMPORT, now
+        )
+        cases.append((email, old, value))
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(subscribers),
+            [
+                _imported(ListRow(email=email, name="Old", status=old), Source.IMPORT, now)
+                | {"updated_at": now - dt.timedelta(days=1)}
+                for email, old, _ in cases
+            ],
+        )
+        statement = _import_statement(conn)
+        for _, _, value in cases:
+            conn.execute(statement, [value])
+        written = set(
+            conn.scalars(sa.select(subscribers.c.email_key).where(subscribers.c.updated_at == now))
+        )
+    for email, old, value in cases:
+        before = (old.value, "Old", value["fields"])
+        assert _changes(before, value) == (email in written), (email, old, value["status"])

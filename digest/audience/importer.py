@@ -1,7 +1,7 @@
 """Importing a list into the subscribers table (`digest subscribers import`, and every
 `digest send` with DIGEST_SUBSCRIBERS): each row with the status it gives, never bringing back an
-address that left, in batches written by multi-row statements (SQLAlchemy's "insertmanyvalues":
-1,000 rows a statement), so a list of a million rows takes seconds, not minutes, and flat memory.
+address that left, in batches of which only the rows that change something are written, so a list
+of a million rows takes seconds, not minutes, and flat memory.
 
 An operator who keeps the list elsewhere re-exports the same file day after day; `import_list`
 remembers the fingerprint of each file it imported (in the state database, table `list_imports`)
@@ -130,12 +130,29 @@ def _imported(row: ListRow, source: Source, now: dt.datetime) -> dict[str, Any]:
     }
 
 
+def _changes(before: tuple[str, str, str] | None, value: dict[str, Any]) -> bool:
+    """Whether writing the row `value` changes the table's row (status, name, fields) `before`:
+    a new address; an active row for an address that is pending, or active under another name or
+    fields; a pending row for one pending under another name or fields; a row that left for one
+    that stayed or left for a weaker reason. The same rule as `_import_statement`'s WHERE, which
+    keeps to it in the database should another process change the row meanwhile."""
+    if before is None:
+        return True
+    status, name, fields = before
+    new = value["status"]
+    edited = (name, fields) != (value["name"], value["fields"])
+    if new == ACTIVE:
+        return status == PENDING or (status == ACTIVE and edited)
+    if new == PENDING:
+        return status == PENDING and edited
+    return rank(Status(new)) > rank(Status(status))
+
+
 def _import_statement(conn: Connection) -> Any:
-    """One INSERT … ON CONFLICT for a batch of rows of any status, returning the keys it
-    inserted or changed. An active row brings in an address that is pending or active with its
-    name and fields; a pending row only edits one that is pending; a row that left stops mail to
-    an active or pending address, and moves one that left to a stronger reason. Nothing ever
-    brings back an address that left."""
+    """One INSERT … ON CONFLICT for the rows of a batch of any status. An active row brings in an
+    address that is pending or active with its name and fields; a pending row only edits one that
+    is pending; a row that left stops mail to an active or pending address, and moves one that
+    left to a stronger reason. Nothing ever brings back an address that left (`_changes`)."""
     insert = upsert(conn)(subscribers)
     new, old = insert.excluded, subscribers.c
     edited = sa.or_(old.name != new.name, old.fields != new.fields)
@@ -157,7 +174,7 @@ def _import_statement(conn: Connection) -> Any:
             sa.and_(new.status == status_sql(PENDING), old.status == status_sql(PENDING), edited),
             sa.and_(new_left, rank_of(old.status) < rank_of(new.status)),
         ),
-    ).returning(subscribers.c.email_key)
+    )
 
 
 def import_rows(
@@ -168,8 +185,8 @@ def import_rows(
     ones take the row's name and fields, and stop getting mail when the row says they left;
     an address that left is skipped and counted, or moved to a stronger reason (a complaint
     outranks a bounce, which outranks an unsubscribe). A pending row never outranks an active
-    one. Streams in batches of multi-row statements (`_import_statement`), so memory stays
-    flat at any list size and the table keeps the list's order."""
+    one. Streams in batches (`_import_batch`), so memory stays flat at any list size and the
+    table keeps the list's order."""
     report = ImportReport()
     rows = iter(rows)
     while batch := list(islice(rows, BATCH)):
@@ -187,27 +204,33 @@ def _import_batch(
         if kept is None or _import_rank(row.status) > _import_rank(kept.status):
             unique[row.key] = row
     report.duplicates += len(batch) - len(unique)
-    values = [_imported(row, source, now) for row in unique.values()]
+    values = {key: _imported(row, source, now) for key, row in unique.items()}
+    old = subscribers.c
     with engine.begin() as conn:
-        known: dict[str, str] = dict(
-            conn.execute(
-                sa.select(subscribers.c.email_key, subscribers.c.status).where(
-                    subscribers.c.email_key.in_(list(unique))
+        known = {
+            found.email_key: (found.status, found.name, found.fields)
+            for found in conn.execute(
+                sa.select(old.email_key, old.status, old.name, old.fields).where(
+                    old.email_key.in_(list(unique))
                 )
-            ).all()
-        )
-        changed = set(conn.scalars(_import_statement(conn), values))
-    # Counted from what was read and what the statements returned, not from rowcount, which
-    # psycopg does not add up over a batch.
+            )
+        }
+        # Only the rows that change something are written: a daily re-export differs from the
+        # table in a few. They go as one executemany, which SQLite runs as one prepared
+        # statement and psycopg pipelines (a multi-row VALUES is no faster on SQLite, and
+        # psycopg parses a statement that long anew in Python every time).
+        writes = {key: value for key, value in values.items() if _changes(known.get(key), value)}
+        if writes:
+            conn.execute(_import_statement(conn), list(writes.values()))
     for key, row in unique.items():
         report.listed[row.status] += 1
         before = known.get(key)
         if before is None:
             report.added += 1
-        elif key in changed:
+        elif key in writes:
             report.updated += 1
-        elif before in LEFT and row.status not in LEFT:
-            report.skipped[Status(before)] += 1
+        elif before[0] in LEFT and row.status not in LEFT:
+            report.skipped[Status(before[0])] += 1
         else:
             report.unchanged += 1
 
