@@ -11,7 +11,6 @@ from digest.commands.options import DateOption
 from digest.config import load_settings
 from digest.console import stderr_console
 from digest.errors import BuildError
-from digest.pipeline import build_issue, rerender
 from digest.store import ISSUE_FILE, issue_dir
 
 console = stderr_console()
@@ -30,6 +29,8 @@ def build(
     ] = None,
 ) -> None:
     """Gather the stories and build the issue folder (issue.json, email.html/.txt/.eml)."""
+    from digest.pipeline import build_issue
+
     result = build_issue(load_settings(), date=date, sources=source)
     console.print(result.summary)
     print(result.folder / "email.html")
@@ -42,6 +43,8 @@ def preview(
     ] = False,
 ) -> None:
     """Re-render the issue from its (edited) issue.json, or build it; print its file:// URL."""
+    from digest.pipeline import build_issue, rerender
+
     settings = load_settings()
     try:
         result = rerender(settings, date)

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from digest.check import check_issue, has_errors
 from digest.commands.options import DateOption
 from digest.config import load_settings
 from digest.console import stderr_console
@@ -23,6 +22,8 @@ def check(
 ) -> None:
     """Check the built issue (size, accessibility, links, contrast, parts, headers, spam score);
     exit 1 when anything is an error."""
+    from digest.check import check_issue, has_errors
+
     findings = check_issue(load_settings(), date, spam=spam)
     for finding in findings:
         print(finding.line)

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from digest.audience.mailbox.run import read_mailbox
 from digest.config import load_settings
 from digest.console import stderr_console
 from digest.state.engine import state_engine
@@ -30,6 +29,8 @@ def mailbox(
 
     Each message handled is marked (or moved to DIGEST_MAILBOX_DONE_FOLDER) and never read again;
     any other message is left as it was, and remembered so later passes do not read it again."""
+    from digest.audience.mailbox.run import read_mailbox
+
     settings = load_settings()
     engine = state_engine(settings)
     try:

@@ -8,9 +8,6 @@ from typing import Annotated
 import typer
 
 from digest.config import load_settings
-from digest.schedule.process import serve
-from digest.schedule.run import run_now
-from digest.schedule.times import next_run_times
 
 
 def schedule(
@@ -30,6 +27,10 @@ def schedule(
     """Build and send the day's issue at DIGEST_SCHEDULE in DIGEST_TIMEZONE, until stopped.
 
     SIGTERM or SIGINT lets the messages in flight finish, then exits 0; the next start resumes."""
+    from digest.schedule.process import serve
+    from digest.schedule.run import run_now
+    from digest.schedule.times import next_run_times
+
     settings = load_settings()
     if next_count:
         for moment in next_run_times(settings, next_count):

@@ -20,8 +20,6 @@ from rich.progress import (
 from rich.text import Text
 
 from digest.audience.address import normalise_address
-from digest.audience.mailbox.events import status_lines
-from digest.check import send_gate
 from digest.commands.options import DateOption
 from digest.config import load_settings
 from digest.console import stderr_console
@@ -29,11 +27,7 @@ from digest.deliver import dry_run, send_issue, send_test
 from digest.deliver.local import default_workers
 from digest.deliver.outgoing import Result
 from digest.errors import DeliveryError
-from digest.message import compose
 from digest.models import PREVIEW_RECIPIENT
-from digest.pipeline import prepare_message, view_online_url
-from digest.render import render_email
-from digest.schedule.status import schedule_status
 from digest.signals import on_stop_signals, signal_name
 from digest.state.engine import state_engine
 from digest.state.ledger import Ledger
@@ -147,6 +141,11 @@ def send(
     ] = None,
 ) -> None:
     """Send the issue (the newest by default) to every subscriber who has not received it yet."""
+    from digest.check import send_gate
+    from digest.message import compose
+    from digest.pipeline import prepare_message, view_online_url
+    from digest.render import render_email
+
     settings = load_settings()
     issue = load_issue(settings, date)
     with _stop_on_signals() as stop:
@@ -219,6 +218,9 @@ def send(
 
 def status(date: DateOption = None) -> None:
     """Show how far the send of an issue (the newest by default) got, and each failure's reply."""
+    from digest.audience.mailbox.events import status_lines
+    from digest.schedule.status import schedule_status
+
     settings = load_settings()
     print("\n".join(schedule_status(settings).lines()))
     issue = load_issue(settings, date)

@@ -6,13 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from digest.archive import write_archive
 from digest.config import load_settings
 from digest.console import stderr_console
 from digest.errors import ConfigError
-from digest.web.app import create_app
 from digest.web.guard import is_loopback
 
 console = stderr_console()
@@ -28,6 +25,10 @@ def serve(
     ] = None,
 ) -> None:
     """Open the editor's desk: preview, check, edit and test-send issues in a browser."""
+    import uvicorn
+
+    from digest.web.app import create_app
+
     settings = load_settings()
     host = host or settings.serve_host
     port = port or settings.serve_port
@@ -54,6 +55,8 @@ def archive(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the archive into.")],
 ) -> None:
     """Write every issue as a static web archive (index + one page per issue, no tokens)."""
+    from digest.archive import write_archive
+
     result = write_archive(load_settings(), out)
     console.print(result.summary)
     print(result.folder / "index.html")

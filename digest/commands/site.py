@@ -7,12 +7,10 @@ import os
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from digest.config import load_settings
 from digest.console import stderr_console
 from digest.errors import ConfigError
-from digest.site.app import create_app
 from digest.state.engine import state_engine
 from digest.tokens import signer
 from digest.web.guard import is_loopback
@@ -34,6 +32,10 @@ def site(
     ] = None,
 ) -> None:
     """Serve the public site: sign-up with double opt-in, one-click unsubscribe, the archive."""
+    import uvicorn
+
+    from digest.site.app import create_app
+
     settings = load_settings()
     host = host or settings.site_host
     port = port or settings.site_port

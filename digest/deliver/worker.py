@@ -37,6 +37,10 @@ log = logging.getLogger("digest.deliver")
 
 MAX_POLL = 2.0
 """Longest wait between two looks for rows to claim while other senders hold the rest."""
+FIRST_POLL = 0.02
+"""First wait: at the end of a send the others' last batches are usually seconds from done, so the
+waits start short and double up to the longest (a sender done early left idle for a whole poll
+made two workers barely faster than one)."""
 HEARTBEAT = 10.0
 """Longest time between two heartbeats (shorter when the lease is short: a quarter of it)."""
 
@@ -233,7 +237,7 @@ def _messages(
     their rows come back): None says so to the sender, which goes on with its messages in
     flight and asks again."""
     lease = claims.lease
-    waiting = False
+    waiting, poll = False, FIRST_POLL
     while not stop.is_set() and keep_going():
         rows = claims.claim()
         if not rows:
@@ -241,8 +245,10 @@ def _messages(
                 return
             if not waiting:
                 log.info("Issue %s: other senders hold the rows left; waiting", claims.issue)
-                waiting = True
-            look_again = time.monotonic() + part.poll
+                waiting, poll = True, min(FIRST_POLL, part.poll)
+            else:
+                poll = min(poll * 2, part.poll)
+            look_again = time.monotonic() + poll
             while time.monotonic() < look_again and not stop.is_set():
                 yield None
             continue
