@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from digest.config import Settings
 from digest.models import PREVIEW_RECIPIENT, Issue
-from digest.pipeline import prepare_message, rerender
+from digest.pipeline import rerender
+from digest.prepare import prepare_message
 from digest.render import render_email
 from digest.store import write_issue
 from digest.web.desk import save_issue

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from digest.config import Settings, load_settings  # noqa: E402
 from digest.models import PREVIEW_RECIPIENT, Issue, Story  # noqa: E402
-from digest.pipeline import prepare_message  # noqa: E402
+from digest.prepare import prepare_message  # noqa: E402
 from digest.store import write_issue  # noqa: E402
 from tests.support.postgres import PostgresServer  # noqa: E402
 

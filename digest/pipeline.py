@@ -17,8 +17,8 @@ from digest.compose import compose_issue
 from digest.config import Settings
 from digest.enrich import enrich_selection
 from digest.images import localize_images
-from digest.message import MessageTemplate, compose
-from digest.models import PREVIEW_RECIPIENT, Issue, RenderedEmail
+from digest.models import PREVIEW_RECIPIENT, Issue
+from digest.prepare import prepare_message
 from digest.remote_images import check_selection_images
 from digest.render import render_email
 from digest.select import select_stories, sent_keys
@@ -83,28 +83,6 @@ def rerender(settings: Settings, date: dt.date | None = None) -> BuildResult:
     """Render again from `issue.json`, as an editor changed it by hand."""
     issue = load_issue(settings, date)
     return BuildResult(issue=issue, folder=publish(issue, settings))
-
-
-def view_online_url(issue: Issue, settings: Settings) -> str:
-    return settings.view_online_url.format(date=issue.date.isoformat())
-
-
-def _mail_render(issue: Issue, settings: Settings, preview: RenderedEmail | None) -> RenderedEmail:
-    """Only local (relative) images make it differ from the preview."""
-    local_images = any(
-        story.image and not story.image.url.startswith(("https://", "http://"))
-        for story in issue.stories
-    )
-    if preview is not None and not local_images:
-        return preview
-    return render_email(issue, settings, asset_base_url=view_online_url(issue, settings) or None)
-
-
-def prepare_message(
-    issue: Issue, settings: Settings, preview: RenderedEmail | None = None
-) -> MessageTemplate:
-    """The issue rendered once for mail, ready to personalise per recipient."""
-    return compose(issue, _mail_render(issue, settings, preview), settings)
 
 
 def publish(issue: Issue, settings: Settings) -> Path:

@@ -16,7 +16,7 @@ from digest.config import Settings, load_settings
 from digest.deliver import dry_run, send_issue
 from digest.deliver.outgoing import Result
 from digest.errors import ConfigError
-from digest.pipeline import prepare_message
+from digest.prepare import prepare_message
 from digest.state.engine import open_engine
 from digest.state.ledger import Ledger
 from digest.state.schema import utcnow

@@ -23,7 +23,7 @@ import pytest
 
 from digest.audience.store import ACTIVE, PENDING, UNSUBSCRIBED, SubscriberStore
 from digest.deliver import send_issue
-from digest.pipeline import prepare_message
+from digest.prepare import prepare_message
 from digest.state.engine import open_engine
 from digest.state.ledger import Ledger
 from digest.store import load_issue

@@ -8,7 +8,8 @@ import pytest
 
 from digest.config import Settings
 from digest.models import PREVIEW_RECIPIENT
-from digest.pipeline import build_issue, prepare_message
+from digest.pipeline import build_issue
+from digest.prepare import prepare_message
 from digest.spamscore import spam_score
 
 

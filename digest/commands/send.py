@@ -141,9 +141,10 @@ def send(
     ] = None,
 ) -> None:
     """Send the issue (the newest by default) to every subscriber who has not received it yet."""
-    from digest.check import send_gate
+    # Rendering and the check are imported by the branches that use them: a dry run or a send
+    # of a million rows should not carry the feed readers the check's rules import.
     from digest.message import compose
-    from digest.pipeline import prepare_message, view_online_url
+    from digest.prepare import prepare_message, view_online_url
     from digest.render import render_email
 
     settings = load_settings()
@@ -182,6 +183,8 @@ def send(
             engine = state_engine(settings)
             try:
                 if Ledger(engine).send_state(issue.date.isoformat()) is None:
+                    from digest.check import send_gate
+
                     # The gate (SpamAssassin included) takes seconds: run it before the first
                     # message goes out, not again when a stopped send resumes.
                     preview = template.personalise(PREVIEW_RECIPIENT)

@@ -366,6 +366,7 @@ def dry_run(
                     progress.advance(Result(outgoing, problem is None, 0, problem or "built"))
                     checked.append(Outcome(row.id, SENT, 0, problem or "built", ""))
                 ledger.record(checked, claims.worker)
+                claims.settle(row.id for row in rows)
         finally:
             engine.dispose()
     summary.seconds = time.perf_counter() - started

@@ -20,7 +20,8 @@ from digest.config import Settings
 from digest.deliver import SendSummary, send_issue
 from digest.errors import BuildError, ConfigError, DigestError, NoNewStories
 from digest.models import PREVIEW_RECIPIENT
-from digest.pipeline import build_issue, prepare_message, today
+from digest.pipeline import build_issue, today
+from digest.prepare import prepare_message
 from digest.schedule.alerts import send_alert
 from digest.schedule.runs import RunOutcome, finish_run, start_run
 from digest.signals import on_stop_signals, signal_name

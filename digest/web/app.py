@@ -49,7 +49,8 @@ from digest.deliver import send_test
 from digest.errors import BuildError, DigestError
 from digest.message import compose
 from digest.models import Issue, Story
-from digest.pipeline import sample_feed, view_online_url
+from digest.pipeline import sample_feed
+from digest.prepare import view_online_url
 from digest.render import default_templates_dir, render_email, web_url
 from digest.select import story_keys
 from digest.sources import gather
