@@ -192,6 +192,10 @@ def test_a_later_sentence_with_what_the_story_repeats_is_chosen_over_a_hook() ->
         "“We approved a new ferry service to the islands,” she said on Monday.",
         "No, the board approved a new ferry service to the islands on Monday.",
         "the board approved a new ferry service to the islands on Monday.",
+        "In addition, the board approved a new ferry service to the islands on Monday.",
+        "As a result the board approved a new ferry service to the islands on Monday.",
+        "With that thought the board approved a new ferry service to the islands on Monday.",
+        "Despite all this, the board approved a new ferry service to the islands on Monday.",
     ],
 )
 def test_a_teaser_never_opens_with_a_sentence_that_leans_on_the_one_before(leaning: str) -> None:

@@ -23,6 +23,13 @@ class _Wording:
     connectives: frozenset[str]
     # First words that do so when a comma follows them: answers ("No, …", "Well, …").
     answers: frozenset[str]
+    # Openings of more than one word that go on from the sentence before ("In addition", "As a
+    # result"), lower case, as tuples of words.
+    phrases: frozenset[tuple[str, ...]]
+    # Prepositions after which a demonstrative points back: "With that…", "Despite this…".
+    prepositions: frozenset[str]
+    # Demonstratives that point back when a preposition opens the sentence with them.
+    demonstratives: frozenset[str]
     # Pronouns and determiners that stand for someone or something named before.
     pronouns: frozenset[str]
     # First words that stand for something named before, as pronouns do, but that are common
@@ -36,6 +43,10 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+def _phrases(text: str) -> frozenset[tuple[str, ...]]:
+    return frozenset(tuple(phrase.split()) for phrase in text.split(","))
+
+
 _WORDINGS = {
     "en": _Wording(
         connectives=_words(
@@ -46,6 +57,16 @@ _WORDINGS = {
             "there thereafter therefore though thus too whereas yet"
         ),
         answers=_words("no ok okay right sure well yes"),
+        phrases=_phrases(
+            "after all, as a result, as such, at the same time, by contrast, even so, for example,"
+            " for instance, in addition, in contrast, in fact, in particular, in response, in turn,"
+            " of course, on the other hand, on top of that, that said, to that end, to be sure"
+        ),
+        prepositions=_words(
+            "after against at because before beyond by despite during for from given in like on "
+            "over since through to under with without"
+        ),
+        demonstratives=_words("that these this those such"),
         pronouns=_words(
             "he her hers him his it its she such their theirs them these they this those"
         ),
@@ -118,6 +139,11 @@ def _lean(sentence: str, words: list[str], wording: _Wording, names: set[str]) -
     answer = _FIRST_WORD_AND_COMMA.match(sentence)
     if first in wording.connectives or (answer and answer.group(1).lower() in wording.answers):
         return Lean.GOES_ON
+    opening = tuple(word.lower() for word in words[:4])
+    if any(opening[: len(phrase)] == phrase for phrase in wording.phrases):
+        return Lean.GOES_ON
+    if first in wording.prepositions and wording.demonstratives.intersection(opening[1:3]):
+        return Lean.REFERS
     if first in wording.pronouns or first in wording.relatives:
         return Lean.REFERS
     quote = _QUOTED.match(sentence)
