@@ -1,41 +1,35 @@
 """RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 feeds, read with feedparser.
 
-feedparser copes with broken XML and odd encodings, but it files `media:description` and
-`media:title` as if they were the item's own description and title. So Media RSS details
-(captions, credits, which credit goes with which picture) are read from the XML with lxml,
-and the item's text never comes from a media caption.
+feedparser copes with broken XML and odd encodings; the items' pictures come from their media
+elements as `feed_media` reads them (so the item's text never comes from a media caption), and
+their dates as `feed_dates` reads them.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-import email.utils
 import io
 import logging
 import re
-import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
-from lxml import etree
 
 from digest.errors import SourceError
 from digest.http.charset import sniff_charset
 from digest.models import Image, Story
 from digest.sources.advertising import is_advertising
+from digest.sources.feed_dates import published
+from digest.sources.feed_media import ItemMedia, Media, feedparser_media, media_by_item
 from digest.sources.fetch import Fetched
 from digest.sources.items import (
     Base,
     ContentImage,
     absolute,
     all_skipped,
-    aware,
     first_content_image,
     has_image_extension,
     is_web_url,
@@ -43,7 +37,6 @@ from digest.sources.items import (
     make_image,
     plain,
     title_from_text,
-    to_int,
 )
 from digest.sources.kickers import is_editorial
 from digest.sources.links import is_private_link, original_link, tidy_path, unwrapped
@@ -51,16 +44,6 @@ from digest.sources.pictures import is_icon, is_junk_picture, is_share_button
 
 log = logging.getLogger("digest.sources")
 
-MEDIA_NAMESPACES = frozenset({"http://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss"})
-ITEM_NAMESPACES = frozenset(
-    {
-        None,
-        "http://purl.org/rss/1.0/",
-        "http://my.netscape.com/rdf/simple/0.9/",
-        "http://www.w3.org/2005/Atom",
-        "http://purl.org/atom/ns#",
-    }
-)
 BINARY_TYPES = frozenset(
     {
         "application/pdf",
@@ -71,37 +54,6 @@ BINARY_TYPES = frozenset(
     }
 )
 """Types that are certainly not a feed, named as they are instead of as broken XML."""
-# Month names (and their usual abbreviations) as Portuguese, Spanish, French, German, Italian
-# and Dutch sites write them in RSS dates, by their English RFC 822 abbreviation.
-LOCAL_MONTHS = {
-    **dict.fromkeys(("jan", "janv", "ene", "gen", "jän", "jänner"), "Jan"),
-    **dict.fromkeys(("fev", "févr", "fevr", "feb"), "Feb"),
-    **dict.fromkeys(("mar", "mars", "mär", "märz", "mrz", "mrt"), "Mar"),
-    **dict.fromkeys(("abr", "avr", "apr"), "Apr"),
-    **dict.fromkeys(("mai", "may", "mag", "mei"), "May"),
-    **dict.fromkeys(("jun", "juin", "giu"), "Jun"),
-    **dict.fromkeys(("jul", "juil", "lug"), "Jul"),
-    **dict.fromkeys(("ago", "août", "aout", "aug"), "Aug"),
-    **dict.fromkeys(("set", "sep", "sept"), "Sep"),
-    **dict.fromkeys(("out", "oct", "okt", "ott"), "Oct"),
-    **dict.fromkeys(("nov",), "Nov"),
-    **dict.fromkeys(("dez", "dic", "déc", "dec"), "Dec"),
-}
-_WEEKDAY = re.compile(r"^[^\W\d_]{2,12}\.?,\s*")
-_WORD = re.compile(r"[^\W\d_]{3,9}\.?")
-# "24 Set 2018 19:42:40 -0300" once the weekday is gone: day, month, year, time, optional zone.
-_RFC822_SHAPE = re.compile(
-    r"\d{1,2}\s+[^\W\d_]{3,9}\.?\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s+\S+)?$"
-)
-SPELLED_OUT_LAYOUTS = (
-    "%B %d, %Y %I:%M %p",
-    "%B %d, %Y %I:%M:%S %p",
-    "%B %d, %Y %H:%M",
-    "%B %d, %Y %H:%M:%S",
-    "%b %d, %Y %I:%M %p",
-    "%d %B %Y %H:%M",
-    "%B %d, %Y",
-)
 _XML_DECLARED_ENCODING = re.compile(
     rb"""\s*<\?xml\s[^>]{0,200}?\bencoding\s*=\s*["'](?P<name>[^"'>]{0,100})["']"""
 )
@@ -110,63 +62,10 @@ _CHAR_REF = re.compile(rb"&#(?:[xX](?P<hex>[0-9a-fA-F]+)|(?P<dec>[0-9]+));")
 EVERYWHERE_MIN_ITEMS = 3
 ART_NAME_MIN = 6
 """A picture file name this long that equals the channel cover's is a copy of the cover."""
-OTHER_PICTURE_TAGS = ("bigimage", "image", "picture", "photo", "img", "thumbnail", "thumb")
-"""Item elements outside any standard that some feeds put their pictures in, biggest first."""
-_OTHER_PICTURE_TAG = re.compile(rb"<(?:bigimage|picture|photo|img|thumbnail|thumb|image)[\s>]")
 # `itunes:keywords` arrive as tags but are search words ("podcast", "joe"), not a section.
 KEYWORD_SCHEMES = frozenset(
     {"http://www.itunes.com/", "http://www.itunes.com/dtds/podcast-1.0.dtd"}
 )
-
-
-@dataclass(frozen=True)
-class Media:
-    """One Media RSS picture candidate with the caption and credit that belong to it."""
-
-    url: str
-    width: int | None = None
-    height: int | None = None
-    type: str = ""
-    medium: str = ""
-    caption: str = ""
-    credit: str = ""
-
-    @property
-    def is_image(self) -> bool:
-        if self.type or self.medium:
-            return self.type.startswith("image/") or self.medium == "image"
-        return has_image_extension(self.url)
-
-
-@dataclass(frozen=True)
-class ItemMedia:
-    """What an item's Media RSS elements hold; `captions` also keep them out of the text.
-
-    `description` is a `media:description` of the item itself (or its `media:group`), not of
-    one picture: YouTube puts a video's whole description there and nothing anywhere else.
-    """
-
-    contents: list[Media] = field(default_factory=list)
-    thumbnails: list[Media] = field(default_factory=list)
-    extras: list[Media] = field(default_factory=list)
-    """Pictures in elements outside any standard (`<bigimage>`, `<image>` or `<thumbnail>` in
-    an item), biggest first."""
-    captions: frozenset[str] = frozenset()
-    description: str = ""
-
-    def as_text(self) -> ItemMedia:
-        """These media with `description` used as the item's text, so no picture carries it
-        as a caption."""
-        wanted = plain(self.description)
-
-        def uncaptioned(medias: list[Media]) -> list[Media]:
-            return [
-                dataclasses.replace(m, caption="") if m.caption == wanted else m for m in medias
-            ]
-
-        return dataclasses.replace(
-            self, contents=uncaptioned(self.contents), thumbnails=uncaptioned(self.thumbnails)
-        )
 
 
 def parse_feed(fetched: Fetched, location: str) -> list[Story]:
@@ -199,14 +98,14 @@ def parse_feed(fetched: Fetched, location: str) -> list[Story]:
         site=absolute(parsed.feed.get("link"), declared or fetched.url),
         declared=declared,
     )
-    media = _media_by_item(content, len(parsed.entries))
+    media = media_by_item(content, len(parsed.entries))
     stories = []
     skipped: list[tuple[str, str]] = []
     everywhere = _on_every_item(parsed.entries)
     covers = _covers(parsed.feed, base)
     read: list[tuple[Any, ItemMedia]] = []
     for index, entry in enumerate(parsed.entries):
-        item_media = media[index] if media else _feedparser_media(entry)
+        item_media = media[index] if media else feedparser_media(entry)
         story = _story(entry, item_media, location, base, skipped, everywhere, covers)
         if story is None:
             continue
@@ -395,7 +294,7 @@ def _story(
         image=_image(entry, media, text, title, base, covers),
         kicker=_kicker(entry, everywhere),
         author=_author(entry),
-        published=_published(entry),
+        published=published(entry),
         source=location,
     )
 
@@ -568,60 +467,6 @@ def _author(entry: Any) -> str:
     return "" if "@" in name and " " not in name else name
 
 
-def _published(entry: Any) -> dt.datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        # dict.get: feedparser's own lookup maps a missing key to another, with a warning.
-        moment: time.struct_time | None = dict.get(entry, key)
-        if moment:
-            try:
-                return dt.datetime(*moment[:6], tzinfo=dt.UTC)
-            except (TypeError, ValueError):
-                continue
-    for key in ("published", "updated", "created"):
-        value = dict.get(entry, key)
-        moment = _localized_rfc822(value) or _spelled_out(value)
-        if moment:
-            return moment
-    return None
-
-
-def _spelled_out(value: object) -> dt.datetime | None:
-    """A date some CMSs write in words rather than RFC 822 ("Friday, January 29, 2021 04:42 PM"),
-    read only in these unambiguous English layouts; taken as UTC when it names no zone."""
-    if not isinstance(value, str):
-        return None
-    text = " ".join(_WEEKDAY.sub("", value.strip(), count=1).split())
-    for layout in SPELLED_OUT_LAYOUTS:
-        try:
-            return aware(dt.datetime.strptime(text, layout)).astimezone(dt.UTC)
-        except ValueError:
-            continue
-    return None
-
-
-def _localized_rfc822(value: object) -> dt.datetime | None:
-    """An RFC 822 date whose CMS wrote the day and month in the site's language, which
-    feedparser cannot read: "Seg, 24 Set 2018 19:42:40 -0300", "Di, 05 Mär 2024 …"."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = _WEEKDAY.sub("", value.strip(), count=1)
-    if not _RFC822_SHAPE.match(text):
-        return None
-    text = _WORD.sub(lambda word: _month(word.group(0)), text)
-    try:
-        return aware(email.utils.parsedate_to_datetime(text)).astimezone(dt.UTC)
-    except (TypeError, ValueError, IndexError, OverflowError):  # 31 Dez 9999 23:00 -1400
-        return None
-
-
-def _month(word: str) -> str:
-    key = word.casefold().rstrip(".")
-    for size in (len(key), 4, 3):
-        if key[:size] in LOCAL_MONTHS:
-            return LOCAL_MONTHS[key[:size]]
-    return word
-
-
 def _not_text(fetched: Fetched) -> str:
     """What a body that is no kind of text is ("image/jpeg", "binary data"); "" for text."""
     kind = fetched.content_type
@@ -635,156 +480,3 @@ def _not_text(fetched: Fetched) -> str:
 def _reason(error: object) -> str:
     text = str(error or "unreadable XML").strip().splitlines()[0]
     return text.removeprefix("<unknown>:")
-
-
-def _feedparser_media(entry: Any) -> ItemMedia:
-    """Media RSS as feedparser keeps it, for when lxml cannot line the XML up with the entries."""
-    credits = entry.get("media_credit", [])
-    credit = plain(credits[0].get("content")) if credits else ""
-
-    def medias(key: str) -> list[Media]:
-        return [
-            Media(
-                url=item.get("url", ""),
-                width=to_int(item.get("width")),
-                height=to_int(item.get("height")),
-                type=item.get("type", ""),
-                medium=item.get("medium", ""),
-                credit=credit,
-            )
-            for item in entry.get(key, [])
-        ]
-
-    return ItemMedia(contents=medias("media_content"), thumbnails=medias("media_thumbnail"))
-
-
-def _media_by_item(content: bytes, count: int) -> list[ItemMedia] | None:
-    """Media RSS per item in document order; None when it does not line up with feedparser."""
-    if b"search.yahoo.com/mrss" not in content and not _OTHER_PICTURE_TAG.search(content):
-        return None
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
-    try:
-        root = etree.fromstring(content, parser)
-    except etree.XMLSyntaxError:
-        return None
-    if root is None:
-        return None
-    items = [
-        element
-        for element in root.iter()
-        if _name(element)[1] in ("item", "entry") and _name(element)[0] in ITEM_NAMESPACES
-    ]
-    if len(items) != count:
-        return None
-    try:
-        return [_item_media(item) for item in items]
-    except ValueError:  # text libxml2 kept but cannot hand over (UnicodeDecodeError)
-        return None
-
-
-def _item_media(item: etree._Element) -> ItemMedia:
-    contents: list[Media] = []
-    thumbnails: list[Media] = []
-
-    descriptions: list[str] = []
-
-    def collect(holder: etree._Element, caption: str, credit: str) -> None:
-        descriptions.extend(
-            _text_content(child).strip() for child in _media_children(holder, "description")
-        )
-        caption = _caption_of(holder) or caption
-        credit = _media_text(holder, "credit") or credit
-        for child in _media_children(holder, "content"):
-            contents.append(_media(child, _caption_of(child) or caption, credit))
-            for nested in _media_children(child, "thumbnail"):
-                thumbnails.append(_media(nested, caption, credit))
-        for child in _media_children(holder, "thumbnail"):
-            thumbnails.append(_media(child, caption, credit))
-        for group in _media_children(holder, "group"):
-            collect(group, caption, credit)
-
-    collect(item, "", "")
-    captions = frozenset(
-        plain(_text_content(element))
-        for element in item.iter()
-        if _is_media(element) and _name(element)[1] in ("description", "title")
-    )
-    return ItemMedia(
-        contents=contents,
-        thumbnails=thumbnails,
-        extras=_other_pictures(item),
-        captions=captions - {""},
-        description=next((text for text in descriptions if text), ""),
-    )
-
-
-def _other_pictures(item: etree._Element) -> list[Media]:
-    """Pictures an item names in elements no standard has (`<bigimage>`, `<image>`,
-    `<thumbnail>`): as the element's text, its `url`/`href`/`src`, or an `<url>` inside it."""
-    found: list[tuple[int, Media]] = []
-    for child in item:
-        namespace, name = _name(child)
-        if namespace is not None or name.lower() not in OTHER_PICTURE_TAGS:
-            continue
-        nested = next((_text_content(part) for part in child if _name(part)[1] == "url"), "")
-        values = (child.get("url"), child.get("href"), child.get("src"), nested, child.text)
-        url = next((value.strip() for value in values if value and is_web_url(value.strip())), "")
-        if url:
-            rank = OTHER_PICTURE_TAGS.index(name.lower())
-            media = Media(
-                url=url, width=to_int(child.get("width")), height=to_int(child.get("height"))
-            )
-            found.append((rank, media))
-    return [media for _, media in sorted(found, key=lambda pair: pair[0])]
-
-
-def _media(element: etree._Element, caption: str, credit: str) -> Media:
-    return Media(
-        url=(element.get("url") or "").strip(),
-        width=to_int(element.get("width")),
-        height=to_int(element.get("height")),
-        type=(element.get("type") or "").lower(),
-        medium=(element.get("medium") or "").lower(),
-        caption=caption,
-        credit=_media_text(element, "credit") or credit,
-    )
-
-
-def _caption_of(element: etree._Element) -> str:
-    return _media_text(element, "description") or _media_text(element, "title")
-
-
-def _media_text(element: etree._Element, name: str) -> str:
-    for child in _media_children(element, name):
-        text = plain(_text_content(child))
-        if text:
-            return text
-    return ""
-
-
-def _media_children(element: etree._Element, name: str) -> Iterator[etree._Element]:
-    return (child for child in element if _is_media(child) and _name(child)[1] == name)
-
-
-def _is_media(element: etree._Element) -> bool:
-    return _name(element)[0] in MEDIA_NAMESPACES
-
-
-def _name(element: etree._Element) -> tuple[str | None, str]:
-    """An element's namespace and local name ("" for a comment or processing instruction), read
-    from its tag: lxml's QName refuses the `media:content` that broken XML leaves when the prefix
-    was never declared, which is Media RSS all the same (feedparser reads it so too)."""
-    tag = element.tag
-    if not isinstance(tag, str):
-        return None, ""
-    if tag.startswith("{"):
-        namespace, _, local = tag[1:].partition("}")
-        return namespace, local
-    prefix, colon, local = tag.partition(":")
-    if colon and prefix == "media":
-        return "http://search.yahoo.com/mrss/", local
-    return None, tag
-
-
-def _text_content(element: etree._Element) -> str:
-    return "".join(element.itertext())
