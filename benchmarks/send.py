@@ -133,12 +133,13 @@ def digest_env(work: Path, port: int, url: str, connections: int, subscribers: P
     }
 
 
-def run_digest(env: dict, *args: str) -> tuple[float, list[int], str]:
-    """Seconds of the whole command, each sender's peak memory (MB) and its log. With one worker
-    the command sends in its own process, whose peak is measured from outside."""
+def measured_send(env: dict, *args: str) -> tuple[float, int, str]:
+    """Seconds, peak memory (MB) and log of `digest send ARGS`, timed and measured from a process
+    of its own, so that no earlier run's high-water mark counts."""
     measure = (
         "import resource, subprocess, sys, time; started = time.perf_counter(); "
-        f"done = subprocess.run({[sys.executable, '-m', 'digest', 'send', '--force', *args]!r}); "
+        f"done = subprocess.run({[sys.executable, '-m', 'digest', 'send', *args]!r}, "
+        "stdout=subprocess.DEVNULL); "
         "print(time.perf_counter() - started, "
         "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, done.returncode)"
     )
@@ -150,33 +151,17 @@ def run_digest(env: dict, *args: str) -> tuple[float, list[int], str]:
         text=True,
         check=True,
     )
-    seconds, own_peak, returncode = result.stdout.split()[-3:]
+    seconds, peak, returncode = result.stdout.split()
     if returncode != "0":
-        raise SystemExit(f"digest send failed:\n{result.stderr[-3000:]}")
-    peaks = [int(peak) for _, _, peak in PEAK.findall(result.stderr)] or [int(own_peak)]
-    return float(seconds), peaks, result.stderr
+        raise SystemExit(f"digest send {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return float(seconds), int(peak), result.stderr
 
 
-def dry_run_peak(env: dict) -> tuple[float, float]:
-    """Seconds and peak memory (MB) of `digest send --dry-run`, measured in a process of its own
-    so that no earlier run's high-water mark counts."""
-    measure = (
-        "import resource, subprocess, sys, time; started = time.perf_counter(); "
-        "subprocess.run([sys.executable, '-m', 'digest', 'send', '--dry-run'], check=True, "
-        "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
-        "print(time.perf_counter() - started, "
-        "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", measure],
-        env=env,
-        cwd=env["DIGEST_ISSUES_DIR"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    seconds, peak = result.stdout.split()
-    return float(seconds), float(peak)
+def run_digest(env: dict, *args: str) -> tuple[float, list[int]]:
+    """Seconds of the whole command and each sender's peak memory (MB). With one worker the
+    command sends in its own process, whose peak is measured from outside."""
+    seconds, own_peak, log = measured_send(env, "--force", *args)
+    return seconds, [int(peak) for _, _, peak in PEAK.findall(log)] or [own_peak]
 
 
 def run_smtp_source(port: int, count: int, size: int, connections: int) -> float:
@@ -249,7 +234,7 @@ def main() -> None:
                         env = digest_env(
                             work, port, databases.fresh(backend), args.connections, subscribers
                         )
-                        seconds, peak, _ = run_digest(env, "--workers", str(workers))
+                        seconds, peak = run_digest(env, "--workers", str(workers))
                         ours.append(seconds)
                         peaks.extend(peak)
                     rate = args.subscribers / statistics.median(ours)
@@ -262,7 +247,7 @@ def main() -> None:
             if args.dry_run_rows:
                 rows = write_list(work / "many.csv", args.dry_run_rows)
                 env = digest_env(work, port, databases.fresh("sqlite"), args.connections, rows)
-                seconds, peak = dry_run_peak(env)
+                seconds, peak, _ = measured_send(env, "--dry-run")
                 print(
                     f"  dry run of {args.dry_run_rows:,} subscribers (claimed in batches, one "
                     f"process): {seconds:.0f}s ({args.dry_run_rows / seconds:,.0f}/s), "
