@@ -10,7 +10,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -24,15 +23,6 @@ from digest.state.schema import PENDING, SENT, send_workers
 from digest.state.workers import machine_id, register, senders
 
 ISSUE = "2026-11-26"
-
-
-@pytest.fixture
-def ledger(database_url: str) -> Iterator[Ledger]:
-    engine = open_engine(database_url)
-    try:
-        yield Ledger(engine)
-    finally:
-        engine.dispose()
 
 
 def listed(ledger: Ledger, count: int) -> Ledger:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,15 +24,6 @@ from digest.state.workers import register
 from tests.support.smtp_server import free_port
 
 ISSUE = "2026-11-26"
-
-
-@pytest.fixture
-def ledger(database_url: str) -> Iterator[Ledger]:
-    engine = open_engine(database_url)
-    try:
-        yield Ledger(engine)
-    finally:
-        engine.dispose()
 
 
 def test_a_blank_database_is_migrated_to_the_current_schema(database_url: str) -> None:

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,18 +22,10 @@ from digest.state.lock import lock_holder
 from digest.state.schema import SENT
 from tests.support.scheduler import WAIT, store_due_job
 from tests.support.smtp_server import Faults, SmtpServer
+from tests.support.waiting import until
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBSCRIBERS = 30
-
-
-def until(condition: Callable[[], bool], what: str) -> None:
-    """Poll until `condition` holds; the deadline only keeps a broken test from hanging."""
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 class Digest:
@@ -110,14 +101,16 @@ def test_a_second_scheduler_refuses_and_a_killed_one_releases_its_lock(
     settings = settings_for(monkeypatch, values)
     digest = Digest(isolated_environment, values)
     with stopped_at_end(digest.start()) as first:
-        until(held_by(settings, first.pid), "the first scheduler to hold the lock")
+        until(held_by(settings, first.pid), "the first scheduler to hold the lock", within=WAIT)
         second = digest.run()
         assert second.returncode == 1, second.stderr
         assert f"already running on this state database (pid {first.pid} on " in second.stderr
         first.send_signal(signal.SIGKILL)
         assert first.wait(WAIT) == -signal.SIGKILL
     with stopped_at_end(digest.start()) as third:
-        until(held_by(settings, third.pid), "a new scheduler to start after the SIGKILL")
+        until(
+            held_by(settings, third.pid), "a new scheduler to start after the SIGKILL", within=WAIT
+        )
         third.send_signal(signal.SIGTERM)
         assert third.wait(WAIT) == 0, digest.log(1)
     assert lock_holder(state_url(settings)) is None
@@ -167,7 +160,7 @@ def test_sigterm_during_a_send_then_the_next_start_sends_the_rest_exactly_once(
         digest = Digest(isolated_environment, values)
 
         with stopped_at_end(digest.start()) as first:
-            until(lambda: len(server.received) >= 3, "the send to begin")
+            until(lambda: len(server.received) >= 3, "the send to begin", within=WAIT)
             first.send_signal(signal.SIGTERM)
             assert first.wait(WAIT) == 0, digest.log(0)
         delivered = len(server.received)
@@ -178,8 +171,10 @@ def test_sigterm_during_a_send_then_the_next_start_sends_the_rest_exactly_once(
         assert "finishing the messages in flight" in digest.log(0)
 
         with stopped_at_end(digest.start()) as second:
-            until(lambda: len(server.received) == SUBSCRIBERS, "the rest of the list")
-            until(lambda: outcomes(settings)[-1] == "sent", "the resumed run to finish")
+            until(lambda: len(server.received) == SUBSCRIBERS, "the rest of the list", within=WAIT)
+            until(
+                lambda: outcomes(settings)[-1] == "sent", "the resumed run to finish", within=WAIT
+            )
             second.send_signal(signal.SIGTERM)
             assert second.wait(WAIT) == 0, digest.log(1)
         assert f"Issue {issue}: resuming the run that was cut short" in digest.log(1)
@@ -208,8 +203,8 @@ def test_sigkill_during_a_send_then_a_restart_within_grace_sends_the_rest_exactl
         assert outcomes(settings) == [None]  # the run never got to record its end
 
         with stopped_at_end(digest.start()) as second:
-            until(lambda: len(server.received) >= SUBSCRIBERS, "the rest of the list")
-            until(lambda: "sent" in outcomes(settings), "the run to be resumed")
+            until(lambda: len(server.received) >= SUBSCRIBERS, "the rest of the list", within=WAIT)
+            until(lambda: "sent" in outcomes(settings), "the run to be resumed", within=WAIT)
             second.send_signal(signal.SIGTERM)
             assert second.wait(WAIT) == 0, digest.log(1)
 

@@ -9,8 +9,7 @@ import re
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,18 +23,11 @@ from digest.state.ledger import Ledger
 from digest.state.schema import SENT, deliveries, send_workers
 from tests.support.postgres import PostgresServer
 from tests.support.smtp_server import SmtpServer
+from tests.support.waiting import until
 from tests.test_send_command import _env, _list, issue_folder  # noqa: F401
 
 ISSUE = "2026-11-26"
 WAIT = 120.0
-
-
-def until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:

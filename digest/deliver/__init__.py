@@ -25,14 +25,13 @@ from digest.audience.csv_import import (
     read_subscribers,
 )
 from digest.audience.importer import import_list
-from digest.audience.mailbox.verp import verp_for
 from digest.audience.status import ACTIVE
 from digest.audience.store import SubscriberStore
 from digest.config import Settings
 from digest.deliver.local import run_workers
 from digest.deliver.outgoing import Outgoing, Report, Result
 from digest.deliver.smtp import SmtpSender
-from digest.deliver.worker import MAX_POLL, Part, Presence, help_send
+from digest.deliver.worker import Part, Presence, help_send
 from digest.errors import ConfigError, DeliveryError
 from digest.message import MessageTemplate
 from digest.models import Issue, Recipient
@@ -190,13 +189,7 @@ def send_issue(
             listed=sum(counts.values()),
             already_sent=True,
         )
-    part = Part(
-        template,
-        signer(settings),
-        SubscriberStore(ledger.engine),
-        poll=min(MAX_POLL, settings.send_lease / 20),
-        verp=verp_for(settings),
-    )
+    part = Part.configured(template, settings, ledger)
     sender = sender or SmtpSender(settings, template.envelope_from)
     suppressed = load_suppressions(settings.suppressions)
     report = ListReport()

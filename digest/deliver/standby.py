@@ -17,16 +17,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from digest.audience.mailbox.verp import verp_for
-from digest.audience.store import SubscriberStore
 from digest.config import Settings
 from digest.deliver.outgoing import Result
 from digest.deliver.smtp import SmtpSender
-from digest.deliver.worker import MAX_POLL, Part, PartDone, Presence, help_send
+from digest.deliver.worker import Part, PartDone, Presence, help_send
 from digest.message import MessageTemplate
 from digest.state.engine import retrying
 from digest.state.ledger import NOTIFY_CHANNEL, Ledger, OpenSend
-from digest.tokens import signer
 
 log = logging.getLogger("digest.worker")
 
@@ -72,13 +69,7 @@ def _help(
     settings: Settings, ledger: Ledger, presence: Presence, send: OpenSend, stop: threading.Event
 ) -> PartDone:
     template = MessageTemplate.from_stored(send.template, settings)
-    part = Part(
-        template,
-        signer(settings),
-        SubscriberStore(ledger.engine),
-        poll=min(MAX_POLL, settings.send_lease / 20),
-        verp=verp_for(settings),
-    )
+    part = Part.configured(template, settings, ledger)
     sender = SmtpSender(settings, template.envelope_from)
 
     def lead_alive() -> bool:

@@ -19,7 +19,7 @@ from types import TracebackType
 
 import sqlalchemy as sa
 
-from digest.audience.mailbox.verp import Verp
+from digest.audience.mailbox.verp import Verp, verp_for
 from digest.audience.store import SubscriberStore
 from digest.config import Settings
 from digest.deliver.outgoing import Outgoing, Report, Result
@@ -31,7 +31,7 @@ from digest.state.engine import brief, retrying
 from digest.state.ledger import Ledger, Outcome, Recorder
 from digest.state.schema import FAILED, PENDING, SENT
 from digest.state.workers import Role, heard, register, unregister
-from digest.tokens import TokenSigner
+from digest.tokens import TokenSigner, signer
 
 log = logging.getLogger("digest.deliver")
 
@@ -162,6 +162,17 @@ class Part:
         self.verp = verp
         """With VERP each message's envelope sender names its row, so a bounce names its
         recipient."""
+
+    @classmethod
+    def configured(cls, template: MessageTemplate, settings: Settings, ledger: Ledger) -> Part:
+        """The part of a sender configured by `settings`, asking `ledger`'s database who left."""
+        return cls(
+            template,
+            signer(settings),
+            SubscriberStore(ledger.engine),
+            poll=min(MAX_POLL, settings.send_lease / 20),
+            verp=verp_for(settings),
+        )
 
 
 @dataclass

@@ -31,6 +31,7 @@ import pytest
 import sqlalchemy as sa
 
 from digest.state.engine import open_engine
+from digest.state.ledger import Ledger
 from tests.support.smtp_server import free_port
 
 USER = "digest"
@@ -218,3 +219,9 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def ledger(engine: sa.Engine) -> Ledger:
+    """The ledger on `engine`."""
+    return Ledger(engine)
