@@ -1,5 +1,6 @@
 """`digest state copy --to URL`: an SQLite state database moved to PostgreSQL, rows, ids and all,
-and a send that goes on there; a target that already holds rows is refused, untouched."""
+and a send that goes on there; a target that already holds rows, or a copy while a sender is at
+work, is refused, untouched."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from digest.state.claims import Claims, Lease
 from digest.state.engine import open_engine
 from digest.state.ledger import Ledger, Outcome
 from digest.state.schema import PENDING, SENT, metadata
-from digest.state.workers import register
+from digest.state.workers import register, unregister
 from tests.support.postgres import PostgresServer
 
 ISSUE = "2026-11-26"
@@ -45,6 +46,7 @@ def test_an_sqlite_state_moves_to_postgresql_and_the_send_goes_on_there(
     done = [Outcome(row.id, SENT, 1, "250 ok", "<m@x>") for row in claims.claim()]
     ledger.record(done, claims.worker)
     claims.release()
+    unregister(source, claims.worker)
     before = _rows(source)
     source.dispose()
 
@@ -68,3 +70,19 @@ def test_an_sqlite_state_moves_to_postgresql_and_the_send_goes_on_there(
     again = CliRunner().invoke(app, ["state", "copy", "--to", target_url])
     assert isinstance(again.exception, ConfigError)
     assert "already holds rows" in str(again.exception)
+
+
+def test_a_copy_while_a_sender_is_at_work_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source_url = f"sqlite:///{tmp_path / 'state.db'}"
+    source = open_engine(source_url)
+    SubscriberStore(source).add("reader@example.com")
+    register(source, "send")
+    source.dispose()
+    target_url = f"sqlite:///{tmp_path / 'copy.db'}"
+    monkeypatch.setenv("DIGEST_STATE_URL", source_url)
+    result = CliRunner().invoke(app, ["state", "copy", "--to", target_url])
+    assert isinstance(result.exception, ConfigError)
+    assert "1 sender(s) are at work" in str(result.exception)
+    assert not (tmp_path / "copy.db").exists()
