@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,19 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     workdir.mkdir()
     monkeypatch.chdir(workdir)
     return workdir
+
+
+@pytest.fixture(autouse=True)
+def restored_logging() -> Iterator[None]:
+    """Put the root logger's handlers and level back after each test: a command run in a test
+    (`digest …` through CliRunner) installs a handler on the stream the test captured, which
+    is closed once the test ends, and a thread still logging later (a uvicorn server shutting
+    down) then printed "I/O operation on closed file" into the output of the tests after it."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 FIXTURES = Path(__file__).parent / "fixtures"
