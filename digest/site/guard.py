@@ -12,7 +12,6 @@ import re
 import time
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -69,7 +68,10 @@ def hide_tokens_from_uvicorn() -> None:
 
 class SiteGuard:
     """Adds the security headers (a Content-Security-Policy unless the app set its own), refuses
-    bodies over MAX_BODY (413), and logs one line per request without query or token."""
+    bodies over MAX_BODY (413), and logs one line per request without query or token.
+
+    The body is read whole before the app sees it (it is small, or refused), so an oversized one
+    is refused as such, whatever the app would have said about the part it read first."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
@@ -82,22 +84,22 @@ class SiteGuard:
         started = time.perf_counter()
         status = 500
         length = Headers(scope=scope).get("content-length", "")
-        if length and (not length.isdigit() or int(length) > MAX_BODY):
+        declared_too_big = bool(length) and (not length.isdigit() or int(length) > MAX_BODY)
+        body = None if declared_too_big else await _read_body(receive)
+        if body is None:
             status = 413
             await PlainTextResponse("Request body too large", 413)(scope, receive, send)
             self._log(scope, status, started)
             return
-        received = 0
+        replayed = False
 
-        async def capped_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > MAX_BODY:
-                    # Raised where the endpoint reads its body, so Starlette answers 413.
-                    raise HTTPException(413, "Request body too large")
-            return message
+        async def replay() -> Message:
+            """The body read above, then whatever the client does next (a disconnect)."""
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
         async def guarded_send(message: Message) -> None:
             nonlocal status
@@ -112,7 +114,7 @@ class SiteGuard:
             await send(message)
 
         try:
-            await self.app(scope, capped_receive, guarded_send)
+            await self.app(scope, replay, guarded_send)
         finally:
             self._log(scope, status, started)
 
@@ -127,3 +129,20 @@ class SiteGuard:
             status,
             (time.perf_counter() - started) * 1000,
         )
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The request's whole body, or None once it passes MAX_BODY (or the client went away)."""
+    chunks: list[bytes] = []
+    received = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        received += len(chunk)
+        if received > MAX_BODY:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
