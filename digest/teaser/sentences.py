@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterator
 from itertools import pairwise
 
-import pysbd
 from pysbd.languages import LANGUAGE_CODES
 
+from digest.teaser.segmenter import Segmenter
 from digest.text import fold_space
 
 _WINDOW = 600
@@ -165,7 +165,7 @@ def _pysbd_boundaries(text: str, language: str) -> list[int] | None:
     """pysbd's sentence starts in `text` (None if it fails); unknown languages get English rules."""
     code = language.split("-")[0].split("_")[0].lower()
     try:
-        segments = pysbd.Segmenter(
+        segments = Segmenter(
             language=code if code in LANGUAGE_CODES else "en", clean=False
         ).segment(text)
     except Exception:
