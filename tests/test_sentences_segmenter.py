@@ -20,7 +20,7 @@ def _windows() -> list[tuple[str, str]]:
     """(language, text) windows of the articles in ../shared/data: CNN/DailyMail stories and
     real news pages in seven languages."""
     windows = []
-    for line in shared_data("teaser-dev.jsonl").read_text(encoding="utf-8").splitlines()[:40]:
+    for line in shared_data("teaser-dev.jsonl").read_text(encoding="utf-8").splitlines()[:25]:
         text = fold_space(json.loads(line)["article"])
         windows += [("en", text[start : start + WINDOW]) for start in range(0, 3 * WINDOW, WINDOW)]
     for path in sorted(shared_data("articles").glob("*.json")):
@@ -28,15 +28,15 @@ def _windows() -> list[tuple[str, str]]:
         text = fold_space(page["text"])
         language = (page.get("language") or "en").split("-")[0]
         windows += [
-            (language, text[start : start + WINDOW]) for start in range(0, 6 * WINDOW, WINDOW)
+            (language, text[start : start + WINDOW]) for start in range(0, 4 * WINDOW, WINDOW)
         ]
     return [(language, text) for language, text in windows if text]
 
 
-@pytest.mark.parametrize("language", ["en", "de", "fr", "es", "it", "nl", "ru", "ja"])
+@pytest.mark.parametrize("language", ["en", "de", "fr", "ru", "ja"])
 def test_the_sentences_are_pysbds_own(language: str) -> None:
     windows = _windows()
-    assert len(windows) > 200
+    assert len(windows) > 120
     for own_language, text in windows:
         code = language if language != "en" else own_language
         if code not in pysbd.languages.LANGUAGE_CODES:
