@@ -141,8 +141,8 @@ def send(
     ] = None,
 ) -> None:
     """Send the issue (the newest by default) to every subscriber who has not received it yet."""
-    # Rendering and the check are imported by the branches that use them: a dry run or a send
-    # of a million rows should not carry the feed readers the check's rules import.
+    # Imported here, not for every command; the check only where it gates a send, so a dry run
+    # or a sender of a million rows does not carry the feed readers its rules import.
     from digest.message import compose
     from digest.prepare import prepare_message, view_online_url
     from digest.render import render_email
