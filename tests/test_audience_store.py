@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from digest.audience.csv_import import ListRow
+from digest.audience.signups import Confirmation, Pruned, Request, SignUps
 from digest.audience.status import (
     ACTIVE,
     BOUNCED,
@@ -19,7 +20,7 @@ from digest.audience.status import (
     Consent,
     Source,
 )
-from digest.audience.store import AddressLeft, Confirmation, Pruned, Request, SubscriberStore
+from digest.audience.store import AddressLeft, SubscriberStore
 from digest.state.engine import open_engine
 
 HOUR = dt.timedelta(hours=1)
@@ -32,6 +33,11 @@ def store(database_url: str) -> Iterator[SubscriberStore]:
         yield SubscriberStore(engine)
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def signups(store: SubscriberStore) -> SignUps:
+    return SignUps(store.engine)
 
 
 def rows(*emails: str, name: str = "") -> list[ListRow]:
@@ -180,15 +186,16 @@ def test_the_export_streams_every_subscriber_in_order_with_fields(store: Subscri
 
 def test_a_sign_up_is_pending_with_its_proof_and_one_email_per_interval(
     store: SubscriberStore,
+    signups: SignUps,
 ) -> None:
     start = dt.datetime(2026, 11, 26, 9, 0)
-    first = store.request_confirmation(
+    first = signups.request_confirmation(
         "New@Example.com", name="New", consent=consent(start), resend_after=HOUR / 2
     )
-    again = store.request_confirmation(
+    again = signups.request_confirmation(
         "new@example.com", name="", consent=consent(start + HOUR / 4), resend_after=HOUR / 2
     )
-    later = store.request_confirmation(
+    later = signups.request_confirmation(
         "new@example.com",
         name="",
         consent=consent(start + HOUR, "198.51.100.7"),
@@ -204,22 +211,27 @@ def test_a_sign_up_is_pending_with_its_proof_and_one_email_per_interval(
 
 def test_a_confirmation_that_could_not_be_sent_can_be_asked_for_again(
     store: SubscriberStore,
+    signups: SignUps,
 ) -> None:
     start = dt.datetime(2026, 11, 26, 9, 0)
-    store.request_confirmation("a@example.com", name="", consent=consent(start), resend_after=HOUR)
-    store.release_confirmation("a@example.com", start)
+    signups.request_confirmation(
+        "a@example.com", name="", consent=consent(start), resend_after=HOUR
+    )
+    signups.release_confirmation("a@example.com", start)
     assert (
-        store.request_confirmation(
+        signups.request_confirmation(
             "a@example.com", name="", consent=consent(start), resend_after=HOUR
         )
         == Request.AGAIN
     )
 
 
-def test_an_active_subscriber_signing_up_again_changes_nothing(store: SubscriberStore) -> None:
+def test_an_active_subscriber_signing_up_again_changes_nothing(
+    store: SubscriberStore, signups: SignUps
+) -> None:
     store.import_rows(rows("ada@example.com", name="Ada"))
     start = dt.datetime(2026, 11, 26, 9, 0)
-    outcome = store.request_confirmation(
+    outcome = signups.request_confirmation(
         "ada@example.com", name="Eve", consent=consent(start), resend_after=HOUR
     )
     assert outcome == Request.ACTIVE
@@ -229,33 +241,34 @@ def test_an_active_subscriber_signing_up_again_changes_nothing(store: Subscriber
 
 def test_confirming_activates_but_never_with_a_link_from_before_leaving(
     store: SubscriberStore,
+    signups: SignUps,
 ) -> None:
     start = dt.datetime(2026, 11, 26, 9, 0)
-    store.request_confirmation(
+    signups.request_confirmation(
         "ada@example.com", name="", consent=consent(start), resend_after=HOUR
     )
     assert (
-        store.confirm("ada@example.com", issued=start.replace(tzinfo=dt.UTC), now=start + HOUR)
+        signups.confirm("ada@example.com", issued=start.replace(tzinfo=dt.UTC), now=start + HOUR)
         == Confirmation.CONFIRMED
     )
     assert (
-        store.confirm("ada@example.com", issued=start.replace(tzinfo=dt.UTC), now=start + HOUR)
+        signups.confirm("ada@example.com", issued=start.replace(tzinfo=dt.UTC), now=start + HOUR)
         == Confirmation.ALREADY
     )
     left_at = start + 2 * HOUR
     store.set_status("ada@example.com", UNSUBSCRIBED, reason="link", now=left_at)
-    old_link = store.confirm(
+    old_link = signups.confirm(
         "ada@example.com", issued=start.replace(tzinfo=dt.UTC), now=start + 3 * HOUR
     )
     assert old_link == Confirmation.STALE
     record = store.get("ada@example.com")
     assert record is not None and record.status == UNSUBSCRIBED
     signed_up_again = start + 4 * HOUR
-    store.request_confirmation(
+    signups.request_confirmation(
         "ada@example.com", name="", consent=consent(signed_up_again), resend_after=HOUR
     )
     assert (
-        store.confirm(
+        signups.confirm(
             "ada@example.com", issued=signed_up_again.replace(tzinfo=dt.UTC), now=start + 5 * HOUR
         )
         == Confirmation.CONFIRMED
@@ -264,7 +277,7 @@ def test_confirming_activates_but_never_with_a_link_from_before_leaving(
     assert record is not None and record.status == ACTIVE and record.left_at is None
     assert record.confirmed_at == start + 5 * HOUR
     assert (
-        store.confirm("ghost@example.com", issued=start.replace(tzinfo=dt.UTC), now=start)
+        signups.confirm("ghost@example.com", issued=start.replace(tzinfo=dt.UTC), now=start)
         == Confirmation.UNKNOWN
     )
 
@@ -310,6 +323,7 @@ def test_a_list_with_statuses_brings_each_in_as_it_says(store: SubscriberStore) 
 
 def test_a_list_that_says_someone_left_stops_mail_and_never_brings_anyone_back(
     store: SubscriberStore,
+    signups: SignUps,
 ) -> None:
     store.import_rows(
         rows(
@@ -320,7 +334,7 @@ def test_a_list_that_says_someone_left_stops_mail_and_never_brings_anyone_back(
             name="Old",
         )
     )
-    store.request_confirmation(
+    signups.request_confirmation(
         "pen@example.com", name="Pen", consent=consent(dt.datetime(2026, 1, 1)), resend_after=HOUR
     )
     store.set_status("gone@example.com", BOUNCED, reason="550 no such user")
@@ -374,28 +388,29 @@ def test_of_two_rows_for_one_address_in_a_list_the_one_that_left_wins(
 
 def test_sign_ups_nobody_confirmed_are_forgotten_after_the_window(
     store: SubscriberStore,
+    signups: SignUps,
 ) -> None:
     now = dt.datetime(2026, 12, 1, 9, 0)
     old, recent = now - dt.timedelta(days=40), now - dt.timedelta(days=5)
 
     def sign_up(email: str, at: dt.datetime) -> None:
-        store.request_confirmation(email, name="", consent=consent(at), resend_after=HOUR)
+        signups.request_confirmation(email, name="", consent=consent(at), resend_after=HOUR)
 
     sign_up("old@example.com", old)
     sign_up("recent@example.com", recent)
     sign_up("released@example.com", old)
-    store.release_confirmation("released@example.com", old)  # the email could not go out
+    signups.release_confirmation("released@example.com", old)  # the email could not go out
     store.import_rows([ListRow(email="imported@example.com", status=PENDING, created_at=old)])
     sign_up("kept@example.com", old)
-    store.confirm("kept@example.com", issued=old.replace(tzinfo=dt.UTC), now=old + HOUR)
+    signups.confirm("kept@example.com", issued=old.replace(tzinfo=dt.UTC), now=old + HOUR)
     store.set_status("kept@example.com", UNSUBSCRIBED, reason="link", now=old + 2 * HOUR)
     store.import_rows(rows("again@example.com"))
     store.set_status("again@example.com", BOUNCED, reason="550", now=old - dt.timedelta(days=9))
     sign_up("again@example.com", old)  # signed up again after bouncing, never confirmed
     sign_up("active@example.com", old)
-    store.confirm("active@example.com", issued=old.replace(tzinfo=dt.UTC), now=old + HOUR)
+    signups.confirm("active@example.com", issued=old.replace(tzinfo=dt.UTC), now=old + HOUR)
 
-    pruned = store.prune_unconfirmed(older_than=now - dt.timedelta(days=30))
+    pruned = signups.prune_unconfirmed(older_than=now - dt.timedelta(days=30))
     assert (pruned.deleted, pruned.cleared) == (3, 1)
     assert pruned.line(30) == (
         "Unconfirmed sign-ups older than 30 days: 3 pending addresses deleted, 1 sign-up "
@@ -412,11 +427,11 @@ def test_sign_ups_nobody_confirmed_are_forgotten_after_the_window(
     assert kept is not None and kept.consent == consent(old)
     active = store.get("active@example.com")
     assert active is not None and active.status == ACTIVE and active.consent == consent(old)
-    assert store.prune_unconfirmed(older_than=now - dt.timedelta(days=30)) == Pruned(
+    assert signups.prune_unconfirmed(older_than=now - dt.timedelta(days=30)) == Pruned(
         deleted=0, cleared=0
     )
     assert (
-        store.request_confirmation(
+        signups.request_confirmation(
             "again@example.com", name="", consent=consent(now), resend_after=HOUR
         )
         == Request.AGAIN

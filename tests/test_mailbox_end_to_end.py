@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from digest.audience.mailbox.verp import Verp
+from digest.audience.signups import SignUps
 from digest.audience.status import ACTIVE, BOUNCED, COMPLAINED, Consent
 from digest.audience.store import SubscriberStore
 from digest.cli import app
@@ -156,7 +157,9 @@ def test_digest_schedule_forgets_unconfirmed_sign_ups_at_start(
     for email, days in (("stale@example.org", 4), ("fresh@example.org", 2)):
         at = now.replace(tzinfo=None) - dt.timedelta(days=days)
         proof = Consent(at=at, ip="192.0.2.7", user_agent="UA", url="https://s/", text="Yes")
-        store.request_confirmation(email, name="", consent=proof, resend_after=dt.timedelta(0))
+        SignUps(engine).request_confirmation(
+            email, name="", consent=proof, resend_after=dt.timedelta(0)
+        )
     with running(Scheduler(settings)):
         _wait_for(lambda: store.get("stale@example.org") is None)
     assert store.get("fresh@example.org") is not None

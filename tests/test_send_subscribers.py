@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from digest.audience.csv_import import ListRow
+from digest.audience.signups import SignUps
 from digest.audience.store import ACTIVE, PENDING, UNSUBSCRIBED, Consent, SubscriberStore
 from digest.config import Settings, load_settings
 from digest.deliver import dry_run, send_issue
@@ -76,7 +77,7 @@ def test_only_active_subscribers_get_the_issue_and_the_list_never_brings_back_wh
     )
     store.set_status("gone@example.com", UNSUBSCRIBED, reason="one-click")
     consent = Consent(at=utcnow(), ip="192.0.2.1", user_agent="x", url="https://s/", text="yes")
-    store.request_confirmation(
+    SignUps(store.engine).request_confirmation(
         "waiting@example.com", name="", consent=consent, resend_after=dt.timedelta(0)
     )
     listing = isolated_environment / "list.csv"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from digest.audience.signups import SignUps
 from digest.audience.status import BOUNCED, COMPLAINED, Consent
 from digest.audience.store import SubscriberStore
 from digest.cli import app
@@ -188,9 +189,12 @@ def test_an_export_imported_into_a_fresh_database_keeps_who_left(
             url="https://news.example/subscribe",
             text="Yes, send me the newsletter.\nOnce a week.",
         )
+        signups = SignUps(engine)
         for email in ("gil@example.com", "hal@example.com"):
-            store.request_confirmation(email, name="", consent=proof, resend_after=dt.timedelta(0))
-        store.confirm("hal@example.com", issued=signed.replace(tzinfo=dt.UTC), now=signed)
+            signups.request_confirmation(
+                email, name="", consent=proof, resend_after=dt.timedelta(0)
+            )
+        signups.confirm("hal@example.com", issued=signed.replace(tzinfo=dt.UTC), now=signed)
     finally:
         engine.dispose()
     exported = run("export")
@@ -222,11 +226,13 @@ def test_prune_forgets_sign_ups_nobody_confirmed(
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     engine = open_engine(database_url)
     try:
-        store = SubscriberStore(engine)
+        signups = SignUps(engine)
         for email, days in (("old@example.com", 11), ("new@example.com", 9)):
             at = now - dt.timedelta(days=days)
             proof = Consent(at=at, ip="203.0.113.9", user_agent="UA", url="https://s/", text="Yes")
-            store.request_confirmation(email, name="", consent=proof, resend_after=dt.timedelta(0))
+            signups.request_confirmation(
+                email, name="", consent=proof, resend_after=dt.timedelta(0)
+            )
     finally:
         engine.dispose()
     monkeypatch.setenv("DIGEST_UNCONFIRMED_DAYS", "10")

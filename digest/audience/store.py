@@ -1,5 +1,5 @@
 """The subscribers in the state database: who gets the newsletter, who left, and the proof of
-consent for who signed up.
+consent for who signed up (sign-ups on the site themselves are `signups.py`'s).
 
 Every address has one row, found by `email_key` (the address lower-cased), whatever case it was
 written in. A status says what mail it gets:
@@ -22,7 +22,6 @@ stronger one, and leaving twice changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -35,13 +34,11 @@ from sqlalchemy.engine import Engine
 
 from digest.audience.columns import (
     BATCH,
-    MAX_IP,
     MAX_NAME,
     MAX_REASON,
     STAYING,
     address_key,
     fields_json,
-    one_of,
     rank,
     upsert,
 )
@@ -93,46 +90,6 @@ class StatusChange:
         return self.before != self.after
 
 
-@dataclass(frozen=True, slots=True)
-class Pruned:
-    """What `prune_unconfirmed` removed."""
-
-    deleted: int
-    """Pending addresses (sign-ups never confirmed) deleted with everything about them."""
-    cleared: int
-    """Addresses that left whose unconfirmed sign-up details were cleared (the row stays)."""
-
-    def line(self, days: float) -> str:
-        return (
-            f"Unconfirmed sign-ups older than {days:g} days: {self.deleted} pending addresses "
-            f"deleted, {self.cleared} sign-up details cleared from addresses that left."
-        )
-
-
-class Request(enum.Enum):
-    """What a sign-up on the site led to."""
-
-    NEW = "new"
-    """A new address, now pending: send the confirmation."""
-    AGAIN = "again"
-    """Pending or left, and no confirmation lately: send one."""
-    TOO_SOON = "too soon"
-    """A confirmation went out within DIGEST_CONFIRM_RESEND_MINUTES: send nothing."""
-    ACTIVE = "active"
-    """Already subscribed: send nothing."""
-
-    @property
-    def send(self) -> bool:
-        return self in (Request.NEW, Request.AGAIN)
-
-
-class Confirmation(enum.Enum):
-    CONFIRMED = "confirmed"
-    ALREADY = "already active"
-    STALE = "issued before the address left"
-    UNKNOWN = "no such subscriber"
-
-
 class AddressLeft(DigestError):
     """An operator tried to bring back an address that unsubscribed, bounced or complained."""
 
@@ -160,6 +117,28 @@ def _record(row: sa.Row[Any]) -> Record:
         left_at=values["left_at"],
         consent=consent,
     )
+
+
+def new_row(
+    email: str,
+    name: str,
+    fields: dict[str, str],
+    status: Status,
+    source: Source,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """A new subscribers row, as every way in writes it."""
+    return {
+        "email_key": address_key(email),
+        "email": email,
+        "name": name[:MAX_NAME],
+        "fields": fields_json(fields),
+        "status": status.value,
+        "source": source.value,
+        "reason": "",
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 class SubscriberStore:
@@ -270,7 +249,7 @@ class SubscriberStore:
                     return None
                 conn.execute(
                     upsert(conn)(subscribers)
-                    .values(**self._new_row(email.strip(), "", {}, status, Source.IMPORT, now))
+                    .values(**new_row(email.strip(), "", {}, status, Source.IMPORT, now))
                     .values(left_at=now, reason=reason[:MAX_REASON])
                     .on_conflict_do_nothing(index_elements=["email_key"])
                 )
@@ -294,27 +273,6 @@ class SubscriberStore:
         return change
 
     # --- joining: operators (import, add) ---
-
-    @staticmethod
-    def _new_row(
-        email: str,
-        name: str,
-        fields: dict[str, str],
-        status: Status,
-        source: Source,
-        now: dt.datetime,
-    ) -> dict[str, Any]:
-        return {
-            "email_key": address_key(email),
-            "email": email,
-            "name": name[:MAX_NAME],
-            "fields": fields_json(fields),
-            "status": status.value,
-            "source": source.value,
-            "reason": "",
-            "created_at": now,
-            "updated_at": now,
-        }
 
     def import_rows(
         self, rows: Iterable[ListRow], *, source: Source = Source.IMPORT
@@ -348,7 +306,7 @@ class SubscriberStore:
             now = utcnow()
             unique = {address_key(email): email.strip() for email in batch}
             values = [
-                self._new_row(email, "", {}, UNSUBSCRIBED, Source.IMPORT, now)
+                new_row(email, "", {}, UNSUBSCRIBED, Source.IMPORT, now)
                 | {"left_at": now, "reason": reason[:MAX_REASON]}
                 for email in unique.values()
             ]
@@ -375,134 +333,3 @@ class SubscriberStore:
                 conn.execute(statement, values)
             changed += len(unique) - len(gone)
         return changed
-
-    # --- joining: people (the site's double opt-in) ---
-
-    def prune_unconfirmed(self, *, older_than: dt.datetime) -> Pruned:
-        """Forget sign-ups nobody confirmed whose last confirmation email (or, without one, the
-        sign-up itself) is older than `older_than`: a pending address is deleted with its proof
-        of consent (client address, user agent), which nobody consented to keep; an address that
-        left keeps its row, so it is never mailed again, but loses the details of the sign-up it
-        did not confirm. Confirmed consent is kept."""
-        old = subscribers.c
-        signed_up = sa.func.coalesce(old.confirm_sent_at, old.consent_at, old.created_at)
-        unconfirmed = sa.and_(
-            one_of(old.status, LEFT),
-            old.consent_at.is_not(None),
-            sa.or_(old.confirmed_at.is_(None), old.consent_at > old.confirmed_at),
-            signed_up < older_than,
-        )
-        with self.engine.begin() as conn:
-            deleted = conn.execute(
-                sa.delete(subscribers).where(old.status == PENDING.value, signed_up < older_than)
-            ).rowcount
-            cleared = conn.execute(
-                sa.update(subscribers)
-                .where(unconfirmed)
-                .values(
-                    consent_at=None,
-                    consent_ip="",
-                    consent_user_agent="",
-                    consent_url="",
-                    consent_text="",
-                    confirm_sent_at=None,
-                    updated_at=utcnow(),
-                )
-            ).rowcount
-        return Pruned(deleted=deleted, cleared=cleared)
-
-    def request_confirmation(
-        self,
-        email: str,
-        *,
-        name: str,
-        consent: Consent,
-        resend_after: dt.timedelta,
-    ) -> Request:
-        """Note a sign-up on the site and whether a confirmation email may go out now: not to an
-        active subscriber, and at most one per address per `resend_after` (the form must not be
-        a way to mail-bomb someone). Safe against concurrent requests: the row's
-        `confirm_sent_at` is claimed by one conditional write."""
-        key = address_key(email)
-        now = consent.at
-        proof = {
-            "consent_at": consent.at,
-            "consent_ip": consent.ip[:MAX_IP],
-            "consent_user_agent": consent.user_agent[:MAX_REASON],
-            "consent_url": consent.url[:MAX_REASON],
-            "consent_text": consent.text,
-            "confirm_sent_at": now,
-            "updated_at": now,
-        }
-        with self.engine.begin() as conn:
-            created = conn.execute(
-                upsert(conn)(subscribers)
-                .values(**self._new_row(email.strip(), name, {}, PENDING, Source.FORM, now))
-                .values(**proof)
-                .on_conflict_do_nothing(index_elements=["email_key"])
-                .returning(subscribers.c.id)
-            ).first()
-            if created is not None:
-                return Request.NEW
-            claimed = conn.execute(
-                sa.update(subscribers)
-                .where(
-                    subscribers.c.email_key == key,
-                    subscribers.c.status != ACTIVE.value,
-                    sa.or_(
-                        subscribers.c.confirm_sent_at.is_(None),
-                        subscribers.c.confirm_sent_at <= now - resend_after,
-                    ),
-                )
-                .values(**proof, **({"name": name[:MAX_NAME]} if name else {}))
-            ).rowcount
-            if claimed:
-                return Request.AGAIN
-            status = conn.scalar(
-                sa.select(subscribers.c.status).where(subscribers.c.email_key == key)
-            )
-        return Request.ACTIVE if status == ACTIVE.value else Request.TOO_SOON
-
-    def release_confirmation(self, email: str, sent_at: dt.datetime) -> None:
-        """The confirmation email could not be sent: let the person ask again at once."""
-        with self.engine.begin() as conn:
-            conn.execute(
-                sa.update(subscribers)
-                .where(
-                    subscribers.c.email_key == address_key(email),
-                    subscribers.c.confirm_sent_at == sent_at,
-                )
-                .values(confirm_sent_at=None)
-            )
-
-    def confirm(self, email: str, *, issued: dt.datetime, now: dt.datetime) -> Confirmation:
-        """The person followed a confirmation link issued at `issued`: make them active, unless
-        the link is older than their last leaving (a link from before they left never brings
-        them back)."""
-        issued = issued.astimezone(dt.UTC).replace(tzinfo=None)
-        key = address_key(email)
-        with self.engine.begin() as conn:
-            row = conn.execute(
-                sa.select(subscribers.c.status, subscribers.c.left_at).where(
-                    subscribers.c.email_key == key
-                )
-            ).first()
-            if row is None:
-                return Confirmation.UNKNOWN
-            if row.status == ACTIVE.value:
-                return Confirmation.ALREADY
-            if row.left_at is not None and issued <= row.left_at:
-                return Confirmation.STALE
-            conn.execute(
-                sa.update(subscribers)
-                .where(subscribers.c.email_key == key)
-                .values(
-                    status=ACTIVE.value,
-                    source=Source.FORM.value,
-                    confirmed_at=now,
-                    left_at=None,
-                    reason="confirmed on the site",
-                    updated_at=now,
-                )
-            )
-        return Confirmation.CONFIRMED

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from digest.audience.address import normalise_address
 from digest.audience.csv_import import ListReport, one_line, spreadsheet_safe
 from digest.audience.importer import import_list
+from digest.audience.signups import SignUps
 from digest.audience.store import LEFT, Record, Source, Status, SubscriberStore
 from digest.config import load_settings
 from digest.console import stderr_console
@@ -189,7 +190,7 @@ def prune() -> None:
     engine = state_engine(settings)
     try:
         cutoff = utcnow() - dt.timedelta(days=settings.unconfirmed_days)
-        pruned = SubscriberStore(engine).prune_unconfirmed(older_than=cutoff)
+        pruned = SignUps(engine).prune_unconfirmed(older_than=cutoff)
     finally:
         engine.dispose()
     _say(pruned.line(settings.unconfirmed_days))

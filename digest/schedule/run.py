@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 from digest.audience.mailbox.run import read_mailbox
-from digest.audience.store import SubscriberStore
+from digest.audience.signups import SignUps
 from digest.check import send_gate
 from digest.config import Settings
 from digest.deliver import SendSummary, send_issue
@@ -183,7 +183,7 @@ def prune_run(settings: Settings) -> None:
     engine = state_engine(settings)
     try:
         cutoff = utcnow() - dt.timedelta(days=settings.unconfirmed_days)
-        pruned = SubscriberStore(engine).prune_unconfirmed(older_than=cutoff)
+        pruned = SignUps(engine).prune_unconfirmed(older_than=cutoff)
     except (DigestError, sa.exc.SQLAlchemyError) as exc:
         log.warning("Unconfirmed sign-ups: not pruned (%s)", str(exc).splitlines()[0])
         return

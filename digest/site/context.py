@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from digest.audience.signups import SignUps
 from digest.audience.store import SubscriberStore
 from digest.config import Settings
 from digest.site.limits import RateLimits
@@ -53,6 +54,10 @@ class Site:
     @property
     def store(self) -> SubscriberStore:
         return SubscriberStore(self.engine)
+
+    @property
+    def signups(self) -> SignUps:
+        return SignUps(self.engine)
 
     @property
     def language(self) -> str:

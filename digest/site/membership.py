@@ -23,7 +23,8 @@ from starlette.responses import PlainTextResponse, Response
 
 from digest.audience.address import normalise_address
 from digest.audience.mail import confirmation, send_notice, welcome
-from digest.audience.store import LEFT, Confirmation, Consent, Status
+from digest.audience.signups import Confirmation
+from digest.audience.status import LEFT, Consent, Status
 from digest.errors import DigestError
 from digest.message import clean_text
 from digest.site import forms
@@ -131,7 +132,7 @@ def _send_confirmation(site: Site, email: str, now: dt.datetime) -> None:
         send_notice(site.settings, email, notice)
     except DigestError as exc:
         log.error("Confirmation to %s not sent: %s", email, exc)
-        site.store.release_confirmation(email, now.replace(tzinfo=None))
+        site.signups.release_confirmation(email, now.replace(tzinfo=None))
         return
     log.info("Confirmation sent to %s", email)
 
@@ -147,7 +148,7 @@ def _request_confirmation(
         text=site.consent_text,
     )
     resend = dt.timedelta(minutes=site.settings.confirm_resend_minutes)
-    outcome = site.store.request_confirmation(
+    outcome = site.signups.request_confirmation(
         email, name=name, consent=consent, resend_after=resend
     )
     log.info("Sign-up of %s: %s", email, outcome.value)
@@ -336,7 +337,7 @@ async def confirm(request: Request) -> Response:
     if expired:
         return _expired_link(site, request)
     outcome = await run_in_threadpool(
-        site.store.confirm, stamped.value, issued=stamped.issued, now=now.replace(tzinfo=None)
+        site.signups.confirm, stamped.value, issued=stamped.issued, now=now.replace(tzinfo=None)
     )
     log.info("Confirmation of %s: %s", stamped.value, outcome.value)
     if outcome is Confirmation.UNKNOWN:
