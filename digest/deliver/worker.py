@@ -37,10 +37,11 @@ log = logging.getLogger("digest.deliver")
 
 MAX_POLL = 2.0
 """Longest wait between two looks for rows to claim while other senders hold the rest."""
-FIRST_POLL = 0.02
+FIRST_POLL = 0.05
 """First wait: at the end of a send the others' last batches are usually seconds from done, so the
 waits start short and double up to the longest (a sender done early left idle for a whole poll
-made two workers barely faster than one)."""
+made two workers barely faster than one). Shorter would change nothing: the sender asks again
+only every SOURCE_REST (digest/deliver/smtp.py) after being told none is ready."""
 HEARTBEAT = 10.0
 """Longest time between two heartbeats (shorter when the lease is short: a quarter of it)."""
 
